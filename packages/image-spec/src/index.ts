@@ -1,0 +1,1 @@
+export const packageName = '@oci/image-spec';
