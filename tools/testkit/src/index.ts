@@ -1,1 +1,13 @@
-export const packageName = '@oci/testkit';
+export { TestkitError } from './errors.js';
+export { run, runOk, which } from './process.js';
+export type { RunOptions, RunResult } from './process.js';
+export { tmpDir, cleanupTmpDirs } from './tmp.js';
+export type { TmpDir } from './tmp.js';
+export { startRegistry, basicAuthHeader, REGISTRY_MODES } from './registry.js';
+export type { RegistryHandle, RegistryInfo, RegistryMode, StartRegistryOptions, TokenServerInfo } from './registry.js';
+export { startTokenServer } from './token-server.js';
+export type { TokenServer, TokenServerOptions, TokenUser, TokenRequestRecord } from './token-server.js';
+export { createCA, createServerCert, createSigningKey } from './certs.js';
+export type { CertificateAuthority, CertificatePair, SigningKey } from './certs.js';
+export { snapshotTree, diffTrees } from './tree.js';
+export type { TreeEntry, TreeEntryType, SnapshotOptions, DiffOptions, TreeField } from './tree.js';
