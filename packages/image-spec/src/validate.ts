@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import AjvDraft04Module from 'ajv-draft-04';
+import ajvFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidationIssue } from './errors.js';
+import { digestOf, isSupportedAlgorithm, parseDigest } from './digest.js';
+
+/** The result of validating a document. */
+export interface ValidationResult {
+  valid: boolean;
+  errors: ValidationIssue[];
+}
+
+/** Names of the JSON schema files shipped in `@oci/image-spec/schema/`. */
+export const SCHEMA_FILES = Object.freeze([
+  'defs.json',
+  'descriptor.json',
+  'image-manifest.json',
+  'image-index.json',
+  'image-config.json',
+  'oci-layout.json',
+] as const);
+
+export type SchemaFile = (typeof SCHEMA_FILES)[number];
+
+/** At most this many problems are reported for one document. */
+const MAX_ISSUES = 50;
+
+interface AjvLike {
+  addSchema(schema: object, key: string): unknown;
+  getSchema(key: string): ValidateFunction | undefined;
+}
+
+// ajv-draft-04 and ajv-formats are CommonJS with a `default` export.
+type AjvCtor = new (opts: Record<string, unknown>) => AjvLike;
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: AjvCtor }).default ??
+  (AjvDraft04Module as unknown as AjvCtor));
+type AddFormats = (ajv: AjvLike, formats?: string[]) => unknown;
+const addFormats = ((ajvFormatsModule as unknown as { default?: AddFormats }).default ??
+  (ajvFormatsModule as unknown as AddFormats));
+
+const schemaDir = new URL('../schema/', import.meta.url);
+
+/** Reads one of our JSON schemas (a fresh copy). */
+export function loadSchema(name: SchemaFile): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8')) as Record<string, unknown>;
+}
+
+let ajv: AjvLike | undefined;
+const compiled = new Map<SchemaFile, ValidateFunction>();
+
+function validator(name: SchemaFile): ValidateFunction {
+  let fn = compiled.get(name);
+  if (fn !== undefined) return fn;
+  if (ajv === undefined) {
+    const a = new AjvDraft04({ strict: false, allErrors: true, validateSchema: false });
+    addFormats(a, ['uri', 'date-time']);
+    for (const f of SCHEMA_FILES) a.addSchema(loadSchema(f), f);
+    ajv = a;
+  }
+  fn = ajv.getSchema(name);
+  if (fn === undefined) throw new Error(`schema ${name} is missing`);
+  compiled.set(name, fn);
+  return fn;
+}
+
+const FRIENDLY: Record<string, string> = {
+  digest: 'must be a digest: algorithm:encoded, with 64 lowercase hex for sha256 and 128 for sha512',
+  mediaType: 'must be a media type like application/vnd.oci.image.manifest.v1+json',
+  base64: 'must be base64',
+};
+
+function issue(e: ErrorObject): ValidationIssue {
+  const path = e.instancePath;
+  if (e.keyword === 'pattern') {
+    const def = /definitions\/([A-Za-z0-9]+)\/pattern$/.exec(e.schemaPath)?.[1];
+    const friendly = def === undefined ? undefined : FRIENDLY[def];
+    if (friendly !== undefined) return { path, message: friendly };
+  }
+  if (e.keyword === 'enum') {
+    const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues ?? [];
+    return { path, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
+  }
+  return { path, message: e.message ?? `fails ${e.keyword}` };
+}
+
+function run(name: SchemaFile, doc: unknown): ValidationResult {
+  const fn = validator(name);
+  if (fn(doc)) return { valid: true, errors: [] };
+  const seen = new Set<string>();
+  const errors: ValidationIssue[] = [];
+  for (const e of fn.errors ?? []) {
+    const i = issue(e);
+    const key = `${i.path}\u0000${i.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    errors.push(i);
+    if (errors.length >= MAX_ISSUES) break;
+  }
+  return { valid: false, errors };
+}
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks embedded `data` against the descriptor's size and digest (descriptor.md: MUST match). */
+function checkData(d: unknown, path: string, out: ValidationIssue[]): void {
+  if (!isObj(d) || typeof d['data'] !== 'string' || typeof d['digest'] !== 'string') return;
+  const bytes = Buffer.from(d['data'], 'base64');
+  if (typeof d['size'] === 'number' && bytes.byteLength !== d['size']) {
+    out.push({ path: `${path}/data`, message: `embedded data has ${bytes.byteLength} bytes but size is ${d['size']}` });
+    return;
+  }
+  let algorithm: string;
+  try {
+    algorithm = parseDigest(d['digest']).algorithm;
+  } catch {
+    return;
+  }
+  if (isSupportedAlgorithm(algorithm) && digestOf(bytes, algorithm) !== d['digest']) {
+    out.push({ path: `${path}/data`, message: 'embedded data does not match the digest' });
+  }
+}
+
+function withSemantics(r: ValidationResult, doc: unknown, descriptors: (doc: Json) => [unknown, string][]): ValidationResult {
+  if (!r.valid || !isObj(doc)) return r;
+  const extra: ValidationIssue[] = [];
+  for (const [d, p] of descriptors(doc)) checkData(d, p, extra);
+  return extra.length === 0 ? r : { valid: false, errors: extra };
+}
+
+const list = (v: unknown, path: string): [unknown, string][] =>
+  Array.isArray(v) ? v.map((d, i): [unknown, string] => [d, `${path}/${i}`]) : [];
+
+/** Validates an image manifest (OCI or Docker v2 schema 2). */
+export function validateManifest(doc: unknown): ValidationResult {
+  return withSemantics(run('image-manifest.json', doc), doc, (m) => [
+    [m['config'], '/config'],
+    ...list(m['layers'], '/layers'),
+    [m['subject'], '/subject'],
+  ]);
+}
+
+/** Validates an image index (OCI or Docker manifest list). */
+export function validateIndex(doc: unknown): ValidationResult {
+  return withSemantics(run('image-index.json', doc), doc, (x) => [...list(x['manifests'], '/manifests'), [x['subject'], '/subject']]);
+}
+
+/** Validates an image configuration (OCI or Docker). */
+export function validateConfig(doc: unknown): ValidationResult {
+  return run('image-config.json', doc);
+}
+
+/** Validates a content descriptor. */
+export function validateDescriptor(doc: unknown): ValidationResult {
+  return withSemantics(run('descriptor.json', doc), doc, (d) => [[d, '']]);
+}
+
+/** Validates the `oci-layout` file of an image layout. */
+export function validateLayoutFile(doc: unknown): ValidationResult {
+  return run('oci-layout.json', doc);
+}
+
+/** Formats validation problems as one line: `/layers/0/digest: must be ...; (root): ...`. */
+export function formatValidationErrors(errors: readonly ValidationIssue[], max = 3): string {
+  const shown = errors.slice(0, max).map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`);
+  if (errors.length > max) shown.push(`and ${errors.length - max} more`);
+  return shown.join('; ');
+}
