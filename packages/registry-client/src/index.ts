@@ -1,1 +1,54 @@
-export const packageName = '@oci/registry-client';
+export { RegistryError, redact } from './errors.js';
+export type { RegistryErrorOptions } from './errors.js';
+export {
+  parseReference,
+  tryParseReference,
+  formatReference,
+  familiarReference,
+  repositoryName,
+  apiHost,
+  manifestSelector,
+  withSelector,
+  DEFAULT_REGISTRY,
+  DEFAULT_TAG,
+  DOCKER_HUB_API_HOST,
+  NAME_TOTAL_LENGTH_MAX,
+} from './reference.js';
+export type { Reference, ParseReferenceOptions } from './reference.js';
+export { parseChallenges, repositoryScope } from './challenge.js';
+export type { Challenge } from './challenge.js';
+export {
+  defaultAuthFile,
+  authFileSearchPath,
+  readAuthFile,
+  normalizeAuthKey,
+  findCredentials,
+  runCredentialHelper,
+  storeCredentials,
+  removeCredentials,
+  storedLogin,
+} from './credentials.js';
+export type { Credentials, AuthFile, CredentialLookupOptions } from './credentials.js';
+export { DEFAULT_CERTS_DIRS } from './transport.js';
+export type { TransportOptions } from './transport.js';
+export { MANIFEST_ACCEPT } from './media.js';
+export {
+  RegistryClient,
+  requestChannel,
+  parseRetryAfter,
+  nextLink,
+  errorFromResponse,
+} from './client.js';
+export type {
+  RegistryClientOptions,
+  CredentialSource,
+  CallOptions,
+  ManifestResult,
+  ManifestHead,
+  BlobTarget,
+  GetBlobOptions,
+  BlobSource,
+  PushBlobOptions,
+  PushBlobResult,
+  RequestDiagnostic,
+} from './client.js';
