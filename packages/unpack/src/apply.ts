@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UnpackError, throwIfAborted, unsafePath, type UnpackWarning } from './errors.js';
 import { RootResolver } from './resolve.js';
-import { parseLayer, type LayerEntry } from './tar.js';
+import { parseLayer, tarError, type LayerEntry } from './tar.js';
 
 export interface ApplyLayerOptions {
   /** Not root: skip chown (owners are recorded in the result), skip devices with a warning. Default: true unless running as uid 0. */
@@ -333,17 +333,21 @@ export async function applyLayer(
   }
   const applier = new LayerApplier(root, opts);
   let lastReport = 0;
-  for await (const entry of parseLayer(tar)) {
-    throwIfAborted(opts.signal);
-    try {
-      await applier.apply(entry);
-    } finally {
-      if (!entry.body.readableEnded) entry.body.resume();
+  try {
+    for await (const entry of parseLayer(tar)) {
+      throwIfAborted(opts.signal);
+      try {
+        await applier.apply(entry);
+      } finally {
+        if (!entry.body.readableEnded) entry.body.resume();
+      }
+      if (opts.onProgress && applier.result.bytes - lastReport >= 1 << 20) {
+        lastReport = applier.result.bytes;
+        opts.onProgress({ entries: applier.result.entries, bytes: applier.result.bytes });
+      }
     }
-    if (opts.onProgress && applier.result.bytes - lastReport >= 1 << 20) {
-      lastReport = applier.result.bytes;
-      opts.onProgress({ entries: applier.result.entries, bytes: applier.result.bytes });
-    }
+  } catch (err) {
+    throw tarError(err);
   }
   applier.finish();
   opts.onProgress?.({ entries: applier.result.entries, bytes: applier.result.bytes });

@@ -196,6 +196,17 @@ export function toLayerEntry(header: tarStream.Headers, body: Readable): LayerEn
   }
 }
 
+/** Map tar-stream's format errors to ERR_BAD_LAYER; other errors pass through. */
+export function tarError(err: unknown): unknown {
+  if (err instanceof Error && !UnpackError.is(err) && /Unexpected end of data|Invalid tar header|checksum|Premature close/i.test(err.message)) {
+    return new UnpackError('ERR_BAD_LAYER', `layer is not a valid tar archive: ${err.message}`, {
+      cause: err,
+      hint: 'the layer blob is truncated or corrupt; fetch the image again',
+    });
+  }
+  return err;
+}
+
 /**
  * Parse a tar stream into LayerEntry objects. The caller must consume or
  * resume each entry's body before asking for the next one.
@@ -240,13 +251,7 @@ export async function* parseLayer(tar: Readable | AsyncIterable<Uint8Array>): As
       yield entry;
     }
   } catch (err) {
-    if (err instanceof Error && /Unexpected end of data|Invalid tar header|Invalid checksum/i.test(err.message)) {
-      throw new UnpackError('ERR_BAD_LAYER', `layer is not a valid tar archive: ${err.message}`, {
-        cause: err,
-        hint: 'the layer blob is truncated or corrupt; fetch the image again',
-      });
-    }
-    throw err;
+    throw tarError(err);
   } finally {
     done = true;
     if (!extract.destroyed) extract.destroy();
