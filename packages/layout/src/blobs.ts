@@ -1,0 +1,308 @@
+import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { hasherFor, parseLayoutDigest } from './digest.js';
+import { LayoutError } from './errors.js';
+import { fsyncDir, tempName } from './fsutil.js';
+import { blobPathIn, type LayoutPaths } from './paths.js';
+
+export type BlobSource = Readable | AsyncIterable<Uint8Array> | Uint8Array;
+
+export interface PutBlobProgress {
+  /** Bytes received so far. */
+  bytes: number;
+  /** Expected size, when given. */
+  total: number | undefined;
+}
+
+export interface PutBlobOptions {
+  /** Expected digest: the put fails with ERR_DIGEST_MISMATCH (and leaves nothing) when the bytes differ. */
+  digest?: string | undefined;
+  /** Expected size: the put fails with ERR_SIZE_MISMATCH as soon as more bytes arrive, or at the end if fewer did. */
+  size?: number | undefined;
+  /** Algorithm when no digest is given (default sha256). */
+  algorithm?: 'sha256' | 'sha512' | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: PutBlobProgress) => void) | undefined;
+}
+
+export interface PutBlobResult {
+  digest: string;
+  size: number;
+  /** True when the blob was already complete in the layout and was not rewritten. */
+  existed: boolean;
+}
+
+export interface GetBlobOptions {
+  signal?: AbortSignal | undefined;
+  /** Hash while reading and fail the stream with ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH at the end. */
+  verify?: boolean | undefined;
+  /** Read buffer size (default 1 MiB). */
+  highWaterMark?: number | undefined;
+}
+
+/** @internal */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function discard(source: BlobSource): void {
+  if (source instanceof Readable) source.destroy();
+  else if (!(source instanceof Uint8Array)) {
+    const it = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]?.();
+    void it?.return?.()?.catch?.(() => {});
+  }
+}
+
+async function* chunksOf(source: BlobSource): AsyncIterable<Uint8Array> {
+  if (source instanceof Uint8Array) {
+    yield source;
+    return;
+  }
+  for await (const chunk of source as AsyncIterable<unknown>) {
+    if (chunk instanceof Uint8Array) yield chunk;
+    else if (typeof chunk === 'string') yield Buffer.from(chunk);
+    else throw new TypeError('putBlob: the source yielded something that is not bytes');
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+function sizeMismatch(expected: number, actual: number, early: boolean): LayoutError {
+  return new LayoutError(
+    'ERR_SIZE_MISMATCH',
+    early ? `blob is larger than the expected ${expected} bytes (got ${actual} so far)` : `blob has ${actual} bytes, expected ${expected}`,
+    { hint: 'the source is truncated, corrupt or not the blob the descriptor names; fetch it again', expected, actual },
+  );
+}
+
+/** @internal */
+export async function statBlobIn(paths: LayoutPaths, digest: string): Promise<{ size: number } | undefined> {
+  const path = blobPathIn(paths, digest);
+  try {
+    const st = await stat(path);
+    return st.isFile() ? { size: st.size } : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Stream `source` into the layout: hash while writing to a temp file in the ingest directory,
+ * fsync, check digest and size, rename into blobs/<alg>/<encoded>, fsync the directory.
+ * Any failure removes the temp file. @internal
+ */
+export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+  const { signal, onProgress, size } = options;
+  try {
+    if (signal?.aborted) throw abortReason(signal);
+    if (options.digest !== undefined) parseLayoutDigest(options.digest);
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
+      throw new LayoutError('ERR_INVALID_DESCRIPTOR', `invalid expected size ${String(size)}`, { hint: 'size is a non-negative integer' });
+    }
+  } catch (err) {
+    discard(source);
+    throw err;
+  }
+  const algorithm = options.digest !== undefined ? parseLayoutDigest(options.digest).algorithm : (options.algorithm ?? 'sha256');
+  const hash = hasherFor(algorithm);
+
+  if (options.digest !== undefined) {
+    const existing = await statBlobIn(paths, options.digest);
+    if (existing !== undefined && (size === undefined || existing.size === size)) {
+      discard(source);
+      await touch(blobPathIn(paths, options.digest));
+      return { digest: options.digest, size: existing.size, existed: true };
+    }
+  }
+
+  await mkdir(paths.ingest, { recursive: true });
+  const tmp = `${paths.ingest}/${await tempName('b-')}`;
+  const fh = await open(tmp, 'wx', 0o644);
+  let closed = false;
+  let kept = false;
+  const onAbort = (): void => {
+    if (source instanceof Readable) source.destroy(abortReason(signal!) as Error);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let written = 0;
+    let pending: Promise<void> | undefined;
+    try {
+      for await (const chunk of chunksOf(source)) {
+        if (signal?.aborted) throw abortReason(signal);
+        written += chunk.byteLength;
+        if (size !== undefined && written > size) throw sizeMismatch(size, written, true);
+        hash.update(chunk);
+        // Overlap: hash chunk N+1 while chunk N is being written by the thread pool.
+        if (pending !== undefined) await pending;
+        pending = writeAll(fh, chunk);
+        onProgress?.({ bytes: written, total: size });
+      }
+    } finally {
+      // Never leave a write in flight behind us, whatever happened.
+      if (pending !== undefined) await pending.catch(() => {});
+    }
+    if (pending !== undefined) await pending;
+    if (signal?.aborted) throw abortReason(signal);
+    if (size !== undefined && written !== size) throw sizeMismatch(size, written, false);
+    const digest = `${algorithm}:${hash.digest('hex')}`;
+    if (options.digest !== undefined && digest !== options.digest) {
+      throw new LayoutError('ERR_DIGEST_MISMATCH', `blob content has digest ${digest}, expected ${options.digest}`, {
+        hint: 'the source is corrupt or not the blob the descriptor names; nothing was stored, fetch it again',
+        digest: options.digest,
+        expected: options.digest,
+        actual: digest,
+      });
+    }
+    await fh.sync();
+    await fh.close();
+    closed = true;
+    const target = blobPathIn(paths, digest);
+    const existing = await statBlobIn(paths, digest);
+    if (existing !== undefined && existing.size === written) {
+      await touch(target);
+      return { digest, size: written, existed: true };
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await rename(tmp, target);
+    kept = true;
+    await fsyncDir(dirname(target));
+    return { digest, size: written, existed: false };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!closed) await fh.close().catch(() => {});
+    if (!kept) await unlink(tmp).catch(() => {});
+  }
+}
+
+async function touch(path: string): Promise<void> {
+  // Refresh mtime so a concurrent gc with a grace period keeps a blob that is being re-used.
+  const now = new Date();
+  await utimes(path, now, now).catch(() => {});
+}
+
+function unknownBlob(digest: string): LayoutError {
+  return new LayoutError('ERR_BLOB_UNKNOWN', `blob ${digest} is not in the layout`, {
+    hint: 'copy the image into the layout again, or check the digest',
+    digest,
+  });
+}
+
+/** @internal */
+export async function openBlob(paths: LayoutPaths, digest: string): Promise<FileHandle> {
+  const path = blobPathIn(paths, digest);
+  try {
+    const fh = await open(path, 'r');
+    return fh;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw unknownBlob(digest);
+    throw err;
+  }
+}
+
+/** A Transform that hashes what passes and fails at the end on a digest or size mismatch. @internal */
+export function verifier(digest: string, size?: number): Transform {
+  const { algorithm } = parseLayoutDigest(digest);
+  const hash = hasherFor(algorithm);
+  let seen = 0;
+  return new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.byteLength;
+      if (size !== undefined && seen > size) {
+        cb(sizeMismatch(size, seen, true));
+        return;
+      }
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      if (size !== undefined && seen !== size) {
+        cb(sizeMismatch(size, seen, false));
+        return;
+      }
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest) {
+        cb(
+          new LayoutError('ERR_DIGEST_MISMATCH', `blob ${digest} has content with digest ${actual}`, {
+            hint: 'the blob file is corrupt; remove it and copy the image again (verify() lists every damaged blob)',
+            digest,
+            expected: digest,
+            actual,
+          }),
+        );
+        return;
+      }
+      cb();
+    },
+  });
+}
+
+/** @internal */
+export async function getBlobIn(paths: LayoutPaths, digest: string, options: GetBlobOptions = {}): Promise<Readable> {
+  const { signal } = options;
+  if (signal?.aborted) throw abortReason(signal);
+  const fh = await openBlob(paths, digest);
+  const stream = fh.createReadStream({ highWaterMark: options.highWaterMark ?? 1 << 20 });
+  let out: Readable = stream;
+  if (options.verify === true) {
+    const v = verifier(digest);
+    stream.on('error', (err) => v.destroy(err));
+    v.on('close', () => stream.destroy());
+    out = stream.pipe(v);
+  }
+  if (signal !== undefined) {
+    const onAbort = (): void => {
+      out.destroy(abortReason(signal) as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    out.on('close', () => signal.removeEventListener('abort', onAbort));
+  }
+  return out;
+}
+
+/** Read a whole (small) blob into memory, refusing more than `maxSize`, and check its digest. @internal */
+export async function readBlobIn(paths: LayoutPaths, digest: string, options: { maxSize?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<Buffer> {
+  const maxSize = options.maxSize ?? 16 << 20;
+  if (options.signal?.aborted) throw abortReason(options.signal);
+  const fh = await openBlob(paths, digest);
+  try {
+    const st = await fh.stat();
+    if (st.size > maxSize) {
+      throw new LayoutError('ERR_BLOB_TOO_LARGE', `blob ${digest} has ${st.size} bytes, more than the limit of ${maxSize}`, {
+        hint: 'stream it with getBlob(), or raise maxSize if the document is legitimately this large',
+        digest,
+        expected: maxSize,
+        actual: st.size,
+      });
+    }
+    const buf = await fh.readFile();
+    const { algorithm } = parseLayoutDigest(digest);
+    const actual = `${algorithm}:${hasherFor(algorithm).update(buf).digest('hex')}`;
+    if (actual !== digest) {
+      throw new LayoutError('ERR_DIGEST_MISMATCH', `blob ${digest} has content with digest ${actual}`, {
+        hint: 'the blob file is corrupt; remove it and copy the image again (verify() lists every damaged blob)',
+        digest,
+        expected: digest,
+        actual,
+      });
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** @internal */
+export async function removeBlobFile(path: string): Promise<void> {
+  await unlink(path);
+}

@@ -1,0 +1,40 @@
+import { isLayoutDigest } from './digest.js';
+import type { Descriptor, ImageIndex, ImageManifest } from './spec.js';
+import { isIndexMediaType, isManifestMediaType } from './spec.js';
+
+/** The child descriptors a manifest or index document points at. Pure. @internal */
+export function childrenOf(mediaType: string, doc: unknown): Descriptor[] {
+  const out: Descriptor[] = [];
+  if (typeof doc !== 'object' || doc === null) return out;
+  if (isIndexMediaType(mediaType)) {
+    const idx = doc as Partial<ImageIndex>;
+    if (Array.isArray(idx.manifests)) out.push(...idx.manifests);
+  } else if (isManifestMediaType(mediaType)) {
+    const m = doc as Partial<ImageManifest>;
+    if (m.config !== undefined) out.push(m.config);
+    if (Array.isArray(m.layers)) out.push(...m.layers);
+  }
+  const subject = (doc as { subject?: Descriptor }).subject;
+  if (subject !== undefined) out.push(subject);
+  return out.filter((d) => typeof d === 'object' && d !== null);
+}
+
+/** Guess the media type of a document whose descriptor does not say (legacy refs, artifacts). Pure. @internal */
+export function sniffMediaType(doc: unknown): string | undefined {
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  const x = doc as { mediaType?: unknown; manifests?: unknown; config?: unknown; layers?: unknown };
+  if (typeof x.mediaType === 'string' && (isIndexMediaType(x.mediaType) || isManifestMediaType(x.mediaType))) return x.mediaType;
+  if (Array.isArray(x.manifests)) return 'application/vnd.oci.image.index.v1+json';
+  if (typeof x.config === 'object' && Array.isArray(x.layers)) return 'application/vnd.oci.image.manifest.v1+json';
+  return undefined;
+}
+
+/** @internal */
+export function isDocumentMediaType(mediaType: string): boolean {
+  return isIndexMediaType(mediaType) || isManifestMediaType(mediaType);
+}
+
+/** @internal */
+export function descriptorKey(d: Descriptor): string | undefined {
+  return isLayoutDigest(d.digest) ? d.digest : undefined;
+}
