@@ -11,3 +11,21 @@ export { createCA, createServerCert, createSigningKey } from './certs.js';
 export type { CertificateAuthority, CertificatePair, SigningKey } from './certs.js';
 export { snapshotTree, diffTrees } from './tree.js';
 export type { TreeEntry, TreeEntryType, SnapshotOptions, DiffOptions, TreeField } from './tree.js';
+export { getRegistry } from './shared.js';
+export { startFaultProxy, startRedirectProxy } from './fault-proxy.js';
+export type {
+  Fault,
+  FlipByteFault,
+  CutFault,
+  StatusFault,
+  ResetFault,
+  DelayFault,
+  FaultProxy,
+  ProxyOptions,
+  ProxyStats,
+  ProxyRequestRecord,
+  RedirectProxy,
+  RedirectProxyOptions,
+} from './fault-proxy.js';
+export { createTinyImage } from './tiny-image.js';
+export type { TinyImage } from './tiny-image.js';
