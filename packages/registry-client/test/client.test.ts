@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type RegistryHandle, type RegistryMode } from '@oci/testkit';
+import { parseReference, RegistryClient, RegistryError, type RegistryClientOptions, type RequestDiagnostic } from '../src/index.js';
+
+const sha = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+function clientOptions(reg: RegistryHandle): RegistryClientOptions {
+  const o: RegistryClientOptions = { retryBaseMs: 20, certsDirs: [] };
+  if (!reg.tls) o.insecureRegistries = [reg.host];
+  if (reg.caFile) o.caFile = reg.caFile;
+  if (reg.username) o.credentials = { username: reg.username, password: reg.password ?? '' };
+  else o.anonymous = true;
+  return o;
+}
+
+async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+function record(): { events: RequestDiagnostic[]; stop: () => void } {
+  const events: RequestDiagnostic[] = [];
+  const fn = (m: unknown): void => { events.push(m as RequestDiagnostic); };
+  subscribe('oci:registry:request', fn);
+  return { events, stop: () => unsubscribe('oci:registry:request', fn) };
+}
+
+const modes: RegistryMode[] = ['plain', 'htpasswd', 'tls', 'token'];
+
+describe.each(modes)('against the real registry (%s)', (mode) => {
+  let reg: RegistryHandle;
+  let client: RegistryClient;
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const layer = randomBytes(300_000);
+  let manifestBytes: Buffer;
+
+  beforeAll(async () => {
+    reg = await startRegistry({ mode });
+    client = new RegistryClient(clientOptions(reg));
+    manifestBytes = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
+    }));
+  });
+  afterAll(async () => {
+    await client?.close();
+    await reg?.stop();
+  });
+
+  it('pings', async () => {
+    await client.ping(reg.host);
+  });
+
+  it('pushes (monolithic and chunked), pulls and verifies an image', async () => {
+    const target = { registry: reg.host, repository: 'test/app' };
+    const c = await client.pushBlob(target, config, { digest: sha(config), size: config.length });
+    expect(c.outcome).toBe('uploaded');
+    const progress: number[] = [];
+    const l = await client.pushBlob(target, () => (async function* () { yield layer.subarray(0, 1000); yield layer.subarray(1000); })(), {
+      digest: sha(layer), size: layer.length, chunkSize: 100_000, onProgress: (n) => progress.push(n),
+    });
+    expect(l.outcome).toBe('uploaded');
+    expect(progress.at(-1)).toBe(layer.length);
+    expect((await client.pushBlob(target, config, { digest: sha(config), size: config.length })).outcome).toBe('exists');
+    const ref = parseReference(`${reg.host}/test/app:v1`);
+    const digest = await client.putManifest(ref, manifestBytes, 'application/vnd.oci.image.manifest.v1+json');
+    expect(digest).toBe(sha(manifestBytes));
+
+    const m = await client.getManifest(ref);
+    expect(m.digest).toBe(digest);
+    expect(m.headerDigest).toBe(digest);
+    expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(m.bytes.equals(manifestBytes)).toBe(true);
+    const byDigest = await client.getManifest(parseReference(`${reg.host}/test/app@${digest}`));
+    expect(byDigest.bytes.equals(manifestBytes)).toBe(true);
+    const head = await client.headManifest(ref);
+    expect(head).toEqual({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifestBytes.length });
+
+    const got = await collect(await client.getBlob(target, sha(layer), { size: layer.length }));
+    expect(got.equals(layer)).toBe(true);
+    expect((await client.readBlob(target, sha(config))).equals(config)).toBe(true);
+    expect(await client.statBlob(target, sha(layer))).toEqual({ size: layer.length });
+  });
+
+  it('mounts a blob across repositories', async () => {
+    const rec = record();
+    try {
+      const r = await client.pushBlob({ registry: reg.host, repository: 'test/other' }, layer, {
+        digest: sha(layer), size: layer.length, mountFrom: ['test/app'],
+      });
+      expect(r.outcome).toBe('mounted');
+      expect(rec.events.some((e) => e.method === 'POST' && e.url.includes('mount=') && e.status === 201)).toBe(true);
+      expect(rec.events.some((e) => e.method === 'PUT' || e.method === 'PATCH')).toBe(false);
+    } finally {
+      rec.stop();
+    }
+  });
+
+  it('lists tags with pagination', async () => {
+    const repo = parseReference(`${reg.host}/test/app:v2`);
+    await client.putManifest(repo, manifestBytes, 'application/vnd.oci.image.manifest.v1+json');
+    await client.putManifest({ ...repo, tag: 'v3' }, manifestBytes, 'application/vnd.oci.image.manifest.v1+json');
+    const rec = record();
+    try {
+      const tags = await client.listTags({ registry: reg.host, repository: 'test/app' }, { pageSize: 1 });
+      expect(tags.sort()).toEqual(['v1', 'v2', 'v3']);
+      // docker-registry 2.8 ignores n=; Link parsing is covered by the unit tests of nextLink
+      expect(rec.events.filter((e) => e.url.includes('/tags/list') && e.status === 200).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      rec.stop();
+    }
+  });
+
+  it('falls back to the referrers tag schema', async () => {
+    const ref = parseReference(`${reg.host}/test/app:v1`);
+    const idx = await client.referrers(ref, sha(manifestBytes));
+    expect(idx.manifests).toEqual([]);
+  });
+
+  it('maps unknown manifests and blobs to stable codes', async () => {
+    await expect(client.getManifest(parseReference(`${reg.host}/test/app:nope`))).rejects.toMatchObject({ code: 'ERR_MANIFEST_UNKNOWN' });
+    await expect(client.getManifest(parseReference(`${reg.host}/test/none:nope`))).rejects.toSatisfy(
+      (e: unknown) => RegistryError.is(e) && ['ERR_MANIFEST_UNKNOWN', 'ERR_NAME_UNKNOWN'].includes(e.code));
+    await expect(client.getBlob({ registry: reg.host, repository: 'test/app' }, `sha256:${'0'.repeat(64)}`)).rejects.toMatchObject({ code: 'ERR_BLOB_UNKNOWN' });
+    expect(await client.headManifest(parseReference(`${reg.host}/test/app:nope`))).toBeUndefined();
+  });
+
+  it('deletes a manifest', async () => {
+    const other = Buffer.from(JSON.stringify({ ...JSON.parse(manifestBytes.toString()), annotations: { x: 'y' } }));
+    const ref = parseReference(`${reg.host}/test/app:gone`);
+    await client.putManifest(ref, other, 'application/vnd.oci.image.manifest.v1+json');
+    const d = await client.deleteManifest(ref);
+    expect(d).toBe(sha(other));
+    await expect(client.getManifest(parseReference(`${reg.host}/test/app@${d}`))).rejects.toMatchObject({ code: 'ERR_MANIFEST_UNKNOWN' });
+  });
+
+  if (mode === 'htpasswd' || mode === 'token') {
+    it('fails clearly on a wrong password, without a retry storm, and never leaks the password', async () => {
+      const bad = new RegistryClient({ ...clientOptions(reg), credentials: { username: reg.username!, password: 'wrong-secret-pw' } });
+      const rec = record();
+      try {
+        const err = await bad.getManifest(parseReference(`${reg.host}/test/app:v1`)).catch((e: unknown) => e);
+        expect(RegistryError.is(err, 'ERR_UNAUTHORIZED')).toBe(true);
+        expect(JSON.stringify({ m: (err as Error).message, h: (err as RegistryError).hint })).not.toContain('wrong-secret-pw');
+        expect(rec.events.length).toBeLessThanOrEqual(4);
+      } finally {
+        rec.stop();
+        await bad.close();
+      }
+    });
+  }
+
+  if (mode === 'token') {
+    it('reports a missing push scope as unauthorized/denied, once', async () => {
+      const reader = new RegistryClient({ ...clientOptions(reg), credentials: { username: reg.readerUsername!, password: reg.readerPassword! } });
+      const rec = record();
+      try {
+        // pull works
+        await reader.getManifest(parseReference(`${reg.host}/test/app:v1`));
+        const err = await reader.putManifest(parseReference(`${reg.host}/test/app:v9`), manifestBytes, 'application/vnd.oci.image.manifest.v1+json').catch((e: unknown) => e);
+        expect(RegistryError.is(err)).toBe(true);
+        expect(['ERR_UNAUTHORIZED', 'ERR_DENIED']).toContain((err as RegistryError).code);
+        expect(rec.events.filter((e) => e.method === 'PUT').length).toBeLessThanOrEqual(2);
+      } finally {
+        rec.stop();
+        await reader.close();
+      }
+    });
+
+    it('reuses one token per scope', async () => {
+      const fresh = new RegistryClient(clientOptions(reg));
+      const rec = record();
+      try {
+        for (let i = 0; i < 3; i++) await fresh.headManifest(parseReference(`${reg.host}/test/app:v1`));
+        expect(rec.events.filter((e) => e.url.includes('/token')).length).toBe(1);
+      } finally {
+        rec.stop();
+        await fresh.close();
+      }
+    });
+  }
+});
