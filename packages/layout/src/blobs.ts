@@ -153,7 +153,7 @@ export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options:
     if (pending !== undefined) await pending;
     if (signal?.aborted) throw abortReason(signal);
     if (size !== undefined && written !== size) throw sizeMismatch(size, written, false);
-    const digest = `${algorithm}:${hash.digest('hex')}`;
+    const digest = hash.digest();
     if (options.digest !== undefined && digest !== options.digest) {
       throw new LayoutError('ERR_DIGEST_MISMATCH', `blob content has digest ${digest}, expected ${options.digest}`, {
         hint: 'the source is corrupt or not the blob the descriptor names; nothing was stored, fetch it again',
@@ -230,7 +230,7 @@ export function verifier(digest: string, size?: number): Transform {
         cb(sizeMismatch(size, seen, false));
         return;
       }
-      const actual = `${algorithm}:${hash.digest('hex')}`;
+      const actual = hash.digest();
       if (actual !== digest) {
         cb(
           new LayoutError('ERR_DIGEST_MISMATCH', `blob ${digest} has content with digest ${actual}`, {
@@ -287,7 +287,7 @@ export async function readBlobIn(paths: LayoutPaths, digest: string, options: { 
     }
     const buf = await fh.readFile();
     const { algorithm } = parseLayoutDigest(digest);
-    const actual = `${algorithm}:${hasherFor(algorithm).update(buf).digest('hex')}`;
+    const actual = hasherFor(algorithm).update(buf).digest();
     if (actual !== digest) {
       throw new LayoutError('ERR_DIGEST_MISMATCH', `blob ${digest} has content with digest ${actual}`, {
         hint: 'the blob file is corrupt; remove it and copy the image again (verify() lists every damaged blob)',

@@ -1,46 +1,32 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHasher, isOciError, isSupportedAlgorithm, parseSupportedDigest, type Hasher } from '@oci/image-spec';
 import { LayoutError } from './errors.js';
 
-/** Digest algorithms this package can hash, with the exact length of their hex encoding. */
-const registered: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
-
-const grammar = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-
 export interface ParsedDigest {
-  algorithm: string;
+  algorithm: 'sha256' | 'sha512';
   encoded: string;
 }
 
 /**
- * Parse and check a digest string against the image-spec grammar, and require a registered
- * algorithm (sha256, sha512) with a lower-case hex encoding of the right length. Because the
- * encoded part can hold no `/` and no `.`, a checked digest is always safe as a path component.
+ * Parse a digest with @oci/image-spec's grammar and require a supported algorithm (sha256,
+ * sha512), rethrowing as LayoutError ERR_INVALID_DIGEST / ERR_UNSUPPORTED_DIGEST. Because a
+ * supported digest's encoded part is lower-case hex, a checked digest is always safe as a path
+ * component (`sha256:../../x` is refused here).
  * @internal
  */
 export function parseLayoutDigest(digest: unknown): ParsedDigest {
-  if (typeof digest !== 'string' || digest.length > 256 || !grammar.test(digest)) {
-    throw new LayoutError('ERR_INVALID_DIGEST', `invalid digest ${JSON.stringify(String(digest).slice(0, 100))}`, {
-      hint: 'a digest looks like "sha256:" followed by 64 lower-case hex characters',
-      digest: typeof digest === 'string' ? digest.slice(0, 256) : undefined,
-    });
+  try {
+    return parseSupportedDigest(digest as string);
+  } catch (err) {
+    if (isOciError(err)) {
+      const code = err.code === 'ERR_UNSUPPORTED_DIGEST' ? 'ERR_UNSUPPORTED_DIGEST' : 'ERR_INVALID_DIGEST';
+      throw new LayoutError(code, err.message, {
+        hint: err.hint ?? 'a digest looks like "sha256:" followed by 64 lower-case hex characters',
+        digest: typeof digest === 'string' ? digest.slice(0, 256) : undefined,
+        cause: err,
+      });
+    }
+    throw err;
   }
-  const colon = digest.indexOf(':');
-  const algorithm = digest.slice(0, colon);
-  const encoded = digest.slice(colon + 1);
-  const length = registered[algorithm];
-  if (length === undefined) {
-    throw new LayoutError('ERR_UNSUPPORTED_DIGEST', `unsupported digest algorithm "${algorithm}" in ${digest}`, {
-      hint: 'only sha256 and sha512 digests are supported',
-      digest,
-    });
-  }
-  if (encoded.length !== length || !/^[a-f0-9]+$/.test(encoded)) {
-    throw new LayoutError('ERR_INVALID_DIGEST', `invalid ${algorithm} digest ${digest}`, {
-      hint: `a ${algorithm} digest has exactly ${length} lower-case hex characters after "${algorithm}:"`,
-      digest,
-    });
-  }
-  return { algorithm, encoded };
 }
 
 /** True when `digest` would pass parseLayoutDigest. @internal */
@@ -53,17 +39,17 @@ export function isLayoutDigest(digest: unknown): digest is string {
   }
 }
 
-/** A node:crypto hasher for a registered algorithm. @internal */
-export function hasherFor(algorithm: string): Hash {
-  if (registered[algorithm] === undefined) {
+/** A streaming hasher; `digest()` returns "alg:hex". @internal */
+export function hasherFor(algorithm: string): Hasher {
+  if (!isSupportedAlgorithm(algorithm)) {
     throw new LayoutError('ERR_UNSUPPORTED_DIGEST', `unsupported digest algorithm "${algorithm}"`, {
       hint: 'only sha256 and sha512 digests are supported',
     });
   }
-  return createHash(algorithm);
+  return createHasher(algorithm);
 }
 
 /** @internal */
 export function isRegisteredAlgorithm(algorithm: string): boolean {
-  return registered[algorithm] !== undefined;
+  return isSupportedAlgorithm(algorithm);
 }

@@ -48,7 +48,7 @@ export async function hashFile(path: string, algorithm: string, signal?: AbortSi
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  return { digest: `${algorithm}:${hash.digest('hex')}`, size };
+  return { digest: hash.digest(), size };
 }
 
 /** The roots of the reachability graph: index.json entries and legacy refs/ descriptors. @internal */

@@ -35,7 +35,7 @@ import {
   type ImageManifest,
   type Platform,
 } from './spec.js';
-import { sniffMediaType } from './walk.js';
+import { childrenOf, sniffMediaType } from './walk.js';
 import { gcLayout, type GcOptions, type GcResult } from './gc.js';
 import { verifyLayout, type VerifyOptions, type VerifyResult } from './verify.js';
 
@@ -483,6 +483,7 @@ export class Layout {
       }
       const doc = await this.readJson(current.digest);
       const mediaType = isIndexMediaType(current.mediaType) || isManifestMediaType(current.mediaType) ? current.mediaType : sniffMediaType(doc);
+      if (mediaType !== undefined) for (const child of childrenOf(mediaType, doc)) parseLayoutDigest(child.digest);
       if (mediaType !== undefined && isIndexMediaType(mediaType)) {
         checkDocument(mediaType, doc, current.digest);
         const picked = selectManifest(doc as ImageIndex, platform);

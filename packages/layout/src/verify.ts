@@ -124,7 +124,7 @@ export async function verifyLayout(layout: Layout, options: VerifyOptions = {}):
         message: `blob ${d.digest} is not a valid ${mediaType}: ${result.errors.slice(0, 3).map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
         digest: d.digest,
       });
-      continue;
+      // still walk what it points at, so each broken descriptor is reported too
     }
     if (isDocumentMediaType(mediaType)) {
       for (const child of childrenOf(mediaType, doc)) queue.push({ d: child, from: `${d.digest}` });
