@@ -52,3 +52,19 @@ export type {
   PushBlobResult,
   RequestDiagnostic,
 } from './client.js';
+export { convertManifestToOci, convertIndexToOci, needsOciConversion, goJson } from './convert.js';
+export type { PlainDescriptor } from './convert.js';
+export { planCopy, planImage, applyCopy, copyImage } from './copy.js';
+export type {
+  CopySource,
+  CopyDestination,
+  CopyEvent,
+  CopyOptions,
+  CopyPlan,
+  CopyResult,
+  PlannedImage,
+  ManifestData,
+  EndpointCallOptions,
+} from './copy.js';
+export { registrySource, registryDestination, layoutSource, layoutDestination, dirSource, dirDestination } from './endpoints.js';
+export type { LayoutLike } from './endpoints.js';

@@ -1,0 +1,101 @@
+import { RegistryError } from './errors.js';
+import { MT } from './media.js';
+
+/** A descriptor as it appears in manifests (the fields we carry through conversions). */
+export interface PlainDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  urls?: string[] | undefined;
+  annotations?: Record<string, string> | undefined;
+  platform?: Record<string, unknown> | undefined;
+  artifactType?: string | undefined;
+  [key: string]: unknown;
+}
+
+const LAYER_TO_OCI: Record<string, string> = {
+  [MT.DockerLayerGzip]: MT.OciLayerGzip,
+  'application/vnd.docker.image.rootfs.diff.tar': MT.OciLayer,
+  'application/vnd.docker.image.rootfs.diff.tar.zstd': MT.OciLayerZstd,
+  [MT.DockerForeignLayerGzip]: MT.OciLayerNonDistributableGzip,
+};
+
+/** JSON as Go's encoding/json writes it (what skopeo hashes): compact, with <, >, & and U+2028/9 escaped. */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Orders descriptor fields as image-spec's Go struct does (mediaType, digest, size, urls, annotations, data, platform, artifactType). */
+function orderDescriptor(d: PlainDescriptor, mediaType: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { mediaType, digest: d.digest, size: d.size };
+  if (d.urls && d.urls.length) out.urls = d.urls;
+  if (d.annotations && Object.keys(d.annotations).length) out.annotations = sortKeys(d.annotations);
+  if (d.data !== undefined && d.data !== '') out.data = d.data;
+  if (d.platform) out.platform = orderPlatform(d.platform);
+  if (d.artifactType) out.artifactType = d.artifactType;
+  return out;
+}
+
+function orderPlatform(p: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { architecture: p.architecture, os: p.os };
+  if (p['os.version']) out['os.version'] = p['os.version'];
+  if (Array.isArray(p['os.features']) && p['os.features'].length) out['os.features'] = p['os.features'];
+  if (p.variant) out.variant = p.variant;
+  if (Array.isArray(p.features) && p.features.length) out.features = p.features;
+  return out;
+}
+
+function sortKeys(o: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
+  return out;
+}
+
+/** True when a manifest of this type must be converted for a destination that only takes OCI types. */
+export function needsOciConversion(mediaType: string): boolean {
+  return mediaType === MT.DockerManifest || mediaType === MT.DockerList;
+}
+
+/**
+ * Converts a Docker v2 schema 2 manifest to an OCI image manifest as skopeo does for `oci:` destinations:
+ * same config and layer blobs, OCI media types, Go's field order and escaping. Pure.
+ */
+export function convertManifestToOci(bytes: Uint8Array): Buffer {
+  let doc: { schemaVersion?: number; mediaType?: string; config?: PlainDescriptor; layers?: PlainDescriptor[]; annotations?: Record<string, string> };
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert a manifest that is not JSON', { cause: err });
+  }
+  if (!doc.config || !Array.isArray(doc.layers)) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert: the manifest has no config or layers');
+  }
+  const config = orderDescriptor(doc.config, doc.config.mediaType === MT.DockerConfig ? MT.OciConfig : doc.config.mediaType);
+  const layers = doc.layers.map((l) => {
+    const mt = LAYER_TO_OCI[l.mediaType] ?? l.mediaType;
+    if (!mt.startsWith('application/vnd.oci.image.layer.')) {
+      throw new RegistryError('ERR_UNSUPPORTED', `cannot convert layer media type ${l.mediaType} to OCI`);
+    }
+    return orderDescriptor(l, mt);
+  });
+  const out: Record<string, unknown> = { schemaVersion: 2, mediaType: MT.OciManifest, config, layers };
+  if (doc.annotations && Object.keys(doc.annotations).length) out.annotations = sortKeys(doc.annotations);
+  return Buffer.from(goJson(out), 'utf8');
+}
+
+/**
+ * Rewrites an index/manifest list as an OCI index whose entries point at (possibly converted) children.
+ * `replace` maps old child digests to their new descriptors. Pure.
+ */
+export function convertIndexToOci(bytes: Uint8Array, replace: Map<string, { digest: string; size: number; mediaType: string }>): Buffer {
+  const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { manifests?: PlainDescriptor[]; annotations?: Record<string, string> };
+  const manifests = (doc.manifests ?? []).map((d) => {
+    const r = replace.get(d.digest);
+    const base = r ? { ...d, digest: r.digest, size: r.size } : d;
+    const mt = r?.mediaType ?? (d.mediaType === MT.DockerManifest ? MT.OciManifest : d.mediaType === MT.DockerList ? MT.OciIndex : d.mediaType);
+    return orderDescriptor(base, mt);
+  });
+  const out: Record<string, unknown> = { schemaVersion: 2, mediaType: MT.OciIndex, manifests };
+  if (doc.annotations && Object.keys(doc.annotations).length) out.annotations = sortKeys(doc.annotations);
+  return Buffer.from(goJson(out), 'utf8');
+}

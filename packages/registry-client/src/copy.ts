@@ -1,0 +1,258 @@
+import type { Readable } from 'node:stream';
+import { hostPlatform, selectManifest, formatPlatform, type Platform } from '@oci/image-spec';
+import { convertIndexToOci, convertManifestToOci, needsOciConversion, type PlainDescriptor } from './convert.js';
+import { digestBytes } from './digest.js';
+import { RegistryError } from './errors.js';
+import { isImageManifestType, isIndexType, MT } from './media.js';
+
+/** A manifest or index as fetched: exact bytes, media type, digest. */
+export interface ManifestData {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface EndpointCallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Where images are read from (registry, layout, dir:...). */
+export interface CopySource {
+  readonly name: string;
+  /** Same-registry location, used to mount blobs instead of copying them. */
+  readonly registryLocation?: { registry: string; repository: string } | undefined;
+  /** The top-level manifest or index the source reference names. */
+  getRoot(options?: EndpointCallOptions): Promise<ManifestData>;
+  /** A child manifest (of an index), by descriptor. */
+  getManifest(descriptor: PlainDescriptor, options?: EndpointCallOptions): Promise<ManifestData>;
+  /** A blob stream, verified against the descriptor while read. */
+  getBlob(descriptor: PlainDescriptor, options?: EndpointCallOptions & { onBytes?: (n: number) => void }): Promise<Readable>;
+}
+
+/** Where images are written to. */
+export interface CopyDestination {
+  readonly name: string;
+  /** False for `oci:` layouts (Docker manifests are converted to OCI unless digests must be preserved). */
+  readonly acceptsDockerMediaTypes: boolean;
+  readonly registryLocation?: { registry: string; repository: string } | undefined;
+  hasBlob(descriptor: PlainDescriptor, options?: EndpointCallOptions): Promise<boolean>;
+  /** Stores a blob; `open` gives the source stream (called at most once, maybe not at all). */
+  putBlob(descriptor: PlainDescriptor, open: () => Promise<Readable>, options?: EndpointCallOptions & {
+    mountFrom?: { registry: string; repository: string } | undefined;
+    onBytes?: (n: number) => void;
+  }): Promise<'uploaded' | 'mounted' | 'exists'>;
+  /** Stores a manifest; `top` marks the one the destination reference should name. */
+  putManifest(manifest: ManifestData, options: EndpointCallOptions & { top: boolean }): Promise<void>;
+  /** Called once after everything is written. */
+  commit?(root: ManifestData, options?: EndpointCallOptions): Promise<void>;
+}
+
+/** Progress of a copy, one event per step (suitable for --json output). */
+export type CopyEvent =
+  | { type: 'plan'; images: number; blobs: number; bytes: number }
+  | { type: 'blob-start'; digest: string; size: number; mediaType: string }
+  | { type: 'blob-progress'; digest: string; size: number; bytes: number }
+  | { type: 'blob-done'; digest: string; size: number; outcome: 'uploaded' | 'mounted' | 'exists' | 'skipped' }
+  | { type: 'manifest'; digest: string; mediaType: string; top: boolean }
+  | { type: 'done'; digest: string; mediaType: string };
+
+export interface CopyOptions extends EndpointCallOptions {
+  /** Copy the whole index (all platforms) instead of one image. */
+  all?: boolean | undefined;
+  /** Platform to pick from an index (missing fields default to the host's). */
+  platform?: Partial<Platform> | undefined;
+  /** Never change manifests (fail when the destination would need a conversion). */
+  preserveDigests?: boolean | undefined;
+  /** Parallel blob transfers (default 4). */
+  concurrency?: number | undefined;
+  onProgress?: ((event: CopyEvent) => void) | undefined;
+}
+
+/** One image of a copy plan. */
+export interface PlannedImage {
+  source: ManifestData;
+  /** What gets written (== source unless converted). */
+  target: ManifestData;
+  /** Config and layers, in source order, with their source descriptors. */
+  blobs: PlainDescriptor[];
+  converted: boolean;
+}
+
+/** What copy() will do: decided from the source's manifests only; nothing written. */
+export interface CopyPlan {
+  images: PlannedImage[];
+  /** The index written on top when copying a whole index. */
+  index?: { source: ManifestData; target: ManifestData; converted: boolean } | undefined;
+  /** The manifest the destination reference will name. */
+  root: ManifestData;
+  /** Unique blobs to transfer. */
+  blobs: PlainDescriptor[];
+}
+
+export interface CopyResult {
+  digest: string;
+  mediaType: string;
+  blobs: { digest: string; size: number; outcome: 'uploaded' | 'mounted' | 'exists' | 'skipped' }[];
+}
+
+function parseJson(m: ManifestData): Record<string, unknown> {
+  try {
+    return JSON.parse(m.bytes.toString('utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', `manifest ${m.digest} is not valid JSON`, { cause: err });
+  }
+}
+
+function wantedPlatform(p: Partial<Platform> | undefined): Platform {
+  const host = hostPlatform();
+  if (!p) return host;
+  const out: Platform = { os: p.os ?? host.os, architecture: p.architecture ?? host.architecture };
+  if (p.variant) out.variant = p.variant;
+  else if (!p.architecture && host.variant) out.variant = host.variant;
+  return out;
+}
+
+/** Decides which image(s) of a manifest/index to copy and how (pure). */
+export function planImage(source: ManifestData, convert: boolean, preserveDigests: boolean): PlannedImage {
+  const doc = parseJson(source);
+  if (!isImageManifestType(source.mediaType)) {
+    throw new RegistryError('ERR_UNSUPPORTED', `cannot copy a manifest of type ${source.mediaType}`, {
+      hint: 'Only OCI image manifests, OCI indexes, Docker v2 schema 2 manifests and manifest lists are supported.',
+    });
+  }
+  const config = doc.config as PlainDescriptor | undefined;
+  const layers = (doc.layers as PlainDescriptor[] | undefined) ?? [];
+  if (!config || typeof config.digest !== 'string') throw new RegistryError('ERR_MANIFEST_INVALID', `manifest ${source.digest} has no config`);
+  let target = source;
+  let converted = false;
+  if (convert && needsOciConversion(source.mediaType)) {
+    if (preserveDigests) {
+      throw new RegistryError('ERR_CONVERSION_REQUIRED', `the destination only stores OCI manifests, and ${source.digest} is a Docker manifest`, {
+        hint: 'Drop --preserve-digests to let the manifest be converted to OCI (its digest changes), or copy to a registry or dir: instead.',
+      });
+    }
+    const bytes = convertManifestToOci(source.bytes);
+    target = { bytes, mediaType: MT.OciManifest, digest: digestBytes(bytes) };
+    converted = true;
+  }
+  return { source, target, blobs: [config, ...layers], converted };
+}
+
+/** Reads the source's manifests and decides what to copy. Writes nothing. */
+export async function planCopy(src: CopySource, dest: Pick<CopyDestination, 'acceptsDockerMediaTypes'>, options: CopyOptions = {}): Promise<CopyPlan> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const convert = !dest.acceptsDockerMediaTypes;
+  const preserve = options.preserveDigests === true;
+  const root = await src.getRoot({ signal });
+  const images: PlannedImage[] = [];
+  let index: CopyPlan['index'];
+  if (isIndexType(root.mediaType)) {
+    const doc = parseJson(root);
+    const manifests = (doc.manifests as PlainDescriptor[] | undefined) ?? [];
+    if (options.all) {
+      const replace = new Map<string, { digest: string; size: number; mediaType: string }>();
+      for (const d of manifests) {
+        if (!isImageManifestType(d.mediaType)) continue; // nested indexes and artifacts: not copied
+        const m = await src.getManifest(d, { signal });
+        const planned = planImage(m, convert, preserve);
+        images.push(planned);
+        if (planned.converted) replace.set(d.digest, { digest: planned.target.digest, size: planned.target.bytes.length, mediaType: planned.target.mediaType });
+      }
+      let target = root;
+      let converted = false;
+      if (convert && (needsOciConversion(root.mediaType) || replace.size > 0 || images.length !== manifests.length)) {
+        if (preserve) {
+          throw new RegistryError('ERR_CONVERSION_REQUIRED', `the index ${root.digest} would have to be rewritten for the destination`, {
+            hint: 'Drop --preserve-digests, or copy to a registry.',
+          });
+        }
+        const bytes = convertIndexToOci(root.bytes, replace);
+        target = { bytes, mediaType: MT.OciIndex, digest: digestBytes(bytes) };
+        converted = true;
+      }
+      index = { source: root, target, converted };
+    } else {
+      const want = wantedPlatform(options.platform);
+      const chosen = selectManifest({ manifests: manifests.filter((d) => isImageManifestType(d.mediaType)) as never }, want) as PlainDescriptor | undefined;
+      if (!chosen) {
+        const have = manifests.map((d) => (d.platform ? formatPlatform(d.platform as unknown as Platform) : '?')).join(', ');
+        throw new RegistryError('ERR_PLATFORM_UNKNOWN', `no image for ${formatPlatform(want)} in ${src.name} (it has ${have || 'none'})`, {
+          hint: 'Pick one with --override-os/--override-arch/--override-variant, or copy them all with --all.',
+        });
+      }
+      images.push(planImage(await src.getManifest(chosen, { signal }), convert, preserve));
+    }
+  } else {
+    images.push(planImage(root, convert, preserve));
+  }
+  const seen = new Set<string>();
+  const blobs: PlainDescriptor[] = [];
+  for (const img of images) {
+    for (const b of img.blobs) {
+      if (seen.has(b.digest)) continue;
+      seen.add(b.digest);
+      blobs.push(b);
+    }
+  }
+  const rootOut = index ? index.target : images[0]!.target;
+  return { images, index, root: rootOut, blobs };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; stops starting new ones after the first failure. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw failed.err;
+}
+
+/** Writes a plan: blobs in parallel (skipping present ones, mounting when possible), then manifests, then the root. */
+export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDestination, options: CopyOptions = {}): Promise<CopyResult> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  onProgress?.({ type: 'plan', images: plan.images.length, blobs: plan.blobs.length, bytes: plan.blobs.reduce((a, b) => a + b.size, 0) });
+  const results: CopyResult['blobs'] = [];
+  const mountFrom = src.registryLocation && dest.registryLocation && src.registryLocation.registry === dest.registryLocation.registry &&
+    src.registryLocation.repository !== dest.registryLocation.repository ? src.registryLocation : undefined;
+  await pool(plan.blobs, options.concurrency ?? 4, async (blob) => {
+    if (await dest.hasBlob(blob, { signal })) {
+      results.push({ digest: blob.digest, size: blob.size, outcome: 'skipped' });
+      onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome: 'skipped' });
+      return;
+    }
+    onProgress?.({ type: 'blob-start', digest: blob.digest, size: blob.size, mediaType: blob.mediaType });
+    const onBytes = onProgress ? (n: number): void => onProgress({ type: 'blob-progress', digest: blob.digest, size: blob.size, bytes: n }) : undefined;
+    const outcome = await dest.putBlob(blob, () => src.getBlob(blob, { signal }), { signal, mountFrom, onBytes });
+    results.push({ digest: blob.digest, size: blob.size, outcome });
+    onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome });
+  });
+  for (const img of plan.images) {
+    const top = !plan.index && img === plan.images[0];
+    await dest.putManifest(img.target, { signal, top });
+    onProgress?.({ type: 'manifest', digest: img.target.digest, mediaType: img.target.mediaType, top });
+  }
+  if (plan.index) {
+    await dest.putManifest(plan.index.target, { signal, top: true });
+    onProgress?.({ type: 'manifest', digest: plan.index.target.digest, mediaType: plan.index.target.mediaType, top: true });
+  }
+  await dest.commit?.(plan.root, { signal });
+  onProgress?.({ type: 'done', digest: plan.root.digest, mediaType: plan.root.mediaType });
+  return { digest: plan.root.digest, mediaType: plan.root.mediaType, blobs: results };
+}
+
+/** Copies an image (or a whole index with `all`) from one endpoint to another: planCopy + applyCopy. */
+export async function copyImage(src: CopySource, dest: CopyDestination, options: CopyOptions = {}): Promise<CopyResult> {
+  const plan = await planCopy(src, dest, options);
+  return await applyCopy(plan, src, dest, options);
+}

@@ -1,0 +1,259 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { RegistryClient } from './client.js';
+import type { PlainDescriptor } from './convert.js';
+import type { CopyDestination, CopySource, ManifestData } from './copy.js';
+import { digestBytes, hasherFor, mismatch, splitDigest, verifyBytes } from './digest.js';
+import { RegistryError } from './errors.js';
+import { sniffManifestType } from './media.js';
+import { formatReference, withSelector, type Reference } from './reference.js';
+
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** A registry image as a copy source. */
+export function registrySource(client: RegistryClient, ref: Reference): CopySource {
+  const target = { registry: ref.registry, repository: ref.repository };
+  return {
+    name: `docker://${formatReference(ref)}`,
+    registryLocation: target,
+    async getRoot(o = {}) {
+      const m = await client.getManifest(ref, o);
+      return { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
+    },
+    async getManifest(d, o = {}) {
+      const m = await client.getManifest(withSelector(ref, { digest: d.digest }), o);
+      return { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
+    },
+    async getBlob(d, o = {}) {
+      return await client.getBlob(target, d.digest, { size: d.size, signal: o.signal, onProgress: o.onBytes });
+    },
+  };
+}
+
+/** A registry repository (and tag) as a copy destination. */
+export function registryDestination(client: RegistryClient, ref: Reference, options: { chunkSize?: number } = {}): CopyDestination {
+  const target = { registry: ref.registry, repository: ref.repository };
+  return {
+    name: `docker://${formatReference(ref)}`,
+    acceptsDockerMediaTypes: true,
+    registryLocation: target,
+    async hasBlob(d, o = {}) {
+      return await client.hasBlob(target, d.digest, o);
+    },
+    async putBlob(d, openSource, o = {}) {
+      const r = await client.pushBlob(target, openSource, {
+        digest: d.digest, size: d.size, signal: o.signal, skipExistsCheck: true, chunkSize: options.chunkSize,
+        mountFrom: o.mountFrom ? [o.mountFrom.repository] : undefined,
+        onProgress: o.onBytes ? (n) => o.onBytes!(n) : undefined,
+      });
+      return r.outcome;
+    },
+    async putManifest(m, o) {
+      const sel = o.top ? { tag: ref.tag, digest: ref.tag ? undefined : m.digest } : { digest: m.digest };
+      if (o.top && ref.digest && !ref.tag && ref.digest !== m.digest) {
+        throw new RegistryError('ERR_DIGEST_MISMATCH', `destination ${formatReference(ref)} names digest ${ref.digest}, but the copied manifest is ${m.digest}`, {
+          expected: ref.digest, actual: m.digest, hint: 'Use a tag for the destination, or the digest of the copied manifest.',
+        });
+      }
+      await client.putManifest(withSelector(ref, sel), m.bytes, m.mediaType, o);
+    },
+  };
+}
+
+/** The parts of @oci/layout's Layout that copies use (structural, so any compatible handle works). */
+export interface LayoutLike {
+  readonly dir: string;
+  putBlob(source: Readable | AsyncIterable<Uint8Array> | Uint8Array, options?: {
+    digest?: string | undefined; size?: number | undefined; signal?: AbortSignal | undefined;
+    onProgress?: ((p: { bytes: number }) => void) | undefined;
+  }): Promise<{ digest: string; size: number }>;
+  getBlob(digest: string, options?: { signal?: AbortSignal | undefined; verify?: boolean | undefined }): Promise<Readable>;
+  readBlob(digest: string, options?: { maxSize?: number | undefined }): Promise<Buffer>;
+  hasBlob(digest: string): Promise<boolean>;
+  statBlob(digest: string): Promise<{ size: number } | undefined>;
+  lookup(ref: string): Promise<PlainDescriptor | undefined>;
+  index(): Promise<{ manifests: PlainDescriptor[] }>;
+  tag(name: string, descriptor: PlainDescriptor): Promise<unknown>;
+  updateIndex(change: (index: { manifests: PlainDescriptor[] }) => void | boolean): Promise<unknown>;
+}
+
+/** An image in an OCI layout (by ref name; without one, the layout's only manifest). */
+export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
+  const name = `oci:${layout.dir}${refName ? `:${refName}` : ''}`;
+  const read = async (d: PlainDescriptor): Promise<ManifestData> => {
+    if (d.size > MAX_MANIFEST) throw new RegistryError('ERR_TOO_LARGE', `manifest ${d.digest} in ${name} is too large (${d.size} bytes)`);
+    const bytes = await layout.readBlob(d.digest, { maxSize: MAX_MANIFEST });
+    verifyBytes(bytes, d.digest, d.size);
+    const doc = JSON.parse(bytes.toString('utf8')) as unknown;
+    return { bytes, digest: d.digest, mediaType: sniffManifestType(doc, d.mediaType) };
+  };
+  return {
+    name,
+    async getRoot() {
+      let d: PlainDescriptor | undefined;
+      if (refName) {
+        d = await layout.lookup(refName);
+        if (!d) {
+          throw new RegistryError('ERR_MANIFEST_UNKNOWN', `no image named "${refName}" in ${layout.dir}`, {
+            hint: 'List the refs of the layout (its index.json annotations org.opencontainers.image.ref.name).',
+          });
+        }
+      } else {
+        const idx = await layout.index();
+        if (idx.manifests.length !== 1) {
+          throw new RegistryError('ERR_MANIFEST_UNKNOWN', `${layout.dir} holds ${idx.manifests.length} images; say which one with oci:DIR:REF`, {
+            hint: 'Add :REF to the oci: reference.',
+          });
+        }
+        d = idx.manifests[0]!;
+      }
+      return await read(d);
+    },
+    async getManifest(d) {
+      return await read(d);
+    },
+    async getBlob(d, o = {}) {
+      return await layout.getBlob(d.digest, { signal: o.signal, verify: true });
+    },
+  };
+}
+
+/** An OCI layout as a copy destination; the top manifest is tagged `refName` (if given). */
+export function layoutDestination(layout: LayoutLike, refName?: string): CopyDestination {
+  return {
+    name: `oci:${layout.dir}${refName ? `:${refName}` : ''}`,
+    acceptsDockerMediaTypes: false,
+    async hasBlob(d) {
+      const st = await layout.statBlob(d.digest);
+      return st !== undefined && st.size === d.size;
+    },
+    async putBlob(d, openSource, o = {}) {
+      const stream = await openSource();
+      await layout.putBlob(stream, {
+        digest: d.digest, size: d.size, signal: o.signal,
+        onProgress: o.onBytes ? (p) => o.onBytes!(p.bytes) : undefined,
+      });
+      return 'uploaded';
+    },
+    async putManifest(m, o) {
+      await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal });
+      if (!o.top) return;
+      const desc: PlainDescriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+      if (refName) {
+        await layout.tag(refName, desc);
+      } else {
+        await layout.updateIndex((index) => {
+          if (index.manifests.some((x) => x.digest === m.digest && !x.annotations?.[REF_NAME])) return false;
+          index.manifests.push(desc);
+          return true;
+        });
+      }
+    },
+  };
+}
+
+const DIR_VERSION = 'Directory Transport Version: 1.1\n';
+
+function dirBlobPath(dir: string, digest: string): string {
+  const { algorithm, encoded } = splitDigest(digest);
+  return join(dir, algorithm === 'sha256' ? encoded : `${algorithm}-${encoded}`);
+}
+
+/** skopeo's `dir:` format as a source: manifest.json (+ HEX.manifest.json for index children), blobs named by hex. */
+export function dirSource(dir: string): CopySource {
+  const readManifest = async (file: string, expected?: PlainDescriptor): Promise<ManifestData> => {
+    const bytes = await readFile(join(dir, file)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new RegistryError('ERR_MANIFEST_UNKNOWN', `${join(dir, file)} does not exist`, { hint: 'Is this a directory written by `skopeo copy ... dir:DIR`?' });
+      throw err;
+    });
+    if (bytes.length > MAX_MANIFEST) throw new RegistryError('ERR_TOO_LARGE', `${join(dir, file)} is too large`);
+    if (expected) verifyBytes(bytes, expected.digest, expected.size);
+    const doc = JSON.parse(bytes.toString('utf8')) as unknown;
+    return { bytes, mediaType: sniffManifestType(doc, expected?.mediaType), digest: expected?.digest ?? digestBytes(bytes) };
+  };
+  return {
+    name: `dir:${dir}`,
+    getRoot: () => readManifest('manifest.json'),
+    getManifest: (d) => readManifest(`${splitDigest(d.digest).encoded}.manifest.json`, d),
+    async getBlob(d) {
+      const path = dirBlobPath(dir, d.digest);
+      const st = await stat(path).catch(() => undefined);
+      if (!st) throw new RegistryError('ERR_BLOB_UNKNOWN', `blob ${d.digest} is missing from ${dir}`);
+      const hasher = hasherFor(d.digest);
+      const file = createReadStream(path, { highWaterMark: 1 << 20 });
+      const { algorithm } = splitDigest(d.digest);
+      async function* verified(): AsyncGenerator<Buffer> {
+        let n = 0;
+        for await (const c of file) {
+          n += (c as Buffer).length;
+          hasher.update(c as Buffer);
+          yield c as Buffer;
+        }
+        if (n !== d.size) throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} in ${dir} has ${n} bytes, expected ${d.size}`, { expected: d.size, actual: n });
+        const actual = `${algorithm}:${hasher.digest('hex')}`;
+        if (actual !== d.digest) throw mismatch(d.digest, actual);
+      }
+      return Readable.from(verified(), { objectMode: false });
+    },
+  };
+}
+
+/** skopeo's `dir:` format as a destination (keeps Docker media types, as skopeo does). */
+export function dirDestination(dir: string): CopyDestination {
+  let prepared: Promise<void> | undefined;
+  const prepare = (): Promise<void> => (prepared ??= (async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'version'), DIR_VERSION);
+  })());
+  return {
+    name: `dir:${dir}`,
+    acceptsDockerMediaTypes: true,
+    async hasBlob(d) {
+      await prepare();
+      const st = await stat(dirBlobPath(dir, d.digest)).catch(() => undefined);
+      return st !== undefined && st.size === d.size;
+    },
+    async putBlob(d, openSource, o = {}) {
+      await prepare();
+      const final = dirBlobPath(dir, d.digest);
+      const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      const hasher = hasherFor(d.digest);
+      let n = 0;
+      try {
+        const src = await openSource();
+        const fh = await open(tmp, 'w');
+        try {
+          await pipeline(src, async function* (source: AsyncIterable<Buffer>) {
+            for await (const c of source) {
+              n += c.length;
+              hasher.update(c);
+              o.onBytes?.(n);
+              yield c;
+            }
+          }, fh.createWriteStream(), { signal: o.signal });
+        } finally {
+          await fh.close().catch(() => undefined);
+        }
+        const actual = `${splitDigest(d.digest).algorithm}:${hasher.digest('hex')}`;
+        if (n !== d.size) throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} has ${n} bytes, expected ${d.size}`, { expected: d.size, actual: n });
+        if (actual !== d.digest) throw mismatch(d.digest, actual);
+        await rename(tmp, final);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      return 'uploaded';
+    },
+    async putManifest(m, o) {
+      await prepare();
+      const file = o.top ? 'manifest.json' : `${splitDigest(m.digest).encoded}.manifest.json`;
+      const tmp = join(dir, `.${file}.tmp-${process.pid}`);
+      await writeFile(tmp, m.bytes);
+      await rename(tmp, join(dir, file));
+    },
+  };
+}

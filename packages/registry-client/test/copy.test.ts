@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixture, pushFixture, type FixtureInfo } from '@oci/fixtures';
+import { Layout } from '@oci/layout';
+import { run, startRegistry, tmpDir, type RegistryHandle, type TmpDir } from '@oci/testkit';
+import {
+  copyImage, dirDestination, dirSource, layoutDestination, layoutSource, parseReference, registryDestination, registrySource, RegistryClient,
+  type CopyEvent, type LayoutLike,
+} from '../src/index.js';
+import { clientOptions, indexJson, layoutBlobs, skopeoFlags } from './helpers.js';
+
+const asLayout = (l: Layout): LayoutLike => l as unknown as LayoutLike;
+
+describe('copy against the real registry, skopeo as the oracle', () => {
+  let reg: RegistryHandle;
+  let reg2: RegistryHandle;
+  let client: RegistryClient;
+  let tmp: TmpDir;
+  let hello: FixtureInfo;
+  let busybox: FixtureInfo;
+
+  beforeAll(async () => {
+    [reg, reg2, tmp, hello, busybox] = await Promise.all([
+      startRegistry({ mode: 'plain' }), startRegistry({ mode: 'token' }), tmpDir('rc-copy-'), buildFixture('hello'), buildFixture('busybox'),
+    ]);
+    client = new RegistryClient({ ...clientOptions(reg), credentials: undefined, anonymous: undefined,
+      insecureRegistries: [reg.host, reg2.host], authfile: reg2.authFile });
+    await pushFixture('busybox', reg, 'fx/busybox-oci', { format: 'oci' });
+    await pushFixture('busybox', reg, 'fx/busybox-v2s2', { format: 'v2s2' });
+    await pushFixture('hello', reg, 'fx/hello-index', { format: 'index' });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await reg?.stop();
+    await reg2?.stop();
+    await tmp?.cleanup();
+  });
+
+  async function skopeo(args: string[]): Promise<void> {
+    const r = await run('skopeo', args);
+    if (r.code !== 0) throw new Error(`skopeo ${args.join(' ')}: ${r.stderr}`);
+  }
+
+  it('pulls an OCI image byte-identical to skopeo', async () => {
+    const ours = join(tmp.path, 'ours-oci');
+    const theirs = join(tmp.path, 'theirs-oci');
+    const events: CopyEvent[] = [];
+    const res = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`)),
+      layoutDestination(asLayout(await Layout.init(ours)), 'latest'), { onProgress: (e) => events.push(e) });
+    await skopeo(['copy', '-q', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/busybox-oci:latest`, `oci:${theirs}:latest`]);
+    expect(res.digest).toBe(busybox.manifestDigest);
+    const [a, b] = [await layoutBlobs(ours), await layoutBlobs(theirs)];
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [k, v] of a) expect(v.equals(b.get(k)!)).toBe(true);
+    expect((await indexJson(ours)).manifests[0]!.digest).toBe((await indexJson(theirs)).manifests[0]!.digest);
+    expect(events.some((e) => e.type === 'blob-done' && e.outcome === 'uploaded')).toBe(true);
+    // skopeo reads our layout
+    await skopeo(['inspect', '--raw', `oci:${ours}:latest`]);
+    // re-copy: everything present, nothing transferred
+    const again = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`)),
+      layoutDestination(asLayout(await Layout.open(ours)), 'latest'));
+    expect(again.blobs.every((b) => b.outcome === 'skipped')).toBe(true);
+  });
+
+  it('converts a Docker v2s2 image exactly as skopeo does', async () => {
+    const ours = join(tmp.path, 'ours-v2s2');
+    const theirs = join(tmp.path, 'theirs-v2s2');
+    const res = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-v2s2:latest`)),
+      layoutDestination(asLayout(await Layout.init(ours)), 'latest'));
+    await skopeo(['copy', '-q', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/busybox-v2s2:latest`, `oci:${theirs}:latest`]);
+    const theirIndex = await indexJson(theirs);
+    expect(res.digest).toBe(theirIndex.manifests[0]!.digest);
+    expect(res.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    const [a, b] = [await layoutBlobs(ours), await layoutBlobs(theirs)];
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [k, v] of a) expect(v.equals(b.get(k)!)).toBe(true);
+  });
+
+  it('refuses to convert with preserveDigests', async () => {
+    const dir = join(tmp.path, 'preserve');
+    await expect(copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-v2s2:latest`)),
+      layoutDestination(asLayout(await Layout.init(dir)), 'latest'), { preserveDigests: true })).rejects.toMatchObject({ code: 'ERR_CONVERSION_REQUIRED' });
+  });
+
+  it('round-trips layout -> registry -> layout with the same digests (token registry)', async () => {
+    const src = layoutSource(asLayout(await Layout.open(hello.layout)), 'latest');
+    const pushed = await copyImage(src, registryDestination(client, parseReference(`${reg2.host}/rt/hello:v1`)));
+    expect(pushed.digest).toBe(hello.manifestDigest);
+    const back = join(tmp.path, 'back');
+    const pulled = await copyImage(registrySource(client, parseReference(`${reg2.host}/rt/hello:v1`)), layoutDestination(asLayout(await Layout.init(back)), 'x'));
+    expect(pulled.digest).toBe(hello.manifestDigest);
+    const orig = await layoutBlobs(hello.layout);
+    for (const [k, v] of await layoutBlobs(back)) expect(v.equals(orig.get(k)!)).toBe(true);
+  });
+
+  it('copies docker:// -> docker:// with a cross-repository mount, and between registries', async () => {
+    const r = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`)),
+      registryDestination(client, parseReference(`${reg.host}/other/busybox:copy`)));
+    expect(r.blobs.map((b) => b.outcome).sort()).toEqual(r.blobs.map(() => 'mounted'));
+    const r2 = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`)),
+      registryDestination(client, parseReference(`${reg2.host}/other/busybox:copy`)));
+    expect(r2.digest).toBe(busybox.manifestDigest);
+    expect(r2.blobs.every((b) => b.outcome === 'uploaded')).toBe(true);
+  });
+
+  it('copies a whole index with all, and one platform otherwise, like skopeo', async () => {
+    const ours = join(tmp.path, 'idx-ours');
+    const theirs = join(tmp.path, 'idx-theirs');
+    const src = registrySource(client, parseReference(`${reg.host}/fx/hello-index:latest`));
+    const all = await copyImage(src, layoutDestination(asLayout(await Layout.init(ours)), 'all'), { all: true });
+    await skopeo(['copy', '-q', '--all', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/hello-index:latest`, `oci:${theirs}:all`]);
+    expect(all.digest).toBe((await indexJson(theirs)).manifests[0]!.digest);
+    const one = await copyImage(src, layoutDestination(asLayout(await Layout.init(ours)), 'arm64'), { platform: { os: 'linux', architecture: 'arm64' } });
+    await skopeo(['copy', '-q', '--override-arch=arm64', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/hello-index:latest`, `oci:${theirs}:arm64`]);
+    const theirArm = (await indexJson(theirs)).manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'arm64');
+    expect(one.digest).toBe(theirArm!.digest);
+    await expect(copyImage(src, layoutDestination(asLayout(await Layout.init(ours)), 'x'), { platform: { os: 'plan9', architecture: 'mips' } }))
+      .rejects.toMatchObject({ code: 'ERR_PLATFORM_UNKNOWN' });
+  });
+
+  it('reads and writes skopeo dir: directories', async () => {
+    const out = join(tmp.path, 'dir-out');
+    const r = await copyImage(dirSource(hello.dockerDir), dirDestination(out));
+    expect((await readFile(join(out, 'manifest.json'))).equals(await readFile(join(hello.dockerDir, 'manifest.json')))).toBe(true);
+    expect(await readFile(join(out, 'version'), 'utf8')).toBe(await readFile(join(hello.dockerDir, 'version'), 'utf8'));
+    // skopeo reads what we wrote
+    await skopeo(['inspect', '--raw', `dir:${out}`]);
+    expect(r.blobs.length).toBe(2);
+  });
+});
