@@ -43,6 +43,8 @@ export class UnpackError extends Error {
   static is(err: unknown, code?: string): err is UnpackError {
     if (typeof err !== 'object' || err === null) return false;
     if ((err as Record<symbol, unknown>)[brand] !== true) return false;
+    // the brand is shared by every @oci package's error: check that it is ours
+    if ((err as { name?: unknown }).name !== 'UnpackError') return false;
     return code === undefined || (err as { code?: unknown }).code === code;
   }
 }
