@@ -1,0 +1,176 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixture, pushFixture, type FixtureInfo } from '@oci/fixtures';
+import { Layout } from '@oci/layout';
+import { startFaultProxy, startRedirectProxy, startRegistry, tmpDir, type FaultProxy, type RegistryHandle, type TmpDir } from '@oci/testkit';
+import { copyImage, layoutDestination, parseReference, registrySource, RegistryClient, RegistryError, type LayoutLike } from '../src/index.js';
+
+const asLayout = (l: Layout): LayoutLike => l as unknown as LayoutLike;
+
+async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+describe('faults between us and the real registry', () => {
+  let reg: RegistryHandle;
+  let proxy: FaultProxy;
+  let tmp: TmpDir;
+  let busybox: FixtureInfo;
+  let hello: FixtureInfo;
+  const opts = (extra: Record<string, unknown> = {}) => ({ insecureRegistries: [proxy.host], anonymous: true, retryBaseMs: 10, certsDirs: [], ...extra });
+
+  beforeAll(async () => {
+    [reg, tmp, busybox, hello] = await Promise.all([startRegistry({ mode: 'plain' }), tmpDir('rc-faults-'), buildFixture('busybox'), buildFixture('hello')]);
+    await pushFixture('busybox', reg, 'fx/busybox', { format: 'oci' });
+    await pushFixture('hello', reg, 'fx/hello', { format: 'oci' });
+    proxy = await startFaultProxy(reg.url);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('flipped byte: ERR_DIGEST_MISMATCH and nothing stored', async () => {
+    const layer = hello.layers[0]!;
+    proxy.setFaults([{ kind: 'flip-byte', path: new RegExp(`/blobs/${layer.digest}`), offset: 1000 }]);
+    const client = new RegistryClient(opts());
+    const dir = join(tmp.path, 'flip');
+    try {
+      const err = await copyImage(registrySource(client, parseReference(`${proxy.host}/fx/hello:latest`)),
+        layoutDestination(asLayout(await Layout.init(dir)), 'latest')).catch((e: unknown) => e);
+      expect(RegistryError.is(err, 'ERR_DIGEST_MISMATCH')).toBe(true);
+      expect((err as RegistryError).expected).toBe(layer.digest);
+      const blobs = await readdir(join(dir, 'blobs', 'sha256'));
+      expect(blobs).not.toContain(layer.digest.slice(7));
+      expect((await (await Layout.open(dir)).listRefs()).length).toBe(0);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('a connection cut mid-blob is resumed with a Range request', async () => {
+    const layer = busybox.layers[0]!;
+    proxy.setFaults([{ kind: 'cut', path: new RegExp(`/blobs/${layer.digest}`), method: 'GET', afterBytes: 200_000, times: 1 }]);
+    proxy.stats.reset();
+    const client = new RegistryClient(opts());
+    try {
+      const got = await collect(await client.getBlob({ registry: proxy.host, repository: 'fx/busybox' }, layer.digest, { size: layer.size }));
+      expect(got.length).toBe(layer.size);
+      const gets = proxy.stats.requests.filter((r) => r.path.includes(layer.digest) && r.method === 'GET');
+      expect(gets.length).toBe(2);
+      expect(gets[1]!.headers.range).toBe('bytes=200000-');
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('a registry gone mid-copy: the re-run fetches only what is missing', async () => {
+    const big = busybox.layers[0]!;
+    // every GET of the big layer dies after 100 kB (as a registry that stopped would), beyond the client's retries
+    proxy.setFaults([{ kind: 'cut', path: new RegExp(`/blobs/${big.digest}`), method: 'GET', afterBytes: 100_000, times: 100 }]);
+    const dir = join(tmp.path, 'rerun');
+    const client = new RegistryClient(opts({ retries: 2 }));
+    try {
+      const err = await copyImage(registrySource(client, parseReference(`${proxy.host}/fx/busybox:latest`)),
+        layoutDestination(asLayout(await Layout.init(dir)), 'latest')).catch((e: unknown) => e);
+      expect(RegistryError.is(err, 'ERR_NETWORK')).toBe(true);
+      proxy.setFaults([]);
+      proxy.stats.reset();
+      const res = await copyImage(registrySource(client, parseReference(`${proxy.host}/fx/busybox:latest`)),
+        layoutDestination(asLayout(await Layout.open(dir)), 'latest'));
+      expect(res.digest).toBe(busybox.manifestDigest);
+      const blobGets = proxy.stats.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/'));
+      expect(blobGets.map((r) => r.path.split('/').at(-1))).toEqual([big.digest]);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('429 with Retry-After and a burst of 503s are retried and the copy succeeds', async () => {
+    proxy.setFaults([
+      { kind: 'status', status: 429, retryAfter: 1, path: /\/manifests\//, method: 'GET', times: 1 },
+      { kind: 'status', status: 503, path: /\/blobs\//, method: 'GET', times: 3 },
+    ]);
+    proxy.stats.reset();
+    const client = new RegistryClient(opts());
+    const started = Date.now();
+    try {
+      const res = await copyImage(registrySource(client, parseReference(`${proxy.host}/fx/hello:latest`)),
+        layoutDestination(asLayout(await Layout.init(join(tmp.path, 'retry'))), 'latest'));
+      expect(res.digest).toBe(hello.manifestDigest);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(proxy.stats.requests.filter((r) => r.status === 503).length).toBe(3);
+      expect(proxy.stats.requests.filter((r) => r.status === 429).length).toBe(1);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('a Retry-After longer than the limit fails with ERR_RATE_LIMITED and the wait', async () => {
+    proxy.setFaults([{ kind: 'status', status: 429, retryAfter: 3600, path: /\/manifests\//, times: 1,
+      body: JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }) }]);
+    const client = new RegistryClient(opts());
+    try {
+      const err = await client.getManifest(parseReference(`${proxy.host}/fx/hello:latest`)).catch((e: unknown) => e);
+      expect(RegistryError.is(err, 'ERR_RATE_LIMITED')).toBe(true);
+      expect((err as RegistryError).retryAfter).toBe(3600);
+      expect((err as RegistryError).hint).toMatch(/3600s/);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('an aborted copy rejects with the signal reason', async () => {
+    proxy.setFaults([{ kind: 'delay', ms: 300, path: /\/blobs\// }]);
+    const client = new RegistryClient(opts());
+    try {
+      const ac = new AbortController();
+      const reason = new Error('stop now');
+      setTimeout(() => ac.abort(reason), 100);
+      await expect(copyImage(registrySource(client, parseReference(`${proxy.host}/fx/hello:latest`)),
+        layoutDestination(asLayout(await Layout.init(join(tmp.path, 'abort'))), 'latest'), { signal: ac.signal })).rejects.toBe(reason);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+});
+
+describe('redirects', () => {
+  let reg: RegistryHandle;
+  let tmp: TmpDir;
+  let hello: FixtureInfo;
+  beforeAll(async () => {
+    [reg, tmp, hello] = await Promise.all([startRegistry({ mode: 'htpasswd' }), tmpDir('rc-redir-'), buildFixture('hello')]);
+    await pushFixture('hello', reg, 'fx/hello', { format: 'oci' });
+  });
+  afterAll(async () => {
+    await reg?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('follows a blob redirect to another host without the Authorization header', async () => {
+    const rp = await startRedirectProxy(reg.url, { upstreamHeaders: { authorization: reg.basicAuth! } });
+    const client = new RegistryClient({ insecureRegistries: [rp.host], credentials: { username: reg.username!, password: reg.password! }, certsDirs: [] });
+    try {
+      const res = await copyImage(registrySource(client, parseReference(`${rp.host}/fx/hello:latest`)),
+        layoutDestination(asLayout(await Layout.init(join(tmp.path, 'redir'))), 'latest'));
+      expect(res.digest).toBe(hello.manifestDigest);
+      expect(rp.otherStats.requests.length).toBeGreaterThan(0);
+      for (const r of rp.otherStats.requests) expect(r.headers.authorization).toBeUndefined();
+      expect(rp.stats.requests.some((r) => r.headers.authorization)).toBe(true);
+    } finally {
+      await client.close();
+      await rp.stop();
+    }
+  });
+});
