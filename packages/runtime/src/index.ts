@@ -1,1 +1,13 @@
-export const packageName = '@oci/runtime';
+export { RuntimeError } from './errors.js';
+export type { RuntimeErrorCode, RuntimeErrorOptions } from './errors.js';
+export { checkSpec, loadBundle, parseConfig, MAX_CONFIG_SIZE } from './config.js';
+export { planCreate, planExec, planProcess, planSeccomp, parseMountOptions, serializePlan, encodeToken, capMask, CAPABILITIES } from './plan.js';
+export type { PlanLine, CreatePlanOptions, ExecPlanOptions, ProcessPlanOptions, ParsedMountOptions, CgroupMountInfo } from './plan.js';
+export { cgroupLayout, cgroupPaths, createCgroups, applyResources, cgroupPids, cgroupStats, destroyCgroups, freeze, isFrozen } from './cgroups.js';
+export type { CgroupLayout } from './cgroups.js';
+export { DEFAULT_ROOT, checkId } from './state.js';
+export type { ContainerState, ContainerStatus } from './state.js';
+export { runHooks } from './hooks.js';
+export { create, start, run, state, list, ps, kill, remove, pause, resume, update, stats, exec, execProcess, helperPath, signalNumber } from './container.js';
+export type { CommonOptions, CreateOptions, RunOptions, KillOptions, DeleteOptions, ExecOptions, StdioSpec } from './container.js';
+export { features } from './features.js';

@@ -1,0 +1,255 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import type { LinuxResources } from '@oci/runtime-spec';
+import { RuntimeError } from './errors.js';
+
+/** Where cgroups are mounted; overridable for tests. */
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export interface CgroupLayout {
+  /** 'v1' (or hybrid: v1 controllers plus an empty cgroup2 at unified/) or 'v2' */
+  version: 'v1' | 'v2';
+  /** v1: controller directory -> mount point. v2: { unified: root } */
+  mounts: Record<string, string>;
+}
+
+const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'devices', 'freezer', 'blkio', 'hugetlb', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc', 'systemd', 'unified'];
+
+let layoutCache: CgroupLayout | undefined;
+
+export function cgroupLayout(root = CGROUP_ROOT): CgroupLayout {
+  if (layoutCache) return layoutCache;
+  if (existsSync(join(root, 'cgroup.controllers'))) return (layoutCache = { version: 'v2', mounts: { unified: root } });
+  const mounts: Record<string, string> = {};
+  let names: string[] = [];
+  try { names = readdirSync(root); } catch { /* no cgroups */ }
+  for (const n of names) if (V1_CONTROLLERS.includes(n)) mounts[n] = join(root, n);
+  return (layoutCache = { version: 'v1', mounts });
+}
+
+/** The container's cgroup directories, one per hierarchy. cgroupsPath defaults to /oci-runtime/<id>. */
+export function cgroupPaths(id: string, cgroupsPath: string | undefined, layout = cgroupLayout()): Record<string, string> {
+  let p = cgroupsPath && cgroupsPath.length ? cgroupsPath : `/oci-runtime/${id}`;
+  if (p.includes(':') && !p.startsWith('/')) {
+    // systemd style slice:prefix:name (accepted with --systemd-cgroup, placed under cgroupfs)
+    const [slice, prefix, name] = p.split(':');
+    p = `/${slice}/${prefix ? prefix + '-' : ''}${name}`;
+  }
+  p = posix.normalize('/' + p);
+  if (p.split('/').includes('..')) throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: cgroupsPath ${cgroupsPath} leaves the cgroup root`);
+  const out: Record<string, string> = {};
+  for (const [c, m] of Object.entries(layout.mounts)) out[c] = join(m, p);
+  return out;
+}
+
+function w(file: string, value: string | number): void {
+  try {
+    writeFileSync(file, String(value));
+  } catch (err) {
+    throw new RuntimeError('ERR_CGROUP', `cannot write ${value} to ${file}: ${(err as Error).message}`, {
+      hint: 'check the resource values in config.json against what this kernel supports', path: file, cause: err,
+    });
+  }
+}
+
+function mkdirs(dir: string, ctrl: string, mount: string): void {
+  if (existsSync(dir)) return;
+  const rel = dir.slice(mount.length).split('/').filter(Boolean);
+  let cur = mount;
+  for (const part of rel) {
+    const parent = cur;
+    cur = join(cur, part);
+    if (existsSync(cur)) continue;
+    mkdirSync(cur);
+    if (ctrl === 'cpuset') {
+      // a new v1 cpuset is empty: inherit the parent's cpus and mems, or no task can join
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        const v = readFileSync(join(parent, f), 'utf8').trim();
+        if (readFileSync(join(cur, f), 'utf8').trim() === '') writeFileSync(join(cur, f), v);
+      }
+    }
+  }
+}
+
+/** Create the container's cgroups and apply resources. Returns the cgroup.procs files to join. */
+export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout()): string[] {
+  const procs: string[] = [];
+  for (const [ctrl, dir] of Object.entries(paths)) {
+    try {
+      mkdirs(dir, ctrl, layout.mounts[ctrl]!);
+    } catch (err) {
+      if (RuntimeError.is(err)) throw err;
+      throw new RuntimeError('ERR_CGROUP', `cannot create cgroup ${dir}: ${(err as Error).message}`, { path: dir, cause: err });
+    }
+    procs.push(join(dir, 'cgroup.procs'));
+  }
+  applyResources(paths, resources ?? {}, layout, true);
+  return procs;
+}
+
+const DEFAULT_ALLOWED_DEVICES = ['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
+
+/** Write resource limits (v1 file names; v2 where the layout is unified). */
+export function applyResources(paths: Record<string, string>, r: LinuxResources, layout = cgroupLayout(), initial = false): void {
+  if (layout.version === 'v2') return applyV2(paths['unified']!, r, initial);
+  const f = (ctrl: string, name: string): string | undefined => {
+    const d = paths[ctrl];
+    return d && existsSync(join(d, name)) ? join(d, name) : undefined;
+  };
+  const set = (ctrl: string, name: string, v: string | number | undefined): void => {
+    if (v === undefined) return;
+    const file = f(ctrl, name);
+    if (file) w(file, v);
+  };
+  const m = r.memory;
+  if (m) {
+    set('memory', 'memory.limit_in_bytes', m.limit);
+    set('memory', 'memory.soft_limit_in_bytes', m.reservation);
+    if (m.swap !== undefined) set('memory', 'memory.memsw.limit_in_bytes', m.swap);
+    set('memory', 'memory.swappiness', m.swappiness);
+    if (m.disableOOMKiller) set('memory', 'memory.oom_control', 1);
+  }
+  const c = r.cpu;
+  if (c) {
+    set('cpu', 'cpu.shares', c.shares);
+    set('cpu', 'cpu.cfs_period_us', c.period);
+    set('cpu', 'cpu.cfs_quota_us', c.quota);
+    set('cpu', 'cpu.rt_period_us', c.realtimePeriod);
+    set('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime);
+    set('cpuset', 'cpuset.cpus', c.cpus);
+    set('cpuset', 'cpuset.mems', c.mems);
+  }
+  if (r.pids) set('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  const b = r.blockIO;
+  if (b) {
+    if (b.weight !== undefined) set('blkio', f('blkio', 'blkio.weight') ? 'blkio.weight' : 'blkio.bfq.weight', b.weight);
+    for (const d of b.weightDevice ?? []) if (d.weight !== undefined) set('blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
+    const th: [keyof typeof b, string][] = [['throttleReadBpsDevice', 'read_bps_device'], ['throttleWriteBpsDevice', 'write_bps_device'], ['throttleReadIOPSDevice', 'read_iops_device'], ['throttleWriteIOPSDevice', 'write_iops_device']];
+    for (const [k, file] of th) for (const d of (b[k] as { major: number; minor: number; rate?: number }[] | undefined) ?? []) set('blkio', `blkio.throttle.${file}`, `${d.major}:${d.minor} ${d.rate ?? 0}`);
+  }
+  for (const h of r.hugepageLimits ?? []) set('hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit);
+  if (r.network?.classID !== undefined) set('net_cls', 'net_cls.classid', r.network.classID);
+  for (const p of r.network?.priorities ?? []) set('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
+  if (initial || r.devices) {
+    const dev = paths['devices'];
+    if (dev && existsSync(join(dev, 'devices.deny'))) {
+      w(join(dev, 'devices.deny'), 'a');
+      for (const d of r.devices ?? []) {
+        const rule = `${d.type ?? 'a'} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
+        const line = d.type === 'a' || (d.type === undefined && d.major === undefined && d.minor === undefined) ? 'a' : rule;
+        w(join(dev, d.allow ? 'devices.allow' : 'devices.deny'), line);
+      }
+      for (const rule of DEFAULT_ALLOWED_DEVICES) w(join(dev, 'devices.allow'), rule);
+    }
+  }
+}
+
+function applyV2(dir: string, r: LinuxResources, _initial: boolean): void {
+  const set = (name: string, v: string | number | undefined): void => {
+    if (v !== undefined && existsSync(join(dir, name))) w(join(dir, name), v);
+  };
+  if (r.memory?.limit !== undefined) set('memory.max', r.memory.limit < 0 ? 'max' : r.memory.limit);
+  if (r.memory?.reservation !== undefined) set('memory.low', r.memory.reservation);
+  if (r.cpu?.quota !== undefined || r.cpu?.period !== undefined) set('cpu.max', `${r.cpu.quota && r.cpu.quota > 0 ? r.cpu.quota : 'max'} ${r.cpu.period ?? 100000}`);
+  if (r.cpu?.shares !== undefined) set('cpu.weight', Math.round(1 + ((r.cpu.shares - 2) * 9999) / 262142));
+  if (r.cpu?.cpus !== undefined) set('cpuset.cpus', r.cpu.cpus);
+  if (r.cpu?.mems !== undefined) set('cpuset.mems', r.cpu.mems);
+  if (r.pids) set('pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  for (const [k, v] of Object.entries(r.unified ?? {})) set(k, v);
+}
+
+/** PIDs (host view) of every process in the container's cgroup. */
+export function cgroupPids(paths: Record<string, string>): number[] {
+  for (const c of ['pids', 'freezer', 'memory', 'cpu', 'unified']) {
+    const d = paths[c];
+    if (!d) continue;
+    try {
+      return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch { /* try the next hierarchy */ }
+  }
+  return [];
+}
+
+export function freeze(paths: Record<string, string>, frozen: boolean): void {
+  const fz = paths['freezer'];
+  if (fz && existsSync(join(fz, 'freezer.state'))) {
+    w(join(fz, 'freezer.state'), frozen ? 'FROZEN' : 'THAWED');
+    for (let i = 0; i < 1000; i++) {
+      const s = readFileSync(join(fz, 'freezer.state'), 'utf8').trim();
+      if (s === (frozen ? 'FROZEN' : 'THAWED')) return;
+      if (frozen) w(join(fz, 'freezer.state'), 'FROZEN');
+    }
+    return;
+  }
+  const u = paths['unified'];
+  if (u && existsSync(join(u, 'cgroup.freeze'))) return w(join(u, 'cgroup.freeze'), frozen ? 1 : 0);
+  throw new RuntimeError('ERR_CGROUP', 'no freezer cgroup for this container', { hint: 'mount the freezer controller' });
+}
+
+export function isFrozen(paths: Record<string, string>): boolean {
+  try {
+    const fz = paths['freezer'];
+    if (fz) return readFileSync(join(fz, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+    const u = paths['unified'];
+    if (u) return /frozen 1/.test(readFileSync(join(u, 'cgroup.events'), 'utf8'));
+  } catch { /* gone */ }
+  return false;
+}
+
+/** Remove the container's cgroups (deepest first; waits briefly for exiting tasks). */
+export function destroyCgroups(paths: Record<string, string>): void {
+  for (const dir of Object.values(paths)) {
+    for (let i = 0; i < 200; i++) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        if (code === 'EBUSY' && i < 199) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
+        break;
+      }
+    }
+  }
+}
+
+function num(file: string): number {
+  try { return Number(readFileSync(file, 'utf8').trim()) || 0; } catch { return 0; }
+}
+function kv(file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const l of readFileSync(file, 'utf8').split('\n')) {
+      const [k, v] = l.split(' ');
+      if (k && v !== undefined) out[k] = Number(v);
+    }
+  } catch { /* missing */ }
+  return out;
+}
+
+/** Statistics in the shape of runc's `events --stats` data. */
+export function cgroupStats(paths: Record<string, string>): Record<string, unknown> {
+  const ca = paths['cpuacct'] ?? paths['cpu'] ?? '';
+  const cst = kv(join(ca, 'cpuacct.stat'));
+  const tick = 10_000_000; // USER_HZ 100 -> ns
+  let percpu: number[] = [];
+  try { percpu = readFileSync(join(ca, 'cpuacct.usage_percpu'), 'utf8').trim().split(/\s+/).map(Number); } catch { /* */ }
+  const thr = kv(join(paths['cpu'] ?? '', 'cpu.stat'));
+  const mem = paths['memory'] ?? '';
+  const entry = (p: string) => ({ limit: num(join(mem, `${p}limit_in_bytes`)), usage: num(join(mem, `${p}usage_in_bytes`)), max: num(join(mem, `${p}max_usage_in_bytes`)), failcnt: num(join(mem, `${p}failcnt`)) });
+  const pids = paths['pids'] ?? '';
+  let pidsLimit = 0;
+  try { const v = readFileSync(join(pids, 'pids.max'), 'utf8').trim(); pidsLimit = v === 'max' ? 0 : Number(v); } catch { /* */ }
+  return {
+    cpu: {
+      usage: { total: num(join(ca, 'cpuacct.usage')), percpu, kernel: (cst['system'] ?? 0) * tick, user: (cst['user'] ?? 0) * tick },
+      throttling: { periods: thr['nr_periods'] ?? 0, throttledPeriods: thr['nr_throttled'] ?? 0, throttledTime: thr['throttled_time'] ?? 0 },
+    },
+    memory: { usage: entry('memory.'), swap: entry('memory.memsw.'), kernel: entry('memory.kmem.'), kernelTCP: entry('memory.kmem.tcp.'), raw: kv(join(mem, 'memory.stat')) },
+    pids: { current: num(join(pids, 'pids.current')), limit: pidsLimit },
+    blkio: {},
+    hugetlb: {},
+    intel_rdt: {},
+    network_interfaces: null,
+  };
+}

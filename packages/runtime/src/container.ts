@@ -1,0 +1,563 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { LinuxResources, Process, Spec } from '@oci/runtime-spec';
+import { RuntimeError } from './errors.js';
+import { loadBundle } from './config.js';
+import { planCreate, planExec, serializePlan, CAPABILITIES } from './plan.js';
+import type { PlanLine } from './plan.js';
+import { applyResources, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
+import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
+import type { ContainerState, StoredState } from './state.js';
+import { runHooks } from './hooks.js';
+import { lookupUser } from './users.js';
+
+/** Path of the compiled C helper (built by `make` in native/ at install/build time). */
+export function helperPath(): string {
+  return fileURLToPath(new URL('../native/oci-runtime-init', import.meta.url));
+}
+
+export interface CommonOptions {
+  /** state directory root, default /run/oci-runtime */
+  root?: string;
+}
+
+export interface CreateOptions extends CommonOptions {
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** pass fds 3 .. 3+N-1 of this process to the container */
+  preserveFds?: number;
+  /** stdio for the container process (default: inherit ours) */
+  stdio?: [StdioSpec, StdioSpec, StdioSpec];
+  /** warnings (unknown capabilities, ...) */
+  onWarning?: (message: string) => void;
+}
+
+export type StdioSpec = 'inherit' | 'ignore' | number;
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  keep?: boolean;
+  /** called with the container pid once it runs (foreground: forward signals to it) */
+  onStart?: (pid: number) => void;
+}
+
+const root = (o: CommonOptions) => resolve(o.root ?? DEFAULT_ROOT);
+
+/* ------------------------------------------------------------------ the helper and its sync socket */
+
+interface Helper {
+  child: ChildProcess;
+  sync: Socket;
+  next(): Promise<[string, string]>;
+  send(line: string): void;
+  exited: Promise<number>;
+}
+
+function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+  const bin = helperPath();
+  if (!existsSync(bin))
+    throw new RuntimeError('ERR_HELPER_MISSING', `the runtime helper ${bin} is not built`, { hint: `run \`make -C ${dirname(bin)}\` (needs gcc, make and libseccomp-dev)` });
+  const fds: StdioOptions = [...stdio];
+  for (let i = 0; i < preserve; i++) fds.push(3 + i);
+  fds.push('pipe');
+  const syncFd = 3 + preserve;
+  const child = spawn(bin, [String(syncFd)], { stdio: fds });
+  const sync = child.stdio[syncFd] as Socket;
+  const queue: [string, string][] = [];
+  const waiters: ((v: [string, string]) => void)[] = [];
+  let buf = '';
+  let ended = false;
+  const push = (m: [string, string]) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  };
+  sync.setEncoding('utf8');
+  sync.on('data', (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const sp = line.indexOf(' ');
+      push(sp < 0 ? [line, ''] : [line.slice(0, sp), decodeURIComponentSafe(line.slice(sp + 1))]);
+    }
+  });
+  sync.on('error', () => {});
+  sync.on('close', () => {
+    ended = true;
+    push(['eof', '']);
+  });
+  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? signalNumber(sig) : 0))));
+  child.on('error', () => {});
+  sync.write(serializePlan(plan));
+  return {
+    child,
+    sync,
+    exited,
+    next: () => {
+      const m = queue.shift();
+      if (m) return Promise.resolve(m);
+      if (ended) return Promise.resolve(['eof', '']);
+      return new Promise((r) => waiters.push(r));
+    },
+    send: (line) => {
+      if (!sync.destroyed) sync.write(line + '\n');
+    },
+  };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/* ------------------------------------------------------------------ signals */
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13,
+  ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25,
+  VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
+};
+
+/** SIGTERM, TERM, term, 15, RTMIN+3 -> number; ERR_INVALID_SIGNAL otherwise. */
+export function signalNumber(sig: string | number): number {
+  if (typeof sig === 'number') return sig;
+  if (/^\d+$/.test(sig)) {
+    const n = Number(sig);
+    if (n > 0 && n <= 64) return n;
+  }
+  let s = sig.toUpperCase();
+  if (s.startsWith('SIG')) s = s.slice(3);
+  const m = /^RTMIN(?:\+(\d+))?$/.exec(s) ?? /^RTMAX(?:-(\d+))?$/.exec(s);
+  if (m) return s.startsWith('RTMIN') ? 34 + Number(m[1] ?? 0) : 64 - Number(m[1] ?? 0);
+  const n = SIGNALS[s];
+  if (n === undefined) throw new RuntimeError('ERR_INVALID_SIGNAL', `unknown signal "${sig}"`, { hint: 'use a name like SIGTERM or KILL, or a number' });
+  return n;
+}
+
+/* ------------------------------------------------------------------ create / run */
+
+function hostHasKcore(): boolean {
+  return existsSync('/proc/kcore');
+}
+
+function stateJson(s: StoredState, status: string): string {
+  const o: Record<string, unknown> = { ociVersion: s.spec.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle };
+  if (s.spec.annotations) o['annotations'] = s.spec.annotations;
+  return JSON.stringify(o);
+}
+
+function writePidFile(file: string | undefined, pid: number): void {
+  if (!file) return;
+  const p = resolve(file);
+  const tmp = join(dirname(p), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, p);
+}
+
+interface Created {
+  stored: StoredState;
+  dir: string;
+  helper: Helper;
+}
+
+async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run-detached'): Promise<Created> {
+  const r = root(o);
+  const dir = stateDir(r, id);
+  const { spec, bundle, rootfs } = loadBundle(o.bundle ?? '.');
+  const terminal = spec.process?.terminal === true;
+  const foreground = mode === 'run';
+  if (terminal && !o.consoleSocket && !foreground)
+    throw new RuntimeError('ERR_INVALID_ARGUMENT', 'cannot allocate tty if the runtime will detach without setting console socket', { hint: 'pass --console-socket PATH, or set process.terminal to false' });
+  if (!terminal && o.consoleSocket)
+    throw new RuntimeError('ERR_INVALID_ARGUMENT', 'cannot use console socket if the runtime will not detach or allocate tty', { hint: 'drop --console-socket, or set process.terminal to true' });
+  ensureRoot(r);
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError('ERR_CONTAINER_EXISTS', `container with id exists: ${id}`, { id, hint: `delete it first: oci-runtime delete ${id}` });
+    throw err;
+  }
+  let cgPaths: Record<string, string> = {};
+  let helper: Helper | undefined;
+  const stored: StoredState = { id, pid: 0, pidStart: '', bundle, rootfs, created: new Date().toISOString(), cgroupPaths: {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec };
+  try {
+    writeState(dir, stored);
+    cgPaths = cgroupPaths(id, spec.linux?.cgroupsPath);
+    stored.cgroupPaths = cgPaths;
+    const procs = createCgroups(cgPaths, spec.linux?.resources);
+    const warnings: string[] = [];
+    const p = spec.process;
+    const user = p ? lookupUser(rootfs, p.user?.uid ?? 0, p.user?.gid ?? 0) : { home: '/', groups: [] };
+    const layout = cgroupLayout();
+    const hierarchies: Record<string, string> = {};
+    for (const c of Object.keys(cgPaths)) if (c !== 'unified' || layout.version === 'v2') hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
+    const plan = planCreate(spec, {
+      rootfs,
+      bundle,
+      ...(mode === 'create' ? { fifo: join(dir, 'exec.fifo') } : {}),
+      ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+      foreground,
+      noPivot: o.noPivot === true,
+      preserveFds: o.preserveFds ?? 0,
+      cgroupProcs: procs,
+      cgroupMount: { hierarchies },
+      hostHasKcore: hostHasKcore(),
+      home: user.home,
+      extraGroups: user.groups,
+      warnings,
+      setgroupsDeny: false,
+    });
+    for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
+    helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
+    for (;;) {
+      const [k, v] = await helper.next();
+      if (k === 'pid') {
+        stored.pid = Number(v);
+        stored.pidStart = procStat(stored.pid)?.start ?? '';
+        writeState(dir, stored);
+      } else if (k === 'hooks') {
+        const st = stateJson(stored, 'creating');
+        try {
+          runHooks('prestart', spec.hooks?.prestart, st);
+          runHooks('createRuntime', spec.hooks?.createRuntime, st);
+        } catch (err) {
+          helper.send('abort');
+          throw err;
+        }
+        helper.send('ok ' + encodeURIComponent(st));
+      } else if (k === 'ready') {
+        break;
+      } else if (k === 'error') {
+        throw new RuntimeError('ERR_CREATE_FAILED', `unable to start container process: ${v}`, { id, hint: 'see the message; nothing of the container was left behind' });
+      } else if (k === 'eof') {
+        throw new RuntimeError('ERR_CREATE_FAILED', 'container init exited before it was ready', { id, hint: 'run with --debug and check the container configuration' });
+      }
+    }
+    writePidFile(o.pidFile, stored.pid);
+    return { stored, dir, helper };
+  } catch (err) {
+    if (stored.pid) {
+      try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
+      await waitDead(stored, 2000);
+    }
+    helper?.sync.destroy();
+    destroyCgroups(cgPaths);
+    removeStateDir(dir);
+    throw err;
+  }
+}
+
+/** `create`: set the container up and leave its process waiting for `start`. */
+export async function create(id: string, o: CreateOptions = {}): Promise<ContainerState> {
+  const c = await doCreate(id, o, 'create');
+  c.helper.sync.destroy();
+  c.helper.child.unref();
+  return publicState(c.dir, c.stored);
+}
+
+/** `start`: let a created container execute its process. */
+export async function start(id: string, o: CommonOptions = {}): Promise<void> {
+  const r = root(o);
+  const s = readStored(r, id);
+  const dir = stateDir(r, id);
+  const status = statusOf(dir, s);
+  if (status !== 'created') {
+    throw new RuntimeError('ERR_CONTAINER_NOT_CREATED', status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container', { id, hint: 'only a created container can be started' });
+  }
+  const fifo = join(dir, 'exec.fifo');
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const b = Buffer.alloc(1);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    for (let i = 0; ; i++) {
+      let n = 0;
+      try {
+        n = readSync(fd, b, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        n = -1;
+      }
+      if (n === 1) break;
+      if (!isAlive(s)) throw new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'cannot start a container that has stopped', { id });
+      if (i > 20000) throw new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'container did not take the start signal', { id });
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  runHooks('poststart', s.spec.hooks?.poststart, stateJson(s, 'running'));
+}
+
+/** `run`: create and start; in the foreground wait and resolve with the exit code (128+N for signal N). */
+export async function run(id: string, o: RunOptions = {}): Promise<number> {
+  const c = await doCreate(id, o, o.detach ? 'run-detached' : 'run');
+  const { stored, dir, helper } = c;
+  helper.send('start');
+  try {
+    runHooks('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'));
+  } catch (err) {
+    try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
+    if (!o.detach) await helper.exited;
+    await cleanup(stored, dir);
+    throw err;
+  }
+  if (o.detach) {
+    helper.sync.end();
+    helper.child.unref();
+    return 0;
+  }
+  o.onStart?.(stored.pid);
+  const code = await helper.exited;
+  if (!o.keep) await cleanup(stored, dir);
+  return code;
+}
+
+async function waitDead(s: StoredState, ms: number): Promise<boolean> {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < ms; i++) {
+    if (!isAlive(s)) return true;
+    Atomics.wait(sleeper, 0, 0, 1);
+  }
+  return !isAlive(s);
+}
+
+async function cleanup(s: StoredState, dir: string): Promise<void> {
+  destroyCgroups(s.cgroupPaths);
+  try {
+    runHooks('poststop', s.spec.hooks?.poststop, stateJson(s, 'stopped'));
+  } finally {
+    removeStateDir(dir);
+  }
+}
+
+/* ------------------------------------------------------------------ queries */
+
+export function state(id: string, o: CommonOptions = {}): ContainerState {
+  const r = root(o);
+  const s = readStored(r, id);
+  return publicState(stateDir(r, id), s);
+}
+
+export function list(o: CommonOptions = {}): ContainerState[] {
+  const r = root(o);
+  const out: ContainerState[] = [];
+  for (const id of listIds(r)) {
+    try {
+      const dir = join(r, id);
+      const st = publicState(dir, readStored(r, id));
+      st.owner = ownerOf(dir);
+      out.push(st);
+    } catch { /* deleted meanwhile */ }
+  }
+  return out;
+}
+
+/** PIDs (host view) of all processes of the container. */
+export function ps(id: string, o: CommonOptions = {}): number[] {
+  const r = root(o);
+  const s = readStored(r, id);
+  return cgroupPids(s.cgroupPaths);
+}
+
+/* ------------------------------------------------------------------ signals, delete */
+
+export interface KillOptions extends CommonOptions {
+  all?: boolean;
+}
+
+export function kill(id: string, signal: string | number = 'SIGTERM', o: KillOptions = {}): void {
+  const r = root(o);
+  const s = readStored(r, id);
+  const sig = signalNumber(signal);
+  const status = statusOf(stateDir(r, id), s);
+  if (status === 'stopped') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'container not running', { id, hint: 'the container has stopped; delete it' });
+  const pids = o.all ? cgroupPids(s.cgroupPaths) : [s.pid];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+  if (o.all && status === 'paused' && (sig === 9 || sig === 15)) {
+    try { freeze(s.cgroupPaths, false); } catch { /* */ }
+  }
+}
+
+export interface DeleteOptions extends CommonOptions {
+  force?: boolean;
+}
+
+export async function remove(id: string, o: DeleteOptions = {}): Promise<void> {
+  const r = root(o);
+  let s: StoredState;
+  const dir = stateDir(r, id);
+  try {
+    s = readStored(r, id);
+  } catch (err) {
+    if (o.force) {
+      removeStateDir(dir);
+      return;
+    }
+    throw err;
+  }
+  const status = statusOf(dir, s);
+  if (status === 'running' || status === 'paused') {
+    if (!o.force) throw new RuntimeError('ERR_CONTAINER_NOT_STOPPED', `cannot delete container ${id} that is not stopped: ${status}`, { id, hint: 'kill it first, or use delete --force' });
+    for (const pid of cgroupPids(s.cgroupPaths)) try { process.kill(pid, 'SIGKILL'); } catch { /* */ }
+    if (status === 'paused') try { freeze(s.cgroupPaths, false); } catch { /* */ }
+  }
+  if (status !== 'stopped') {
+    try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
+    await waitDead(s, 5000);
+  }
+  await cleanup(s, dir);
+}
+
+/* ------------------------------------------------------------------ pause, resume, update, stats */
+
+export function pause(id: string, o: CommonOptions = {}): void {
+  const r = root(o);
+  const s = readStored(r, id);
+  const st = statusOf(stateDir(r, id), s);
+  if (st !== 'running' && st !== 'created') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'container not running or created', { id });
+  freeze(s.cgroupPaths, true);
+}
+
+export function resume(id: string, o: CommonOptions = {}): void {
+  const r = root(o);
+  const s = readStored(r, id);
+  if (statusOf(stateDir(r, id), s) !== 'paused') throw new RuntimeError('ERR_CONTAINER_NOT_PAUSED', 'container not paused', { id });
+  freeze(s.cgroupPaths, false);
+}
+
+export function update(id: string, resources: LinuxResources, o: CommonOptions = {}): void {
+  const r = root(o);
+  const s = readStored(r, id);
+  if (statusOf(stateDir(r, id), s) === 'stopped') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'container not running', { id });
+  applyResources(s.cgroupPaths, resources);
+  s.spec.linux = { ...(s.spec.linux ?? {}), resources: mergeResources(s.spec.linux?.resources ?? {}, resources) };
+  writeState(stateDir(r, id), s);
+}
+
+function mergeResources(a: LinuxResources, b: LinuxResources): LinuxResources {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? { ...prev, ...v } : v;
+  }
+  return out as LinuxResources;
+}
+
+export function stats(id: string, o: CommonOptions = {}): Record<string, unknown> {
+  const r = root(o);
+  const s = readStored(r, id);
+  if (statusOf(stateDir(r, id), s) === 'stopped') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'container not running', { id });
+  return cgroupStats(s.cgroupPaths);
+}
+
+/* ------------------------------------------------------------------ exec */
+
+export interface ExecOptions extends CommonOptions {
+  /** a full process (like --process FILE); otherwise built from the container's process and the fields below */
+  process?: Process;
+  args?: string[];
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  tty?: boolean;
+  caps?: string[];
+  noNewPrivileges?: boolean;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+  stdio?: [StdioSpec, StdioSpec, StdioSpec];
+  onStart?: (pid: number) => void;
+}
+
+export function execProcess(spec: Spec, o: ExecOptions): Process {
+  if (o.process) return o.process;
+  const base = spec.process ?? { cwd: '/' };
+  const p: Process = { ...base, args: o.args ?? [], terminal: o.tty ?? false };
+  if (o.env?.length) {
+    const env = [...(base.env ?? [])];
+    for (const e of o.env) {
+      const k = e.split('=')[0];
+      const i = env.findIndex((x) => x.split('=')[0] === k);
+      if (i >= 0) env[i] = e;
+      else env.push(e);
+    }
+    p.env = env;
+  }
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.user) p.user = { ...(base.user ?? { uid: 0, gid: 0 }), ...o.user };
+  if (o.noNewPrivileges) p.noNewPrivileges = true;
+  if (o.caps?.length) {
+    const c = { ...(base.capabilities ?? {}) };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable'] as const) {
+      const cur = new Set(c[set] ?? []);
+      for (const cap of o.caps) cur.add(cap.startsWith('CAP_') ? cap : `CAP_${cap.toUpperCase()}`);
+      c[set] = [...cur].filter((x) => (CAPABILITIES as readonly string[]).includes(x));
+    }
+    p.capabilities = c;
+  }
+  return p;
+}
+
+/** `exec`: run another process in a running container. Foreground: resolves with its exit code. */
+export async function exec(id: string, o: ExecOptions): Promise<number> {
+  const r = root(o);
+  const s = readStored(r, id);
+  const status = statusOf(stateDir(r, id), s);
+  if (status === 'stopped') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'cannot exec in a stopped container', { id });
+  if (status === 'paused') throw new RuntimeError('ERR_CONTAINER_PAUSED', 'cannot exec in a paused container', { id, hint: 'resume it first' });
+  const p = execProcess(s.spec, o);
+  if (!p.args?.length) throw new RuntimeError('ERR_INVALID_ARGUMENT', 'exec needs a command', { hint: 'oci-runtime exec ID COMMAND [ARGS...]' });
+  if (p.terminal && o.detach && !o.consoleSocket) throw new RuntimeError('ERR_INVALID_ARGUMENT', 'cannot allocate tty if the runtime will detach without setting console socket', { hint: 'pass --console-socket PATH' });
+  const user = lookupUser(s.rootfs, p.user?.uid ?? 0, p.user?.gid ?? 0);
+  const procs = Object.values(s.cgroupPaths).map((d) => join(d, 'cgroup.procs')).filter((f) => existsSync(f));
+  const plan = planExec(p, s.spec.linux?.seccomp, {
+    pid: s.pid,
+    namespaces: s.namespaces,
+    cgroupProcs: procs,
+    ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+    foreground: !o.detach,
+    preserveFds: o.preserveFds ?? 0,
+    home: user.home,
+    extraGroups: user.groups,
+  });
+  const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
+  let pid = 0;
+  for (;;) {
+    const [k, v] = await helper.next();
+    if (k === 'pid') pid = Number(v);
+    else if (k === 'ready') break;
+    else if (k === 'error') {
+      await helper.exited;
+      throw new RuntimeError('ERR_EXEC_FAILED', `exec failed: ${v}`, { id, hint: 'check the command and the options' });
+    } else if (k === 'eof') throw new RuntimeError('ERR_EXEC_FAILED', 'exec failed: the process exited before it was ready', { id });
+  }
+  writePidFile(o.pidFile, pid);
+  helper.send('start');
+  if (o.detach) {
+    helper.sync.end();
+    helper.child.unref();
+    return 0;
+  }
+  o.onStart?.(pid);
+  return helper.exited;
+}

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import type { Hook } from '@oci/runtime-spec';
+import { RuntimeError } from './errors.js';
+
+/** Run hooks in the runtime namespace with the state JSON on stdin (runtime-spec "Hooks"). */
+export function runHooks(phase: string, hooks: readonly Hook[] | undefined, stateJson: string): void {
+  for (const h of hooks ?? []) {
+    const args = h.args ?? [h.path];
+    const env: Record<string, string> = {};
+    for (const e of h.env ?? []) {
+      const i = e.indexOf('=');
+      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    const r = spawnSync(h.path, args.slice(1), {
+      argv0: args[0] ?? h.path,
+      env,
+      input: stateJson,
+      stdio: ['pipe', 'inherit', 'inherit'],
+      ...(h.timeout ? { timeout: h.timeout * 1000, killSignal: 'SIGKILL' as const } : {}),
+    });
+    if (r.error || r.status !== 0) {
+      const why = r.error
+        ? (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout}s` : r.error.message
+        : r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
+      throw new RuntimeError('ERR_HOOK_FAILED', `${phase} hook ${h.path} failed: ${why}`, { hint: 'check the hook program and its arguments in config.json', path: h.path });
+    }
+  }
+}
