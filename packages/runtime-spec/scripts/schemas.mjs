@@ -78,7 +78,8 @@ export const defs = {
     BlockIODeviceThrottle: { allOf: [D('BlockIODevice'), obj({ rate: D('uint64') })] },
     NetworkInterfacePriority: obj({ name: str, priority: D('uint32') }, ['name', 'priority']),
     Rdma: obj({ hcaHandles: D('uint32'), hcaObjects: D('uint32') }),
-    RootfsPropagation: strEnum(['private', 'shared', 'slave', 'unbindable']),
+    // The spec names four values; runc (and so engines' configs) also use the recursive r* forms.
+    RootfsPropagation: strEnum(['private', 'shared', 'slave', 'unbindable', 'rprivate', 'rshared', 'rslave', 'runbindable']),
     SeccompAction: strEnum([
       'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
       'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',

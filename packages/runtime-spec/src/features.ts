@@ -20,6 +20,12 @@ export interface FeaturesOptions {
   potentiallyUnsafeConfigAnnotations?: string[];
 }
 
+const LIBSECCOMP_25_ARCHS: ReadonlySet<string> = new Set([
+  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS',
+  'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32',
+  'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X',
+]);
+
 const sorted = <T extends string>(xs: readonly T[]): T[] => [...xs].sort();
 
 /**
@@ -37,7 +43,8 @@ export function featuresDocument(options: FeaturesOptions = {}): Features {
       enabled: true,
       actions: sorted(SECCOMP_ACTIONS),
       operators: sorted(SECCOMP_OPERATORS),
-      archs: sorted(SECCOMP_ARCHS),
+      // What libseccomp 2.5 (runc 1.1.5's) supports; override with what the runtime really handles.
+      archs: sorted(SECCOMP_ARCHS.filter((a) => LIBSECCOMP_25_ARCHS.has(a))),
       knownFlags: [...SECCOMP_FLAGS],
       supportedFlags: [...SECCOMP_FLAGS],
     },

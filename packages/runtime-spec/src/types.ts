@@ -310,7 +310,8 @@ export interface LinuxSeccomp {
   syscalls?: LinuxSyscall[];
 }
 
-export type RootfsPropagation = 'private' | 'shared' | 'slave' | 'unbindable';
+/** The spec's four values, plus the recursive forms runc also accepts. */
+export type RootfsPropagation = 'private' | 'shared' | 'slave' | 'unbindable' | 'rprivate' | 'rshared' | 'rslave' | 'runbindable';
 
 export interface LinuxIntelRdt {
   closID?: string;

@@ -39,6 +39,12 @@ function parseId(s: string | undefined): number | undefined {
   return Number.isSafeInteger(n) ? n : Number.POSITIVE_INFINITY;
 }
 
+/** An id field of /etc/passwd or /etc/group: numeric and in range, else the line is malformed. */
+function fileId(s: string | undefined): number | undefined {
+  const n = parseId(s);
+  return n === undefined || n > MAX_ID ? undefined : n;
+}
+
 function lines(text: string): string[][] {
   const out: string[][] = [];
   for (const raw of text.split('\n')) {
@@ -49,23 +55,23 @@ function lines(text: string): string[][] {
   return out;
 }
 
-/** Parse /etc/passwd text; malformed lines (too few fields, non-numeric ids) are skipped. */
+/** Parse /etc/passwd text; malformed lines (too few fields, ids not numeric or above 2^31-1) are skipped. */
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   for (const f of lines(text)) {
-    const uid = parseId(f[2]);
-    const gid = parseId(f[3]);
+    const uid = fileId(f[2]);
+    const gid = fileId(f[3]);
     if (f.length < 4 || uid === undefined || gid === undefined) continue;
     out.push({ name: f[0] ?? '', uid, gid, home: f[5] ?? '' });
   }
   return out;
 }
 
-/** Parse /etc/group text; malformed lines are skipped. */
+/** Parse /etc/group text; malformed lines (as for parsePasswd) are skipped. */
 export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
   for (const f of lines(text)) {
-    const gid = parseId(f[2]);
+    const gid = fileId(f[2]);
     if (f.length < 3 || gid === undefined) continue;
     const members = (f[3] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '');
     out.push({ name: f[0] ?? '', gid, members });
