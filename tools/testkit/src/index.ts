@@ -29,3 +29,5 @@ export type {
 } from './fault-proxy.js';
 export { createTinyImage } from './tiny-image.js';
 export type { TinyImage } from './tiny-image.js';
+export { skopeoFlags, authorization } from './helpers.js';
+export type { Credentials } from './helpers.js';
