@@ -1,0 +1,45 @@
+export interface CommonArgs {
+  json: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+let controller: AbortController | undefined;
+/** An AbortSignal fired by SIGINT/SIGTERM, so that libraries clean up (no half-written rootfs). */
+export function abortSignal(): AbortSignal {
+  if (controller === undefined) {
+    const c = new AbortController();
+    controller = c;
+    const onSignal = (sig: NodeJS.Signals) => {
+      const err = new Error(`interrupted by ${sig}`);
+      err.name = 'AbortError';
+      c.abort(err);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return controller.signal;
+}
+
+export function humanSize(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+let exitCode = 0;
+/** Commands report a non-zero status here (e.g. validate found problems); only main exits. */
+export function setExitCode(code: number): void {
+  exitCode = code;
+}
+export function getExitCode(): number {
+  return exitCode;
+}
