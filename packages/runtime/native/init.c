@@ -805,6 +805,8 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die("become root in the user namespace: %s", strerror(errno));
 	}
 	(void)nsu;
+	const char *oom = arg1("oom");
+	if (oom) write_file("/proc/self/oom_score_adj", oom);
 	if (setsid() < 0) die("setsid: %s", strerror(errno));
 	if (newcg && !exec_mode && unshare(CLONE_NEWCGROUP) < 0) die("unshare cgroup namespace: %s", strerror(errno));
 	umask(0);
@@ -967,6 +969,15 @@ int main(int argc, char **argv)
 		consolefd = tab[1];
 	}
 
+	/* cgroup files are opened now: after joining the mount namespace (exec) they are out of sight */
+	int cgfds[64], ncg = 0;
+	for (int i = 0; i < nlines && ncg < 64; i++)
+		if (is(&lines[i], "cgroup")) {
+			int fd = open(lines[i].tok[1], O_WRONLY | O_CLOEXEC);
+			if (fd < 0) die("open %s: %s", lines[i].tok[1], strerror(errno));
+			cgfds[ncg++] = fd;
+		}
+
 	/* join namespaces given by path (user first), collect the new ones */
 	int flags = 0, newuser = 0;
 	static const char *order[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "time", "mnt" };
@@ -1033,9 +1044,10 @@ int main(int argc, char **argv)
 		}
 	}
 	snprintf(b, sizeof b, "%d", pid);
-	for (int i = 0; i < nlines; i++) if (is(&lines[i], "cgroup")) write_file(lines[i].tok[1], b);
-	const char *oom = arg1("oom");
-	if (oom) { snprintf(p, sizeof p, "/proc/%d/oom_score_adj", pid); write_file(p, oom); }
+	for (int i = 0; i < ncg; i++) {
+		if (write(cgfds[i], b, strlen(b)) < 0) die("join cgroup: %s", strerror(errno));
+		close(cgfds[i]);
+	}
 	write_byte(ab[0], 'g');
 	send_line(syncfd, "pid", b);
 	if (!foreground) return 0;

@@ -99,7 +99,12 @@ export function publicState(dir: string, s: StoredState): ContainerState {
     created: s.created,
     owner: '',
   };
-  if (s.spec.annotations && Object.keys(s.spec.annotations).length) out.annotations = s.spec.annotations;
+  if (s.spec.annotations && Object.keys(s.spec.annotations).length) {
+    // runc's field order: annotations before owner
+    delete (out as Partial<ContainerState>).owner;
+    out.annotations = s.spec.annotations;
+    out.owner = '';
+  }
   return out;
 }
 

@@ -1,0 +1,73 @@
+import type { Parsed } from '../options.js';
+
+const rt = () => import('@oci/runtime');
+
+function common(p: Parsed): { root: string } {
+  return { root: p.global['root'] as string };
+}
+
+function createOptions(p: Parsed) {
+  const o = p.opts;
+  return {
+    ...common(p),
+    bundle: o['bundle'] as string,
+    ...(o['pid-file'] ? { pidFile: o['pid-file'] as string } : {}),
+    ...(o['console-socket'] ? { consoleSocket: o['console-socket'] as string } : {}),
+    noPivot: o['no-pivot'] === true,
+    noNewKeyring: o['no-new-keyring'] === true,
+    preserveFds: (o['preserve-fds'] as number) ?? 0,
+    onWarning: (m: string) => process.stderr.write(`time="${new Date().toISOString()}" level=warning msg=${JSON.stringify(m)}\n`),
+  };
+}
+
+export async function createCmd(p: Parsed): Promise<number> {
+  const { create } = await rt();
+  await create(p.args[0]!, createOptions(p));
+  return 0;
+}
+
+const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM', 'SIGPIPE'] as const;
+
+export async function runCmd(p: Parsed): Promise<number> {
+  const { run } = await rt();
+  let pid = 0;
+  const handlers = FORWARD.map((sig) => {
+    const h = () => { if (pid) try { process.kill(pid, sig); } catch { /* gone */ } };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    return await run(p.args[0]!, {
+      ...createOptions(p),
+      detach: p.opts['detach'] === true,
+      keep: p.opts['keep'] === true,
+      onStart: (x) => { pid = x; },
+    });
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+export async function startCmd(p: Parsed): Promise<number> {
+  const { start } = await rt();
+  await start(p.args[0]!, common(p));
+  return 0;
+}
+
+export async function stateCmd(p: Parsed): Promise<number> {
+  const { state } = await rt();
+  process.stdout.write(JSON.stringify(state(p.args[0]!, common(p)), null, 2) + '\n');
+  return 0;
+}
+
+export async function deleteCmd(p: Parsed): Promise<number> {
+  const { remove } = await rt();
+  for (const id of p.args) await remove(id, { ...common(p), force: p.opts['force'] === true });
+  return 0;
+}
+
+export async function killCmd(p: Parsed): Promise<number> {
+  const { kill } = await rt();
+  kill(p.args[0]!, p.args[1] ?? 'SIGTERM', { ...common(p), all: p.opts['all'] === true });
+  return 0;
+}
