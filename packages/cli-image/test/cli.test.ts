@@ -1,0 +1,108 @@
+// The oci-image binary, run as users run it (node bin/oci-image.js), on the fixture images.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildFixture, type FixtureInfo } from '@oci/fixtures';
+import { run } from '@oci/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/oci-image.js', import.meta.url));
+const oci = (...args: string[]) => run('node', [bin, ...args], { timeoutMs: 120_000 });
+
+let base: string;
+let busybox: FixtureInfo;
+beforeAll(async () => {
+  base = fs.mkdtempSync(join(os.tmpdir(), 'oci-cli-image-'));
+  busybox = await buildFixture('busybox');
+}, 300_000);
+afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+describe('oci-image', () => {
+  it('unpack --ref REF LAYOUT ROOTFS (oci-image-tool syntax) and --json', async () => {
+    const r = await oci('unpack', '--ref', 'latest', busybox.layout, join(base, 'rootfs1'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(join(base, 'rootfs1/bin/busybox'))).toBe(true);
+    const j = await oci('unpack', '--json', '--ref', 'name=latest', '--platform', 'linux/amd64', busybox.indexLayout, join(base, 'rootfs2'));
+    expect(j.code, j.stderr).toBe(0);
+    const out = JSON.parse(j.stdout);
+    expect(out.manifest).toBe(busybox.manifestDigest);
+    expect(out.layers.length).toBe(busybox.layers.length);
+  });
+
+  it('create --ref REF LAYOUT BUNDLE -- ARGS gives a bundle runc runs', async () => {
+    const bundle = join(base, 'bundle');
+    const r = await oci('create', '--ref', 'latest', busybox.layout, bundle, '--', 'sh', '-c', 'echo a | tr a b');
+    expect(r.code, r.stderr).toBe(0);
+    const id = `oci-cli-image-${process.pid}`;
+    const rr = await run('runc', ['run', '-b', bundle, id], { timeoutMs: 60_000 });
+    await run('runc', ['delete', '-f', id]);
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(rr.stdout.trim()).toBe('b');
+  });
+
+  it('refuses an existing target with a coded error and exit 1; usage errors exit 2', async () => {
+    fs.mkdirSync(join(base, 'busy'));
+    fs.writeFileSync(join(base, 'busy/x'), 'x');
+    const r = await oci('unpack', '--ref', 'latest', busybox.layout, join(base, 'busy'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERR_TARGET_EXISTS');
+    expect(r.stderr).toContain('hint:');
+    expect((await oci('unpack', busybox.layout, join(base, 'x'))).code).toBe(2);
+    expect((await oci('frobnicate')).code).toBe(2);
+    const missing = await oci('unpack', '--ref', 'nope', busybox.layout, join(base, 'y'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('ERR_REF_UNKNOWN');
+    expect(fs.existsSync(join(base, 'y'))).toBe(false);
+  });
+
+  it('ls lists refs, digests, platforms and sizes (--json)', async () => {
+    const r = await oci('ls', '--json', busybox.indexLayout);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout);
+    expect(rows[0].ref).toBe('latest');
+    expect(rows[0].manifests.map((m: { platform: string }) => m.platform)).toContain('linux/amd64');
+    const t = await oci('ls', busybox.layout);
+    expect(t.stdout).toContain(busybox.manifestDigest);
+    expect(t.stdout).toContain('linux/amd64');
+  });
+
+  it('validate: a good layout passes; a corrupt blob and a missing blob are reported, exit 1', async () => {
+    const ok = await oci('validate', busybox.layout);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const copy = join(base, 'bad-layout');
+    fs.cpSync(busybox.layout, copy, { recursive: true });
+    const layer = busybox.layers[0]!.digest.replace(':', '/');
+    const p = join(copy, 'blobs', layer);
+    fs.chmodSync(p, 0o644);
+    const b = fs.readFileSync(p);
+    b[100] = b[100]! ^ 0xff;
+    fs.writeFileSync(p, b);
+    fs.rmSync(join(copy, 'blobs', busybox.configDigest.replace(':', '/')));
+    const bad = await oci('validate', '--json', copy);
+    expect(bad.code).toBe(1);
+    const rep = JSON.parse(bad.stdout);
+    expect(rep.valid).toBe(false);
+    const codes = rep.problems.map((x: { code: string }) => x.code);
+    expect(codes).toContain('ERR_DIGEST_MISMATCH');
+    expect(codes).toContain('ERR_BLOB_UNKNOWN');
+    const text = await oci('validate', join(base, 'no-such-dir'));
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('ERR_INVALID_LAYOUT');
+  });
+
+  it('gc removes unreferenced blobs only', async () => {
+    const copy = join(base, 'gc-layout');
+    fs.cpSync(busybox.layout, copy, { recursive: true });
+    const junk = Buffer.from('unreferenced\n');
+    const digest = (await import('node:crypto')).createHash('sha256').update(junk).digest('hex');
+    fs.writeFileSync(join(copy, 'blobs/sha256', digest), junk);
+    const dry = await oci('gc', '--dry-run', '--json', copy);
+    expect(JSON.parse(dry.stdout).removed).toEqual([`sha256:${digest}`]);
+    expect(fs.existsSync(join(copy, 'blobs/sha256', digest))).toBe(true);
+    const r = await oci('gc', copy);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(join(copy, 'blobs/sha256', digest))).toBe(false);
+    expect((await oci('validate', copy)).code).toBe(0);
+  });
+});
