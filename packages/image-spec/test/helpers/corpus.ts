@@ -2,7 +2,10 @@
 import { MediaType } from '../../src/media-types.js';
 
 export type Kind = 'manifest' | 'index' | 'config' | 'descriptor' | 'layout';
-/** Who must reject a document: ours, the released official schemas (v1.1.1), Debian's older copy. */
+/**
+ * Who must reject a document: ours, the released official schemas (v1.1.1), Debian's older copy
+ * (which oci-image-tool 1.0.0-rc1 embeds, so that tool is held to the same verdicts).
+ */
 export type Judge = 'ours' | 'v1.1.1' | 'debian';
 
 export interface Case {
