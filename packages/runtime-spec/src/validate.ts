@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import AjvDraft04 from 'ajv-draft-04';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 import { RuntimeSpecError, type ValidationIssue } from './errors.js';
 import type { Features, Spec, State } from './types.js';
 
@@ -20,25 +18,31 @@ export interface ParseOptions {
 /** File names of our JSON schemas, shipped as `@oci/runtime-spec/schema/<name>`. */
 export const SCHEMA_FILES = Object.freeze(['defs.json', 'config-schema.json', 'state-schema.json', 'features-schema.json'] as const);
 
-type Kind = 'config' | 'state' | 'features';
-let compiled: Record<Kind, ValidateFunction> | undefined;
-
-/** @internal The schema document `name` from this package's schema/ directory. */
-export function readSchema(name: (typeof SCHEMA_FILES)[number]): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+/** The shape of ajv's error objects (only what we read). */
+interface AjvError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
 }
 
-function validators(): Record<Kind, ValidateFunction> {
-  if (compiled) return compiled;
-  // ajv-draft-04 is CommonJS (module.exports = Ajv); its typings describe the ES default export.
-  const Ajv = ((AjvDraft04 as unknown as { default?: unknown }).default ?? AjvDraft04) as unknown as typeof AjvDraft04.default;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  for (const name of SCHEMA_FILES) ajv.addSchema(readSchema(name), name);
-  compiled = {
-    config: ajv.getSchema('config-schema.json')!,
-    state: ajv.getSchema('state-schema.json')!,
-    features: ajv.getSchema('features-schema.json')!,
-  };
+interface Validator {
+  (doc: unknown): boolean;
+  errors?: AjvError[] | null;
+}
+
+interface Validators {
+  validateConfig: Validator;
+  validateState: Validator;
+  validateFeatures: Validator;
+}
+
+let compiled: Validators | undefined;
+
+// The schemas are compiled ahead of time by ajv into plain functions (src/generated/validators.cjs, see
+// scripts/schemas.mjs), loaded on first use: importing this package costs nothing, the first validation a few ms.
+function validators(): Validators {
+  compiled ??= createRequire(import.meta.url)('./generated/validators.cjs') as Validators;
   return compiled;
 }
 
@@ -46,9 +50,9 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function toIssue(e: ErrorObject): ValidationIssue {
+function toIssue(e: AjvError): ValidationIssue {
   const at = e.instancePath || '';
-  const p = e.params as Record<string, unknown>;
+  const p = e.params;
   switch (e.keyword) {
     case 'required':
       return { path: `${at}/${escapePointer(String(p.missingProperty))}`, message: 'is required' };
@@ -59,7 +63,7 @@ function toIssue(e: ErrorObject): ValidationIssue {
   }
 }
 
-function collect(fn: ValidateFunction, doc: unknown): ValidationResult {
+function collect(fn: Validator, doc: unknown): ValidationResult {
   if (fn(doc)) return { valid: true, errors: [] };
   const seen = new Set<string>();
   const errors: ValidationIssue[] = [];
@@ -78,17 +82,17 @@ function collect(fn: ValidateFunction, doc: unknown): ValidationResult {
 
 /** Validate a config.json document (already parsed) against our runtime-spec 1.0 .. 1.3 schema. */
 export function validateSpec(doc: unknown): ValidationResult {
-  return collect(validators().config, doc);
+  return collect(validators().validateConfig, doc);
 }
 
 /** Validate a container state document (`runc state` output, hooks' stdin). */
 export function validateState(doc: unknown): ValidationResult {
-  return collect(validators().state, doc);
+  return collect(validators().validateState, doc);
 }
 
 /** Validate a features document (`runc features` output). */
 export function validateFeatures(doc: unknown): ValidationResult {
-  return collect(validators().features, doc);
+  return collect(validators().validateFeatures, doc);
 }
 
 /** `path: message; path: message ...` for the first `max` issues (and a count of the rest). */

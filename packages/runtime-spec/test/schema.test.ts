@@ -6,7 +6,7 @@ import { defaultSpec, featuresDocument, imageConfigToSpec, SCHEMA_FILES, validat
 import { INVALID, invalidDoc } from './fixtures/invalid-configs.js';
 import { officialErrors, officialSchemas } from './helpers/official.js';
 // @ts-expect-error -- plain ESM script without types
-import { files as schemaSources, render } from '../scripts/schemas.mjs';
+import { files as schemaSources, generateValidators, render } from '../scripts/schemas.mjs';
 
 const FIXTURES = new URL('./fixtures/valid/', import.meta.url);
 
@@ -68,6 +68,10 @@ function validCorpus(): ValidCase[] {
 describe('schema files', () => {
   it.each([...SCHEMA_FILES])('%s is generated from scripts/schemas.mjs (drift check)', async (name) => {
     await expect(render((schemaSources as Record<string, unknown>)[name])).toMatchFileSnapshot(`../schema/${name}`);
+  });
+
+  it('src/generated/validators.cjs is ajv standalone code of exactly these schemas (drift check)', async () => {
+    await expect((generateValidators as () => string)()).toMatchFileSnapshot('../src/generated/validators.cjs');
   });
 
   it('is exported as ./schema/*.json and shipped in files', () => {
