@@ -4,5 +4,7 @@ export default defineProject({
   test: {
     name: 'cli-registry',
     include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

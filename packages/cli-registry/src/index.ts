@@ -1,1 +1,3 @@
-export const packageName = '@oci/cli-registry';
+export { CliError, USAGE_CODES } from './errors.js';
+export { parseTransport } from './transports.js';
+export type { ImageName } from './transports.js';

@@ -1,0 +1,69 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { accessFlags, accessOptions, authfileOption, platformFlags, platformOptions } from '../options.js';
+
+type Args = Record<string, unknown> & { source: string; destination: string };
+
+export const copyCommand: CommandModule<object, Args> = {
+  command: 'copy <source> <destination>',
+  describe: 'Copy an image (or a whole index with --all) between docker://, oci:, oci-archive: and dir:',
+  builder: (y: Argv) => y
+    .positional('source', { type: 'string', demandOption: true, describe: 'docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or dir:DIR' })
+    .positional('destination', { type: 'string', demandOption: true, describe: 'docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or dir:DIR' })
+    .options({
+      all: { alias: 'a', type: 'boolean', describe: 'Copy all images of an index (all platforms)' },
+      ...platformOptions,
+      ...authfileOption,
+      ...accessOptions('src'),
+      ...accessOptions('dest'),
+      'preserve-digests': { type: 'boolean', describe: 'Fail rather than change a manifest (no Docker -> OCI conversion)' },
+      'dest-compress-format': { type: 'string', describe: 'Recompress layers (gzip, zstd): not supported yet' },
+      digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
+      jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
+      quiet: { alias: 'q', type: 'boolean', describe: 'Print nothing' },
+      json: { type: 'boolean', describe: 'Print progress events as JSON lines on stdout' },
+    }) as unknown as Argv<Args>,
+  handler: async (argv: ArgumentsCamelCase<Args>) => {
+    const { CliError } = await import('../errors.js');
+    if (argv['dest-compress-format'] !== undefined) {
+      throw new CliError('ERR_UNSUPPORTED', '--dest-compress-format is not supported yet', {
+        hint: 'Copy without it; layers are copied unchanged.',
+      });
+    }
+    const jobs = Number(argv.jobs ?? 4);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new CliError('ERR_USAGE', '--jobs must be a positive integer');
+    const { parseTransport } = await import('../transports.js');
+    const src = parseTransport(argv.source);
+    const dst = parseTransport(argv.destination);
+    const { openSource, openDestination } = await import('../open.js');
+    const { copyImage } = await import('@oci/registry-client');
+    const { createReporter } = await import('../progress.js');
+    const reporter = createReporter({ quiet: argv.quiet === true, json: argv.json === true });
+    const ac = new AbortController();
+    const onSignal = (): void => ac.abort(new CliError('ERR_INTERRUPTED', 'interrupted', { hint: 'Run the same command again to finish: complete blobs are kept.' }));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const source = await openSource(src, accessFlags(argv, 'src'));
+    try {
+      const dest = await openDestination(dst, accessFlags(argv, 'dest'));
+      try {
+        const platform = platformFlags(argv);
+        const result = await copyImage(source.endpoint, dest.endpoint, {
+          all: argv.all === true, platform, preserveDigests: argv['preserve-digests'] === true,
+          concurrency: jobs, signal: ac.signal, onProgress: reporter.onProgress,
+        });
+        await dest.commit?.();
+        if (typeof argv.digestfile === 'string') {
+          const { writeFile } = await import('node:fs/promises');
+          await writeFile(argv.digestfile, result.digest);
+        }
+      } finally {
+        reporter.finish();
+        await dest.close();
+      }
+    } finally {
+      await source.close();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

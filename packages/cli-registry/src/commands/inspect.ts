@@ -1,0 +1,74 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { accessFlags, accessOptions, authfileOption, platformFlags, platformOptions } from '../options.js';
+
+type Args = Record<string, unknown> & { image: string };
+
+export const inspectCommand: CommandModule<object, Args> = {
+  command: 'inspect <image>',
+  describe: 'Show an image: a JSON summary like skopeo inspect, the raw manifest (--raw) or the config (--config)',
+  builder: (y: Argv) => y
+    .positional('image', { type: 'string', demandOption: true, describe: 'docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or dir:DIR' })
+    .options({
+      raw: { type: 'boolean', describe: 'Print the manifest (or with --config the config) exactly as stored' },
+      config: { type: 'boolean', describe: 'Print the image config instead of the summary' },
+      'no-tags': { alias: 'n', type: 'boolean', describe: 'Do not list the repository tags' },
+      ...platformOptions,
+      ...authfileOption,
+      ...accessOptions(''),
+    }) as unknown as Argv<Args>,
+  handler: async (argv: ArgumentsCamelCase<Args>) => {
+    const { parseTransport } = await import('../transports.js');
+    const name = parseTransport(argv.image);
+    const { openSource, newClient } = await import('../open.js');
+    const rc = await import('@oci/registry-client');
+    const { goIndent, inspectView, ociConfigView } = await import('../inspect-format.js');
+    const flags = accessFlags(argv, '');
+    const source = await openSource(name, flags);
+    try {
+      const root = await source.endpoint.getRoot();
+      if (argv.raw && !argv.config) {
+        process.stdout.write(root.bytes);
+        return;
+      }
+      const plan = await rc.planCopy(source.endpoint, { acceptsDockerMediaTypes: true }, { platform: platformFlags(argv) });
+      const image = plan.images[0]!;
+      const manifest = JSON.parse(image.source.bytes.toString('utf8')) as Record<string, unknown>;
+      const configDesc = image.blobs[0]!;
+      const stream = await source.endpoint.getBlob(configDesc);
+      const parts: Buffer[] = [];
+      let n = 0;
+      for await (const c of stream) {
+        n += (c as Buffer).length;
+        if (n > 16 << 20) {
+          stream.destroy();
+          throw new rc.RegistryError('ERR_TOO_LARGE', `config ${configDesc.digest} is over 16 MiB`);
+        }
+        parts.push(c as Buffer);
+      }
+      const configBytes = Buffer.concat(parts);
+      if (argv.config) {
+        process.stdout.write(argv.raw ? configBytes : goIndent(ociConfigView(JSON.parse(configBytes.toString('utf8')))));
+        return;
+      }
+      let repoTags: string[] = [];
+      let displayName: string | undefined;
+      if (name.transport === 'docker') {
+        const ref = rc.parseReference(name.reference);
+        displayName = rc.repositoryName(ref);
+        if (!argv['no-tags']) {
+          const client = await newClient(flags);
+          try {
+            repoTags = await client.listTags(ref);
+          } finally {
+            await client.close();
+          }
+        }
+      }
+      process.stdout.write(goIndent(inspectView({
+        name: displayName, digest: root.digest, repoTags, manifest, config: JSON.parse(configBytes.toString('utf8')),
+      })));
+    } finally {
+      await source.close();
+    }
+  },
+};

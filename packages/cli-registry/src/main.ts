@@ -1,0 +1,57 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { copyCommand } from './commands/copy.js';
+import { deleteCommand } from './commands/delete.js';
+import { inspectCommand } from './commands/inspect.js';
+import { listTagsCommand } from './commands/list-tags.js';
+import { loginCommand, logoutCommand } from './commands/login.js';
+import { CliError, USAGE_CODES } from './errors.js';
+
+function report(err: unknown): number {
+  const e = err as { code?: unknown; message?: unknown; hint?: unknown };
+  if (typeof e?.code === 'string' && e.code.startsWith('ERR_') && typeof e.message === 'string') {
+    process.stderr.write(`oci-registry: ${e.message}\n`);
+    if (typeof e.hint === 'string' && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    if (USAGE_CODES.has(e.code)) {
+      process.stderr.write('Run oci-registry --help for usage.\n');
+      return 2;
+    }
+    return 1;
+  }
+  if ((err as Error)?.name === 'AbortError') {
+    process.stderr.write('oci-registry: interrupted\n');
+    return 1;
+  }
+  process.stderr.write(`oci-registry: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await yargs(argv)
+      .scriptName('oci-registry')
+      .usage('$0 <command> [options]\n\nCopy and inspect container images: skopeo\'s transports and flags.')
+      .command(copyCommand)
+      .command(inspectCommand)
+      .command(listTagsCommand)
+      .command(deleteCommand)
+      .command(loginCommand)
+      .command(logoutCommand)
+      .demandCommand(1, 'Say which command to run.')
+      .strict()
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        throw new CliError('ERR_USAGE', msg ?? 'invalid usage');
+      })
+      .help()
+      .version(false)
+      .wrap(null)
+      .parseAsync();
+    return 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+process.exitCode = await main(hideBin(process.argv));

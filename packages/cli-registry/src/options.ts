@@ -1,0 +1,50 @@
+import type { Options } from 'yargs';
+import type { AccessFlags } from './open.js';
+
+/** Registry access options for one side ('src', 'dest' or '' for single-image commands), named as skopeo names them. */
+export function accessOptions(side: 'src' | 'dest' | ''): Record<string, Options> {
+  const p = side ? `${side}-` : '';
+  const what = side === 'src' ? 'the source registry' : side === 'dest' ? 'the destination registry' : 'the registry';
+  return {
+    [`${p}creds`]: { type: 'string', describe: `USER[:PASSWORD] for ${what}` },
+    [`${p}no-creds`]: { type: 'boolean', describe: `Access ${what} anonymously` },
+    [`${p}tls-verify`]: { type: 'boolean', default: true, describe: `Verify TLS certificates of ${what} (false also allows plain HTTP)` },
+    [`${p}cert-dir`]: { type: 'string', describe: `Directory of *.crt CA certificates for ${what}` },
+    ...(side ? { [`${p}authfile`]: { type: 'string', describe: `Auth file for ${what} (overrides --authfile)` } } : {}),
+  };
+}
+
+export const authfileOption: Record<string, Options> = {
+  authfile: { type: 'string', describe: 'Auth file to read credentials from (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)' },
+};
+
+export const platformOptions: Record<string, Options> = {
+  'override-os': { type: 'string', describe: 'Use OS instead of the running OS for choosing images' },
+  'override-arch': { type: 'string', describe: 'Use ARCH instead of the machine architecture for choosing images' },
+  'override-variant': { type: 'string', describe: 'Use VARIANT instead of the running architecture variant for choosing images' },
+};
+
+type Argv = Record<string, unknown>;
+
+export function accessFlags(argv: Argv, side: 'src' | 'dest' | ''): AccessFlags {
+  const p = side ? `${side}-` : '';
+  return {
+    creds: argv[`${p}creds`] as string | undefined,
+    noCreds: argv[`${p}no-creds`] as boolean | undefined,
+    tlsVerify: argv[`${p}tls-verify`] as boolean | undefined,
+    certDir: argv[`${p}cert-dir`] as string | undefined,
+    authfile: ((side ? argv[`${p}authfile`] : undefined) ?? argv.authfile) as string | undefined,
+  };
+}
+
+export function platformFlags(argv: Argv): { os?: string; architecture?: string; variant?: string } | undefined {
+  const os = argv['override-os'] as string | undefined;
+  const architecture = argv['override-arch'] as string | undefined;
+  const variant = argv['override-variant'] as string | undefined;
+  if (!os && !architecture && !variant) return undefined;
+  const out: { os?: string; architecture?: string; variant?: string } = {};
+  if (os) out.os = os;
+  if (architecture) out.architecture = architecture;
+  if (variant) out.variant = variant;
+  return out;
+}
