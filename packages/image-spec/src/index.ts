@@ -27,6 +27,8 @@ export {
   verifyingStream,
 } from './digest.js';
 export type { DigestAlgorithm, Hasher, ParsedDigest, VerifyingStream, VerifyingStreamOptions } from './digest.js';
+export { descriptorOf } from './descriptor.js';
+export type { DescriptorOfOptions } from './descriptor.js';
 export {
   formatPlatform,
   hostPlatform,

@@ -70,8 +70,11 @@ const FRIENDLY: Record<string, string> = {
   base64: 'must be base64',
 };
 
+/** Hostile documents can have huge keys: keep paths readable. */
+const MAX_PATH = 200;
+
 function issue(e: ErrorObject): ValidationIssue {
-  const path = e.instancePath;
+  const path = e.instancePath.length > MAX_PATH ? `${e.instancePath.slice(0, MAX_PATH)}…` : e.instancePath;
   if (e.keyword === 'pattern') {
     const def = /definitions\/([A-Za-z0-9]+)\/pattern$/.exec(e.schemaPath)?.[1];
     const friendly = def === undefined ? undefined : FRIENDLY[def];

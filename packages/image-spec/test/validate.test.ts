@@ -111,3 +111,12 @@ describe('error reports', () => {
     expect(r.errors.length).toBeLessThanOrEqual(50);
   });
 });
+
+describe('hostile documents', () => {
+  it('keeps paths short when keys are huge', () => {
+    const key = 'k'.repeat(10_000);
+    const r = validateManifest({ schemaVersion: 2, config: { mediaType: 'a/b', digest: 'sha256:' + 'a'.repeat(64), size: 1 }, layers: [{ mediaType: 'a/b', digest: 'sha256:' + 'a'.repeat(64), size: 1 }], annotations: { [key]: 1 } });
+    expect(r.valid).toBe(false);
+    expect(r.errors[0]?.path.length).toBeLessThanOrEqual(201);
+  });
+});
