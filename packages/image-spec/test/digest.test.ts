@@ -266,3 +266,24 @@ describe('verifyingStream', () => {
     expect(seen).toEqual([100_000, 200_000, 300_000]);
   });
 });
+
+describe('agrees with coreutils', () => {
+  it('digestOf matches sha256sum and sha512sum on the same file', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'image-spec-digest-'));
+    try {
+      const data = randomBytes(1 << 20);
+      const f = join(dir, 'blob');
+      writeFileSync(f, data);
+      for (const alg of ['sha256', 'sha512'] as const) {
+        const hexOut = execFileSync(`${alg}sum`, [f]).toString().split(' ')[0];
+        expect(digestOf(data, alg)).toBe(`${alg}:${hexOut}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,7 +1,9 @@
 // Every manifest, index, config and oci-layout file found in the fixture images (built by
 // @oci/fixtures with skopeo/umoci/GNU tar, never with our code) must be valid in OUR schemas and
 // in the OFFICIAL ones, and every blob must verify against its digest.
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +20,7 @@ import {
   validateLayoutFile,
   validateManifest,
   verifyBytes,
+  verifyingStream,
   type Descriptor,
   type ImageIndex,
   type ValidationResult,
@@ -46,6 +49,11 @@ try {
 }
 
 type Kind = 'manifest' | 'index' | 'config' | 'layout';
+interface Blob {
+  path: string;
+  digest: string;
+  size: number;
+}
 interface Doc {
   where: string;
   kind: Kind;
@@ -68,7 +76,7 @@ function blobPath(layout: string, digest: string): string {
 }
 
 /** Walks an OCI layout from index.json, verifying each blob and collecting every JSON document. */
-function walkLayout(layout: string, out: Doc[]): void {
+function walkLayout(layout: string, out: Doc[], layers: Blob[]): void {
   const ociLayout = readFileSync(join(layout, 'oci-layout'));
   out.push({ where: `${layout}/oci-layout`, kind: 'layout', doc: parseLayoutFile(ociLayout) });
   const index = readFileSync(join(layout, 'index.json'));
@@ -84,7 +92,7 @@ function walkLayout(layout: string, out: Doc[]): void {
       const m = parseManifest(bytes, { mediaType: d.mediaType });
       out.push({ where, kind: 'manifest', doc: m });
       visit(m.config);
-      for (const l of m.layers) verifyBytes(readFileSync(blobPath(layout, l.digest)), l.digest, l.size);
+      for (const l of m.layers) layers.push({ path: blobPath(layout, l.digest), digest: l.digest, size: l.size });
     } else if (isIndexMediaType(d.mediaType)) {
       const x = parseIndex(bytes, { mediaType: d.mediaType });
       out.push({ where, kind: 'index', doc: x });
@@ -112,15 +120,18 @@ const NAMES: FixtureName[] = ['hello', 'busybox', 'tricky'];
 describe.skipIf(buildFixture === undefined)('fixture images: valid in ours and in the official schemas', () => {
   const fixtures = new Map<FixtureName, FixtureInfo>();
   const docs = new Map<FixtureName, Doc[]>();
+  const blobs = new Map<FixtureName, Blob[]>();
 
   beforeAll(async () => {
     for (const name of NAMES) {
       const info = await (buildFixture as BuildFixture)(name);
       fixtures.set(name, info);
       const out: Doc[] = [];
-      for (const l of new Set([info.layout, info.gzipLayout, info.indexLayout])) if (existsSync(l)) walkLayout(l, out);
+      const layers: Blob[] = [];
+      for (const l of new Set([info.layout, info.gzipLayout, info.indexLayout])) if (existsSync(l)) walkLayout(l, out, layers);
       walkDockerDir(info.dockerDir, out);
       docs.set(name, out);
+      blobs.set(name, layers);
     }
   }, 600_000);
 
@@ -135,6 +146,23 @@ describe.skipIf(buildFixture === undefined)('fixture images: valid in ours and i
           expect({ where: d.where, set, valid: v[d.kind](d.doc) }).toEqual({ where: d.where, set, valid: true });
         }
       }
+    });
+
+    it(`${name}: every layer blob (written by GNU tar/gzip/zstd) verifies through verifyingStream`, async () => {
+      const layers = blobs.get(name) ?? [];
+      expect(layers.length).toBeGreaterThan(0);
+      for (const b of layers) {
+        const v = verifyingStream({ digest: b.digest, size: b.size });
+        await pipeline(createReadStream(b.path), v, new Writable({ write: (_c, _e, cb) => cb() }));
+        expect(v.actualDigest).toBe(b.digest);
+      }
+    });
+
+    it(`${name}: a layer with one flipped byte is refused`, async () => {
+      const b = (blobs.get(name) ?? []).find((l) => l.size > 0) as Blob;
+      const bytes = readFileSync(b.path);
+      bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0x40;
+      expect(() => verifyBytes(bytes, b.digest, b.size)).toThrow(expect.objectContaining({ code: 'ERR_DIGEST_MISMATCH' }));
     });
 
     it(`${name}: the Docker v2s2 manifest is recognised as such`, () => {
