@@ -23,7 +23,16 @@ export function cgroupLayout(root = CGROUP_ROOT): CgroupLayout {
   const mounts: Record<string, string> = {};
   let names: string[] = [];
   try { names = readdirSync(root); } catch { /* no cgroups */ }
-  for (const n of names) if (V1_CONTROLLERS.includes(n)) mounts[n] = join(root, n);
+  // order by hierarchy id (/proc/self/cgroup), the order runc mounts them in
+  const order: string[] = [];
+  try {
+    for (const l of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').reverse()) {
+      const ctrls = l.split(':')[1] ?? '';
+      for (const c of ctrls.split(',')) order.push(c.replace(/^name=/, ''));
+    }
+  } catch { /* no /proc */ }
+  const rank = (n: string) => (order.indexOf(n) < 0 ? 1000 : order.indexOf(n));
+  for (const n of names.filter((x) => V1_CONTROLLERS.includes(x)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) mounts[n] = join(root, n);
   return (layoutCache = { version: 'v1', mounts });
 }
 
@@ -72,7 +81,7 @@ function mkdirs(dir: string, ctrl: string, mount: string): void {
 }
 
 /** Create the container's cgroups and apply resources. Returns the cgroup.procs files to join. */
-export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout()): string[] {
+export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout(), devices: readonly { type: string; major?: number; minor?: number }[] = []): string[] {
   const procs: string[] = [];
   for (const [ctrl, dir] of Object.entries(paths)) {
     try {
@@ -84,6 +93,10 @@ export function createCgroups(paths: Record<string, string>, resources: LinuxRes
     procs.push(join(dir, 'cgroup.procs'));
   }
   applyResources(paths, resources ?? {}, layout, true);
+  // like runc: the devices the spec creates are also allowed in the devices cgroup
+  const dev = paths['devices'];
+  if (dev && layout.version === 'v1' && existsSync(join(dev, 'devices.allow')))
+    for (const d of devices) if (d.type !== 'p') w(join(dev, 'devices.allow'), `${d.type === 'u' ? 'c' : d.type} ${d.major ?? '*'}:${d.minor ?? '*'} rwm`);
   return procs;
 }
 

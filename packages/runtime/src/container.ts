@@ -196,7 +196,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     writeState(dir, stored);
     cgPaths = cgroupPaths(id, spec.linux?.cgroupsPath);
     stored.cgroupPaths = cgPaths;
-    const procs = createCgroups(cgPaths, spec.linux?.resources);
+    const procs = createCgroups(cgPaths, spec.linux?.resources, cgroupLayout(), spec.linux?.devices ?? []);
     const warnings: string[] = [];
     const p = spec.process;
     const user = p ? lookupUser(rootfs, p.user?.uid ?? 0, p.user?.gid ?? 0) : { home: '/', groups: [] };

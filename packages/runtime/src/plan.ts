@@ -296,7 +296,7 @@ function planCgroupMount(dest: string, opt: ParsedMountOptions, info: CgroupMoun
   for (const [ctrl, host] of Object.entries(info.hierarchies)) {
     L.push(['mount', host, posix.join(dest, ctrl), '', MS.BIND | MS.REC | (opt.flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC)), 0, '']);
   }
-  if (opt.flags & MS.RDONLY) L.push(['remount', dest, base | MS.RDONLY]);
+  // like runc on cgroup v1: the tmpfs stays writable, each hierarchy is bound read-only
   return L;
 }
 
