@@ -35,7 +35,7 @@ import {
   type ImageManifest,
   type Platform,
 } from './spec.js';
-import { childrenOf, sniffMediaType } from './walk.js';
+import { childrenOf, sniffMediaType, withoutNullFields } from './walk.js';
 import { gcLayout, type GcOptions, type GcResult } from './gc.js';
 import { verifyLayout, type VerifyOptions, type VerifyResult } from './verify.js';
 
@@ -358,7 +358,8 @@ export class Layout {
     }
     if (bytes === undefined) return undefined;
     try {
-      const d = JSON.parse(bytes.toString('utf8')) as Descriptor;
+      const raw = JSON.parse(bytes.toString('utf8')) as unknown;
+      const d = (withoutNullFields(raw) ?? raw) as Descriptor;
       return validateDescriptor(d).valid ? d : undefined;
     } catch {
       return undefined;
@@ -481,7 +482,7 @@ export class Layout {
       if (depth > 8) {
         throw new LayoutError('ERR_INVALID_DOCUMENT', `ref ${ref} nests indexes more than 8 deep`, { hint: 'the layout is malformed', ref });
       }
-      const doc = await this.readJson(current.digest);
+      const doc = lenient(mediaTypeOf(current), await this.readJson(current.digest));
       const mediaType = isIndexMediaType(current.mediaType) || isManifestMediaType(current.mediaType) ? current.mediaType : sniffMediaType(doc);
       if (mediaType !== undefined) for (const child of childrenOf(mediaType, doc)) parseLayoutDigest(child.digest);
       if (mediaType !== undefined && isIndexMediaType(mediaType)) {
@@ -566,4 +567,21 @@ export function documentValidation(mediaType: string, doc: unknown): { valid: bo
   if (isIndexMediaType(mediaType)) return validateIndex(doc);
   if (mediaType === MediaType.ImageConfig || mediaType === MediaType.DockerConfig) return validateConfig(doc);
   return undefined;
+}
+
+function mediaTypeOf(d: Descriptor): string {
+  return d.mediaType;
+}
+
+/**
+ * A manifest or index that is invalid only because a pre-1.0 writer put `null` in optional fields
+ * is read as if those fields were absent (the documents of the tutorials' legacy layouts). @internal
+ */
+export function lenient(mediaType: string, doc: unknown): unknown {
+  const v = documentValidation(mediaType, doc) ?? documentValidation(sniffMediaType(doc) ?? '', doc);
+  if (v === undefined || v.valid) return doc;
+  const fixed = withoutNullFields(doc);
+  if (fixed === undefined) return doc;
+  const again = documentValidation(mediaType, fixed) ?? documentValidation(sniffMediaType(fixed) ?? '', fixed);
+  return again?.valid === true ? fixed : doc;
 }

@@ -2,7 +2,7 @@ import { abortReason } from './blobs.js';
 import { parseLayoutDigest } from './digest.js';
 import { LayoutError } from './errors.js';
 import { hashFile, listBlobFiles, rootsOf } from './graph.js';
-import { documentValidation, type Layout } from './layout.js';
+import { documentValidation, lenient, type Layout } from './layout.js';
 import { validateDescriptor, type Descriptor } from './spec.js';
 import { childrenOf, isDocumentMediaType, sniffMediaType } from './walk.js';
 
@@ -117,6 +117,11 @@ export async function verifyLayout(layout: Layout, options: VerifyOptions = {}):
       continue;
     }
     const mediaType = known ? d.mediaType : (sniffMediaType(doc) ?? d.mediaType);
+    const fixed = lenient(mediaType, doc);
+    if (fixed !== doc) {
+      warnings.push({ code: 'WARN_NULL_FIELDS', message: `blob ${d.digest} has null optional fields (a pre-1.0 writer); read as absent`, digest: d.digest });
+      doc = fixed;
+    }
     const result = documentValidation(mediaType, doc);
     if (result !== undefined && !result.valid) {
       problems.push({

@@ -38,3 +38,31 @@ export function isDocumentMediaType(mediaType: string): boolean {
 export function descriptorKey(d: Descriptor): string | undefined {
   return isLayoutDigest(d.digest) ? d.digest : undefined;
 }
+
+function dropNullKeys(x: unknown): unknown {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return x;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) if (v !== null) out[k] = v;
+  return out;
+}
+
+/**
+ * Pre-1.0 writers (skopeo of 2017, the tutorials' layouts) wrote optional fields as `null`
+ * (`"annotations": null`), which today's schemas refuse. Returns a copy of a manifest or index
+ * without null-valued keys at the top level and in its descriptors, or `undefined` if there were
+ * none. Pure. @internal
+ */
+export function withoutNullFields(doc: unknown): unknown {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const src = doc as Record<string, unknown>;
+  let changed = false;
+  const fix = (v: unknown): unknown => {
+    const r = dropNullKeys(v);
+    if (r !== v && Object.keys(r as object).length !== Object.keys(v as object).length) changed = true;
+    return r;
+  };
+  const out = fix(src) as Record<string, unknown>;
+  for (const key of ['config', 'subject']) if (out[key] !== undefined) out[key] = fix(out[key]);
+  for (const key of ['layers', 'manifests']) if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(fix);
+  return changed ? out : undefined;
+}
