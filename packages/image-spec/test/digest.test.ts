@@ -7,11 +7,13 @@ import {
   digestOf,
   ImageSpecError,
   isValidDigest,
+  loadSchema,
   parseDigest,
   parseSupportedDigest,
   verifyBytes,
   verifyingStream,
 } from '../src/index.js';
+import { readOfficialFile } from './helpers/official.js';
 
 const h64 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'; // sha256 of ''
 const h128 = createHash('sha512').update('').digest('hex');
@@ -285,5 +287,52 @@ describe('agrees with coreutils', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('grammar cross-checks on generated strings', () => {
+  // The official schema's digest pattern is the bare grammar (no registered-algorithm rules).
+  const official = readOfficialFile('defs-descriptor.json') as { definitions: { digest: { pattern: string } } };
+  const officialRe = new RegExp(official.definitions.digest.pattern, 'u');
+  const ours = loadSchema('defs.json') as { definitions: { digest: { pattern: string } } };
+  const oursRe = new RegExp(ours.definitions.digest.pattern, 'u');
+
+  // A tiny deterministic PRNG so failures reproduce.
+  let seed = 0x9e3779b9;
+  const rnd = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const pieces = ['sha256', 'sha512', 'blake3', 'a', 'Z', '0', '9', 'f', 'F', ':', '+', '.', '_', '-', '=', '/', ' ', 'g', 'é'];
+  const gen = (): string => {
+    if (rnd(4) === 0) {
+      const alg = rnd(2) === 0 ? 'sha256' : 'sha512';
+      const len = (alg === 'sha256' ? 64 : 128) + rnd(3) - 1;
+      let enc = '';
+      for (let i = 0; i < len; i++) enc += '0123456789abcdefA'[rnd(rnd(20) === 0 ? 17 : 16)];
+      return `${alg}:${enc}`;
+    }
+    let s = '';
+    const n = 1 + rnd(8);
+    for (let i = 0; i < n; i++) s += pieces[rnd(pieces.length)];
+    return s;
+  };
+  const registeredOk = (s: string): boolean => {
+    if (s.startsWith('sha256:')) return /^sha256:[a-f0-9]{64}$/.test(s);
+    if (s.startsWith('sha512:')) return /^sha512:[a-f0-9]{128}$/.test(s);
+    return true;
+  };
+  const samples = Array.from({ length: 20_000 }, gen);
+
+  it('isValidDigest = official grammar + registered-algorithm rules', () => {
+    const disagreements = samples.filter((s) => isValidDigest(s) !== (officialRe.test(s) && registeredOk(s)));
+    expect(disagreements).toEqual([]);
+    expect(samples.filter((s) => isValidDigest(s)).length).toBeGreaterThan(1000);
+  });
+
+  it('our schema pattern and parseDigest agree', () => {
+    expect(samples.filter((s) => isValidDigest(s) !== oursRe.test(s))).toEqual([]);
   });
 });

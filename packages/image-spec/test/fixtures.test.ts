@@ -25,7 +25,7 @@ import {
   type ImageIndex,
   type ValidationResult,
 } from '../src/index.js';
-import { loadOfficial, officialAvailable, type OfficialValidators } from './helpers/official.js';
+import { availableOfficialSets, loadOfficial, type OfficialValidators } from './helpers/official.js';
 
 type FixtureName = 'hello' | 'busybox' | 'tricky';
 interface FixtureInfo {
@@ -66,9 +66,7 @@ const ours: Record<Kind, (doc: unknown) => ValidationResult> = {
   config: validateConfig,
   layout: validateLayoutFile,
 };
-const officials: [string, OfficialValidators][] = (['v1.1.1', 'debian'] as const)
-  .filter((s) => officialAvailable(s))
-  .map((s) => [s, loadOfficial(s)]);
+const officials: [string, OfficialValidators][] = availableOfficialSets().map((s) => [s, loadOfficial(s)]);
 
 function blobPath(layout: string, digest: string): string {
   const [alg, enc] = digest.split(':') as [string, string];

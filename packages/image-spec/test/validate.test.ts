@@ -8,7 +8,7 @@ import {
   type ValidationResult,
 } from '../src/index.js';
 import { invalidCases, lenientCases, stricterCases, validCases, type Judge, type Kind } from './helpers/corpus.js';
-import { loadOfficial, officialAvailable, type OfficialSet, type OfficialValidators } from './helpers/official.js';
+import { availableOfficialSets, loadOfficial, type OfficialSet, type OfficialValidators } from './helpers/official.js';
 
 const ours: Record<Kind, (doc: unknown) => ValidationResult> = {
   manifest: validateManifest,
@@ -18,7 +18,9 @@ const ours: Record<Kind, (doc: unknown) => ValidationResult> = {
   layout: validateLayoutFile,
 };
 
-const officialSets = (['v1.1.1', 'debian'] as const).filter((s) => officialAvailable(s));
+const officialSets = availableOfficialSets();
+/** The newest official set present (v1.1.1 here; Debian's copy on a machine without it). */
+const newest = officialSets[0] as OfficialSet;
 const official = new Map<OfficialSet, OfficialValidators>(officialSets.map((s) => [s, loadOfficial(s)]));
 
 function officialValid(set: OfficialSet, kind: Kind, doc: unknown): boolean {
@@ -28,8 +30,8 @@ function officialValid(set: OfficialSet, kind: Kind, doc: unknown): boolean {
 }
 
 describe('the official schemas are loaded', () => {
-  it('finds the released v1.1.1 schemas', () => {
-    expect(officialSets).toContain('v1.1.1');
+  it('finds at least one set of official schemas', () => {
+    expect(officialSets.length).toBeGreaterThan(0);
   });
 });
 
@@ -69,7 +71,7 @@ describe('deliberately stricter than the official schemas', () => {
   for (const c of stricterCases) {
     it(`${c.kind}: ${c.name}`, () => {
       expect(ours[c.kind](c.doc).valid).toBe(false);
-      expect(officialValid('v1.1.1', c.kind, c.doc)).toBe(true);
+      expect(officialValid(newest, c.kind, c.doc)).toBe(true);
     });
   }
 });
@@ -78,7 +80,7 @@ describe('deliberately more lenient than the official schemas', () => {
   for (const c of lenientCases) {
     it(`${c.kind}: ${c.name}`, () => {
       expect(ours[c.kind](c.doc).valid).toBe(true);
-      expect(officialValid('v1.1.1', c.kind, c.doc)).toBe(false);
+      expect(officialValid(newest, c.kind, c.doc)).toBe(false);
     });
   }
 });

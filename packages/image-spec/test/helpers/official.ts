@@ -5,8 +5,12 @@ import AjvDraft04Module from 'ajv-draft-04';
 import ajvFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 
+/**
+ * Released v1.1.1 files (override with OCI_IMAGE_SPEC_SCHEMAS) and Debian's older copy from
+ * golang-github-opencontainers-image-spec-dev (installed by tools/setup.sh).
+ */
 export const OFFICIAL_SCHEMA_DIRS = {
-  'v1.1.1': '/work/shared/oci-schemas/image-spec/v1.1.1',
+  'v1.1.1': process.env['OCI_IMAGE_SPEC_SCHEMAS'] ?? '/work/shared/oci-schemas/image-spec/v1.1.1',
   debian: '/usr/share/gocode/src/github.com/opencontainers/image-spec/schema',
 } as const;
 
@@ -71,4 +75,16 @@ export function loadOfficial(set: OfficialSet): OfficialValidators {
     descriptor: get('content-descriptor.json'),
     layout: get('image-layout-schema.json'),
   };
+}
+
+/** The sets present on this machine, newest first. */
+export function availableOfficialSets(): OfficialSet[] {
+  return (['v1.1.1', 'debian'] as const).filter((s) => officialAvailable(s));
+}
+
+/** Reads one official schema file from the newest set present. */
+export function readOfficialFile(name: string): unknown {
+  const set = availableOfficialSets()[0];
+  if (set === undefined) throw new Error('no official image-spec schemas on this machine');
+  return JSON.parse(readFileSync(join(OFFICIAL_SCHEMA_DIRS[set], name), 'utf8'));
 }
