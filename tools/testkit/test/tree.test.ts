@@ -61,7 +61,9 @@ describe('snapshotTree', () => {
     const a = join(dir.path, 'a');
     const b = join(dir.path, 'b');
     await runOk('cp', ['-a', a, b]);
-    expect(diffTrees(await snapshotTree(a), await snapshotTree(b))).toEqual([]);
+    const same = diffTrees(await snapshotTree(a), await snapshotTree(b));
+    if (same.length) console.log(same);
+    expect(same).toEqual([]);
     await chmod(join(b, 'bin/su'), 0o755);
     await writeFile(join(b, 'tmp/extra'), 'x');
     await writeFile(join(b, 'tmp/owned'), 'y');
