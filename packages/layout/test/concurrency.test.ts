@@ -74,6 +74,16 @@ describe('several processes writing one layout', () => {
     expect(await readdir(join(dir, '.oci-ts', 'ingest'))).toEqual([]);
   }, 120_000);
 
+  it('several processes creating the same new layout at once all succeed (Layout.init races)', async () => {
+    const dir = join(await tempDir(), 'fresh', 'l');
+    const kids = [0, 1, 2].map((i) => start(writer, [dir, `i${i}`, '2', '1000']));
+    const results = await Promise.all(kids.map((k) => k.exited));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    const layout = await Layout.open(dir);
+    expect((await layout.listRefs()).length).toBe(3 * 2 + 1);
+    expect((await layout.verify()).problems).toEqual([]);
+  }, 60_000);
+
   it('writers killed with SIGKILL at random points leave a valid layout, and the next writer proceeds', async () => {
     const dir = join(await tempDir(), 'l');
     await Layout.init(dir);
