@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import AjvDraft04Module from 'ajv-draft-04';
-import ajvFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ValidationIssue } from './errors.js';
 import { digestOf, isSupportedAlgorithm, parseDigest } from './digest.js';
@@ -31,13 +30,19 @@ interface AjvLike {
   getSchema(key: string): ValidateFunction | undefined;
 }
 
-// ajv-draft-04 and ajv-formats are CommonJS with a `default` export.
 type AjvCtor = new (opts: Record<string, unknown>) => AjvLike;
-const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: AjvCtor }).default ??
-  (AjvDraft04Module as unknown as AjvCtor));
 type AddFormats = (ajv: AjvLike, formats?: string[]) => unknown;
-const addFormats = ((ajvFormatsModule as unknown as { default?: AddFormats }).default ??
-  (ajvFormatsModule as unknown as AddFormats));
+
+/**
+ * Ajv is loaded on the first validation, not on import: it costs ~100 ms of start-up that
+ * programs only hashing or matching platforms should not pay. Both modules are CommonJS.
+ */
+function loadAjv(): { AjvDraft04: AjvCtor; addFormats: AddFormats } {
+  const require = createRequire(import.meta.url);
+  const a = require('ajv-draft-04') as AjvCtor & { default?: AjvCtor };
+  const f = require('ajv-formats') as AddFormats & { default?: AddFormats };
+  return { AjvDraft04: a.default ?? a, addFormats: f.default ?? f };
+}
 
 const schemaDir = new URL('../schema/', import.meta.url);
 
@@ -53,6 +58,7 @@ function validator(name: SchemaFile): ValidateFunction {
   let fn = compiled.get(name);
   if (fn !== undefined) return fn;
   if (ajv === undefined) {
+    const { AjvDraft04, addFormats } = loadAjv();
     const a = new AjvDraft04({ strict: false, allErrors: true, validateSchema: false });
     addFormats(a, ['uri', 'date-time']);
     for (const f of SCHEMA_FILES) a.addSchema(loadSchema(f), f);
