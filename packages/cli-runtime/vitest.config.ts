@@ -4,5 +4,7 @@ export default defineProject({
   test: {
     name: 'cli-runtime',
     include: ['test/**/*.test.ts'],
+    testTimeout: 30000,
+    hookTimeout: 60000,
   },
 });
