@@ -88,7 +88,9 @@ export {
   validateSpec,
   validateState,
 } from './validate.js';
-export type { ParseOptions, ValidationResult } from './validate.js';
+export type { ParseOptions, ParseSpecOptions, ValidationResult } from './validate.js';
+export { checkSpec, RLIMIT_TYPES } from './check.js';
+export type { CheckOptions, CheckResult } from './check.js';
 export { normalizeProcess, normalizeSpec } from './normalize.js';
 export type { NormalizedLinux, NormalizedMount, NormalizedProcess, NormalizedSpec } from './normalize.js';
 export { featuresDocument } from './features.js';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { checkSpec, type CheckOptions } from './check.js';
 import { RuntimeSpecError, type ValidationIssue } from './errors.js';
 import type { Features, Spec, State } from './types.js';
 
@@ -13,6 +14,11 @@ export interface ValidationResult {
 export interface ParseOptions {
   /** Refuse documents larger than this many bytes (default 16 MiB) with ERR_TOO_LARGE. */
   maxSize?: number;
+}
+
+export interface ParseSpecOptions extends ParseOptions, CheckOptions {
+  /** Also run checkSpec() and refuse its errors (what a runtime does before creating anything). */
+  semantic?: boolean;
 }
 
 /** File names of our JSON schemas, shipped as `@oci/runtime-spec/schema/<name>`. */
@@ -140,15 +146,24 @@ function parseWith<T>(
 
 /**
  * Parse and validate config.json bytes or text. Throws RuntimeSpecError ERR_INVALID_CONFIG (bad JSON or schema
- * errors, listed with JSON paths in the message and in `err.errors`) or ERR_TOO_LARGE.
+ * errors, listed with JSON paths in the message and in `err.errors`; with `semantic: true` also checkSpec()'s
+ * errors) or ERR_TOO_LARGE.
  */
-export function parseSpec(input: string | Uint8Array, options: ParseOptions = {}): Spec {
+export function parseSpec(input: string | Uint8Array, options: ParseSpecOptions = {}): Spec {
+  const validate = options.semantic
+    ? (doc: unknown): ValidationResult => {
+        const r = validateSpec(doc);
+        if (!r.valid) return r;
+        const c = checkSpec(doc as Spec, options);
+        return { valid: c.valid, errors: c.errors };
+      }
+    : validateSpec;
   return parseWith<Spec>(
     input,
     options,
     'config.json',
     'ERR_INVALID_CONFIG',
-    validateSpec,
+    validate,
     'Fix the fields named above; `runc spec` (or defaultSpec()) writes a valid starting point. ociVersion must be 1.0.0 .. 1.3.x.',
   );
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultSpec, ImageAnnotation, imageConfigToSpec, RuntimeSpecError, type Spec, validateSpec } from '../src/index.js';
+import { checkSpec, defaultSpec, ImageAnnotation, imageConfigToSpec, RuntimeSpecError, type Spec, validateSpec } from '../src/index.js';
 import type { ImageConfigLike } from '../src/index.js';
 import { officialErrors, officialSchemas } from './helpers/official.js';
 import { cleanup, has, sh, tmp } from './helpers/tmp.js';
@@ -264,8 +264,10 @@ describe.skipIf(!umoci)('imageConfigToSpec against umoci unpack', () => {
     for (const key of [ImageAnnotation.OS, ImageAnnotation.Architecture]) {
       expect(ours.annotations?.[key], key).toBe(theirs.annotations?.[key]);
     }
-    // umoci's own config.json is a valid config for us and the official schema.
+    // umoci's own config.json is a valid config for us and the official schema; ours passes checkSpec.
     expect(validateSpec(theirs).errors).toEqual([]);
+    expect(checkSpec(ours).errors).toEqual([]);
+    expect(validateSpec(ours).errors).toEqual([]);
     expect(officialErrors(officialSchemas().find((o) => o.name === 'v1.0.2')!.config, theirs)).toEqual([]);
   });
 
