@@ -80,6 +80,11 @@ export interface GetBlobOptions extends CallOptions {
   size?: number | undefined;
   /** Resume attempts after a broken connection (default: the client's retries). */
   resumeAttempts?: number | undefined;
+  /**
+   * Hash and check the digest while streaming (default true). Turn it off only when the consumer
+   * verifies the digest itself (a layout putBlob with a digest, a registry upload), to hash once.
+   */
+  verify?: boolean | undefined;
   onProgress?: ((bytes: number, total: number | undefined) => void) | undefined;
 }
 
@@ -681,7 +686,7 @@ export class RegistryClient {
    * Range request (or by skipping already-received bytes when the server ignores Range).
    */
   async getBlob(target: BlobTarget, digest: string, options: GetBlobOptions = {}): Promise<Readable> {
-    const hasher = hasherFor(digest);
+    const hasher = options.verify === false ? undefined : hasherFor(digest);
     const path = `/v2/${target.repository}/blobs/${digest}`;
     const { signal } = options;
     const open = async (offset: number): Promise<Dispatcher.ResponseData> => {
@@ -732,7 +737,7 @@ export class RegistryClient {
                 digest, expected: size, actual: received, hint: HINTS.ERR_DIGEST_MISMATCH,
               });
             }
-            hasher.update(chunk);
+            hasher?.update(chunk);
             options.onProgress?.(received, size);
             yield chunk;
           }
@@ -755,8 +760,10 @@ export class RegistryClient {
           digest, expected: size, actual: received, hint: HINTS.ERR_DIGEST_MISMATCH,
         });
       }
-      const actual = `${splitDigest(digest).algorithm}:${hasher.digest('hex')}`;
-      if (actual !== digest) throw mismatch(digest, actual);
+      if (hasher) {
+        const actual = `${splitDigest(digest).algorithm}:${hasher.digest('hex')}`;
+        if (actual !== digest) throw mismatch(digest, actual);
+      }
     }
     const gen = generate();
     const stream = Readable.from(gen, { objectMode: false, highWaterMark: 64 * 1024 });

@@ -25,8 +25,11 @@ export interface CopySource {
   getRoot(options?: EndpointCallOptions): Promise<ManifestData>;
   /** A child manifest (of an index), by descriptor. */
   getManifest(descriptor: PlainDescriptor, options?: EndpointCallOptions): Promise<ManifestData>;
-  /** A blob stream, verified against the descriptor while read. */
-  getBlob(descriptor: PlainDescriptor, options?: EndpointCallOptions & { onBytes?: (n: number) => void }): Promise<Readable>;
+  /**
+   * A blob stream, verified against the descriptor while read unless `verify` is false (the copy
+   * turns it off when the destination verifies what it stores, so bytes are hashed once).
+   */
+  getBlob(descriptor: PlainDescriptor, options?: EndpointCallOptions & { onBytes?: (n: number) => void; verify?: boolean }): Promise<Readable>;
 }
 
 /** Where images are written to. */
@@ -35,6 +38,8 @@ export interface CopyDestination {
   /** False for `oci:` layouts (Docker manifests are converted to OCI unless digests must be preserved). */
   readonly acceptsDockerMediaTypes: boolean;
   readonly registryLocation?: { registry: string; repository: string } | undefined;
+  /** True when putBlob checks the digest itself and stores nothing on a mismatch. */
+  readonly verifiesBlobs?: boolean | undefined;
   hasBlob(descriptor: PlainDescriptor, options?: EndpointCallOptions): Promise<boolean>;
   /** Stores a blob; `open` gives the source stream (called at most once, maybe not at all). */
   putBlob(descriptor: PlainDescriptor, open: () => Promise<Readable>, options?: EndpointCallOptions & {
@@ -233,7 +238,7 @@ export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDesti
     }
     onProgress?.({ type: 'blob-start', digest: blob.digest, size: blob.size, mediaType: blob.mediaType });
     const onBytes = onProgress ? (n: number): void => onProgress({ type: 'blob-progress', digest: blob.digest, size: blob.size, bytes: n }) : undefined;
-    const outcome = await dest.putBlob(blob, () => src.getBlob(blob, { signal }), { signal, mountFrom, onBytes });
+    const outcome = await dest.putBlob(blob, () => src.getBlob(blob, { signal, verify: dest.verifiesBlobs !== true }), { signal, mountFrom, onBytes });
     results.push({ digest: blob.digest, size: blob.size, outcome });
     onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome });
   });

@@ -29,7 +29,7 @@ export function registrySource(client: RegistryClient, ref: Reference): CopySour
       return { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
     },
     async getBlob(d, o = {}) {
-      return await client.getBlob(target, d.digest, { size: d.size, signal: o.signal, onProgress: o.onBytes });
+      return await client.getBlob(target, d.digest, { size: d.size, signal: o.signal, onProgress: o.onBytes, verify: o.verify });
     },
   };
 }
@@ -40,6 +40,8 @@ export function registryDestination(client: RegistryClient, ref: Reference, opti
   return {
     name: `docker://${formatReference(ref)}`,
     acceptsDockerMediaTypes: true,
+    // the registry checks ?digest= against what it received and keeps nothing on a mismatch
+    verifiesBlobs: true,
     registryLocation: target,
     async hasBlob(d, o = {}) {
       return await client.hasBlob(target, d.digest, o);
@@ -117,7 +119,7 @@ export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
       return await read(d);
     },
     async getBlob(d, o = {}) {
-      return await layout.getBlob(d.digest, { signal: o.signal, verify: true });
+      return await layout.getBlob(d.digest, { signal: o.signal, verify: o.verify !== false });
     },
   };
 }
@@ -127,6 +129,8 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
   return {
     name: `oci:${layout.dir}${refName ? `:${refName}` : ''}`,
     acceptsDockerMediaTypes: false,
+    // Layout.putBlob with a digest hashes while writing and leaves nothing on a mismatch
+    verifiesBlobs: true,
     async hasBlob(d) {
       const st = await layout.statBlob(d.digest);
       return st !== undefined && st.size === d.size;
@@ -212,6 +216,7 @@ export function dirDestination(dir: string): CopyDestination {
   return {
     name: `dir:${dir}`,
     acceptsDockerMediaTypes: true,
+    verifiesBlobs: true,
     async hasBlob(d) {
       await prepare();
       const st = await stat(dirBlobPath(dir, d.digest)).catch(() => undefined);

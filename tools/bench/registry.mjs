@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Benchmark: oci-registry copy vs skopeo copy, registry -> new OCI layout, same run, median of N.
+//   node tools/bench/registry.mjs [--runs 5] [--rss] [--image busybox|synthetic|debian-redis]
+// Needs built packages: pnpm --filter @oci/testkit --filter @oci/fixtures --filter @oci/registry-client --filter @oci/cli-registry build
+// Prints `RATIO <name>: ours/peer = X.XX (ours Yms, peer Zms)` lines.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const { startRegistry } = await import(join(root, 'tools/testkit/dist/index.js'));
+const { buildFixture, pushFixture } = await import(join(root, 'tools/fixtures/dist/index.js'));
+const BIN = join(root, 'packages/cli-registry/bin/oci-registry.js');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? dflt : args[i + 1];
+};
+const RUNS = Number(opt('runs', 5));
+const WANT_RSS = args.includes('--rss');
+const IMAGES = (opt('image', 'busybox,synthetic')).split(',');
+
+function exec(cmd, argv, { env } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
+      else resolve({ ms, stderr });
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A layout with random (incompressible) layers, written without our code. */
+async function syntheticLayout(dir, layerSizes) {
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  const layers = [];
+  for (const size of layerSizes) {
+    const hash = createHash('sha256');
+    const tmp = join(dir, 'blobs', 'tmp');
+    const out = createWriteStream(tmp);
+    let left = size;
+    while (left > 0) {
+      const chunk = randomBytes(Math.min(left, 4 << 20));
+      hash.update(chunk);
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      left -= chunk.length;
+    }
+    await new Promise((r) => out.end(r));
+    const hex = hash.digest('hex');
+    const { rename } = await import('node:fs/promises');
+    await rename(tmp, join(dir, 'blobs', 'sha256', hex));
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${hex}`, size });
+  }
+  const put = async (obj) => {
+    const bytes = Buffer.from(JSON.stringify(obj));
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(join(dir, 'blobs', 'sha256', hex), bytes);
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const config = await put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } });
+  const manifest = await put({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers,
+  });
+  await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
+  }));
+}
+
+async function pushLayout(reg, layoutDir, repo) {
+  await exec('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-no-creds', `oci:${layoutDir}:latest`, `docker://${reg.host}/${repo}:latest`]);
+}
+
+const work = await mkdtemp('/dev/shm/oci-bench-registry-');
+const reg = await startRegistry({ mode: 'plain' });
+try {
+  for (const image of IMAGES) {
+    const repo = `bench/${image}`;
+    if (image === 'synthetic') {
+      const dir = join(work, 'synthetic-src');
+      await syntheticLayout(dir, [60 << 20, 25 << 20, 12 << 20]);
+      await pushLayout(reg, dir, repo);
+    } else {
+      await buildFixture(image);
+      await pushFixture(image, reg, repo, { format: 'oci' });
+    }
+    const src = `docker://${reg.host}/${repo}:latest`;
+    const tool = {
+      ours: (dest) => exec(process.execPath, [BIN, 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
+      peer: (dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
+    };
+    // warm-up (page cache, registry)
+    await tool.ours(join(work, 'warm-ours'));
+    await tool.peer(join(work, 'warm-peer'));
+    const cold = { ours: [], peer: [] };
+    const recopy = { ours: [], peer: [] };
+    for (let i = 0; i < RUNS; i++) {
+      for (const who of i % 2 ? ['peer', 'ours'] : ['ours', 'peer']) {
+        const dest = join(work, `${image}-${who}-${i}`);
+        cold[who].push((await tool[who](dest)).ms);
+        recopy[who].push((await tool[who](dest)).ms);
+        await rm(dest, { recursive: true, force: true });
+      }
+    }
+    const line = (name, r) => {
+      const o = median(r.ours);
+      const p = median(r.peer);
+      console.log(`RATIO registry-${name}-${image}: ours/peer = ${(o / p).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${p.toFixed(0)}ms)`);
+    };
+    line('cold-copy', cold);
+    line('recopy', recopy);
+  }
+
+  if (WANT_RSS) {
+    const dir = join(work, 'big-src');
+    await syntheticLayout(dir, [1 << 30]);
+    await pushLayout(reg, dir, 'bench/big');
+    await rm(dir, { recursive: true, force: true });
+    const dest = join(work, 'big-dest');
+    const r = await exec('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+      `docker://${reg.host}/bench/big:latest`, `oci:${dest}:latest`]);
+    const kb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]);
+    const st = await stat(dest);
+    void st;
+    console.log(`RSS registry-copy-1GiB-layer: ours peak ${(kb / 1024).toFixed(0)} MB (target < 150 MB), ${(r.ms / 1000).toFixed(1)}s`);
+    const p = await exec('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', 'skopeo', 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+      `docker://${reg.host}/bench/big:latest`, `oci:${join(work, 'big-peer')}:latest`]);
+    const pkb = Number(/MAXRSS_KB=(\d+)/.exec(p.stderr)?.[1]);
+    console.log(`RSS registry-copy-1GiB-layer: skopeo peak ${(pkb / 1024).toFixed(0)} MB, ${(p.ms / 1000).toFixed(1)}s`);
+  }
+} finally {
+  await reg.stop();
+  await rm(work, { recursive: true, force: true });
+}
