@@ -306,11 +306,15 @@ static int open_in_root(int rootfd, const char *path, int flags)
 	return cur;
 }
 
-/* open (creating missing components: directories, and the last one as a dir or file) */
+/* open (creating missing components: directories, and the last one as a dir or file).
+ * A dangling symlink is followed the way RESOLVE_IN_ROOT would, so its target is created inside
+ * the root (runc's MkdirAllInRoot does the same). */
+static int mkdir_depth;
 static int mkdir_open_in_root(int rootfd, const char *path, int last_is_file)
 {
+	if (++mkdir_depth > 40) { mkdir_depth--; errno = ELOOP; return -1; }
 	int fd = open_in_root(rootfd, path, O_PATH);
-	if (fd >= 0 || errno != ENOENT) return fd;
+	if (fd >= 0 || errno != ENOENT) { mkdir_depth--; return fd; }
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof buf, "%s", path);
 	size_t len = strlen(buf);
@@ -319,13 +323,26 @@ static int mkdir_open_in_root(int rootfd, const char *path, int last_is_file)
 	const char *name = slash ? slash + 1 : buf;
 	int parent;
 	if (slash && slash != buf) { *slash = 0; parent = mkdir_open_in_root(rootfd, buf, 0); }
-	else parent = openat(rootfd, ".", O_PATH | O_CLOEXEC);
-	if (parent < 0) return -1;
-	if (last_is_file) {
-		int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (f >= 0) close(f); else if (errno != EEXIST) { close(parent); return -1; }
-	} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) { close(parent); return -1; }
+	else { parent = openat(rootfd, ".", O_PATH | O_CLOEXEC); if (slash) *slash = 0; }
+	if (parent < 0) { mkdir_depth--; return -1; }
+	int r = last_is_file ? openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644) : mkdirat(parent, name, 0755);
+	if (r >= 0 && last_is_file) close(r);
+	if (r < 0 && errno == EEXIST) {
+		char link[PATH_MAX];
+		ssize_t n = readlinkat(parent, name, link, sizeof link - 1);
+		if (n > 0) {
+			link[n] = 0;
+			char next[PATH_MAX * 2];
+			if (link[0] == '/') snprintf(next, sizeof next, "%s", link);
+			else snprintf(next, sizeof next, "%s/%s", (slash && slash != buf) ? buf : "", link);
+			close(parent);
+			fd = mkdir_open_in_root(rootfd, next, last_is_file);
+			mkdir_depth--;
+			return fd;
+		}
+	} else if (r < 0) { close(parent); mkdir_depth--; return -1; }
 	close(parent);
+	mkdir_depth--;
 	return open_in_root(rootfd, path, O_PATH);
 }
 
