@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: @oci/layout putBlob of a 1 GiB stream vs `sha256sum FILE` + `cp FILE` of the same file,
 // in the same run, on tmpfs (/dev/shm) so the disk does not decide. Median of N runs (BENCH_RUNS, default 3).
+// The input (random bytes) is generated once per run and removed at the end unless BENCH_KEEP=1; BENCH_BYTES sets its size.
 // Needs the package built: pnpm --filter @oci/layout build
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -22,6 +23,7 @@ if (!existsSync(input) || statSync(input).size !== size) {
   execFileSync('sh', ['-c', `head -c ${size} /dev/urandom > ${input}.part && mv ${input}.part ${input}`]);
 }
 
+const keep = process.env.BENCH_KEEP === '1'; // keep the input for later runs (it takes RAM on tmpfs)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ours = [];
 const peer = [];
@@ -47,6 +49,7 @@ for (let i = 0; i < runs; i++) {
     await rm(dir, { recursive: true, force: true });
   }
 }
+if (!keep) await rm(input, { force: true });
 const o = median(ours);
 const p = median(peer);
 const gib = (size / (1 << 30)).toFixed(size >= 1 << 30 ? 0 : 2);
