@@ -202,7 +202,8 @@ export function platformMatches(want: Platform, have: Platform): boolean {
 /**
  * The platforms that can run on `want`, best first (containerd's rules): the platform itself,
  * then for amd64/vN the lower amd64 levels and 386; for arm/vN the lower arm variants down to v5;
- * for arm64 the 32-bit arm variants v8 .. v5.
+ * for arm64/v8.N the lower v8.x, for arm64/v9.N the lower v9.x and v8.(N+5) .. v8; for every
+ * arm64 finally the 32-bit arm variants v8 .. v5.
  */
 export function platformCandidates(want: Platform): Platform[] {
   const p = normalizePlatform(want);
@@ -226,10 +227,22 @@ export function platformCandidates(want: Platform): Platform[] {
     const n = level(p.variant);
     for (let i = n - 1; i >= 5; i--) out.push(withVariant('arm', `v${i}`));
   } else if (p.architecture === 'arm64') {
-    const v = p.variant ?? 'v8';
-    const n = level(v);
-    const top = Number.isNaN(n) ? 8 : Math.min(n, 8);
-    for (let i = top; i >= 5; i--) out.push(withVariant('arm', `v${i}`));
+    // arm64/v9.N runs v9.(N-1) .. v9, then v8.(N+5) .. v8 (v9.0 forked from v8.5); arm64/v8.N runs
+    // v8.(N-1) .. v8; every arm64 runs 32-bit arm v8 .. v5.
+    const m = /^v([0-9]+)(?:\.([0-9]+))?$/.exec(p.variant ?? 'v8');
+    if (m) {
+      let major = Number(m[1]);
+      let minor = m[2] === undefined ? 0 : Number(m[2]);
+      const arm64 = (maj: number, min: number): Platform => withVariant('arm64', maj === 8 && min === 0 ? '' : min === 0 ? `v${maj}` : `v${maj}.${min}`);
+      if (major === 9) {
+        for (let i = minor - 1; i >= 0; i--) out.push(arm64(9, i));
+        minor += 5;
+        major = 8;
+        out.push(arm64(8, minor));
+      }
+      if (major === 8) for (let i = minor - 1; i >= 0; i--) out.push(arm64(8, i));
+    }
+    for (let i = 8; i >= 5; i--) out.push(withVariant('arm', `v${i}`));
   }
   return out;
 }

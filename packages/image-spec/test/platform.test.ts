@@ -154,6 +154,14 @@ describe('platformCandidates', () => {
   it('arm64 falls back to 32-bit arm', () => {
     expect(fmt('linux/arm64')).toEqual(['linux/arm64', 'linux/arm/v8', 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5']);
   });
+  it('arm64 minor versions fall back like containerd (v9.N -> v8.N+5)', () => {
+    expect(fmt('linux/arm64/v8.2')).toEqual(['linux/arm64/v8.2', 'linux/arm64/v8.1', 'linux/arm64', 'linux/arm/v8', 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5']);
+    expect(fmt('linux/arm64/v9.1')).toEqual([
+      'linux/arm64/v9.1', 'linux/arm64/v9', 'linux/arm64/v8.6', 'linux/arm64/v8.5', 'linux/arm64/v8.4', 'linux/arm64/v8.3',
+      'linux/arm64/v8.2', 'linux/arm64/v8.1', 'linux/arm64', 'linux/arm/v8', 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5',
+    ]);
+    expect(fmt('linux/arm64/v9').slice(0, 3)).toEqual(['linux/arm64/v9', 'linux/arm64/v8.5', 'linux/arm64/v8.4']);
+  });
   it('others have no fallback', () => {
     expect(fmt('linux/s390x')).toEqual(['linux/s390x']);
   });
