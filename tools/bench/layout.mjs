@@ -52,6 +52,6 @@ for (let i = 0; i < runs; i++) {
 if (!keep) await rm(input, { force: true });
 const o = median(ours);
 const p = median(peer);
-const gib = (size / (1 << 30)).toFixed(size >= 1 << 30 ? 0 : 2);
+const label = size % (1 << 30) === 0 ? `${size / (1 << 30)}GiB` : `${Math.round(size / (1 << 20))}MiB`;
 console.log(`runs: ours ${ours.map((x) => x.toFixed(0)).join(' ')} ms; sha256sum+cp ${parts.join(', ')} ms (${input})`);
-console.log(`RATIO layout-put-${gib}GiB: ours/(sha256sum+cp) = ${(o / p).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${p.toFixed(0)}ms)`);
+console.log(`RATIO layout-put-${label}: ours/(sha256sum+cp) = ${(o / p).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${p.toFixed(0)}ms)`);
