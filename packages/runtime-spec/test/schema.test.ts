@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { defaultSpec, featuresDocument, imageConfigToSpec, SCHEMA_FILES, validateFeatures, validateSpec, validateState } from '../src/index.js';
 import { INVALID, invalidDoc } from './fixtures/invalid-configs.js';
 import { officialErrors, officialSchemas } from './helpers/official.js';
-// @ts-expect-error -- plain ESM script without types
 import { files as schemaSources, generateValidators, render } from '../scripts/schemas.mjs';
 
 const FIXTURES = new URL('./fixtures/valid/', import.meta.url);
