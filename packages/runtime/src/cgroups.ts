@@ -100,7 +100,8 @@ export function createCgroups(paths: Record<string, string>, resources: LinuxRes
   return procs;
 }
 
-const DEFAULT_ALLOWED_DEVICES = ['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
+// what runc allows by default: mknod of anything, and the standard devices
+const DEFAULT_ALLOWED_DEVICES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
 
 /** Write resource limits (v1 file names; v2 where the layout is unified). */
 export function applyResources(paths: Record<string, string>, r: LinuxResources, layout = cgroupLayout(), initial = false): void {
@@ -253,7 +254,25 @@ export function cgroupStats(paths: Record<string, string>): Record<string, unkno
   const pids = paths['pids'] ?? '';
   let pidsLimit = 0;
   try { const v = readFileSync(join(pids, 'pids.max'), 'utf8').trim(); pidsLimit = v === 'max' ? 0 : Number(v); } catch { /* */ }
+  const cs = paths['cpuset'] ?? '';
+  const list = (f: string): number[] => {
+    const out: number[] = [];
+    let v = '';
+    try { v = readFileSync(join(cs, f), 'utf8').trim(); } catch { /* */ }
+    for (const part of v.split(',').filter(Boolean)) {
+      const [a, b] = part.split('-').map(Number);
+      for (let i = a!; i <= (b ?? a!); i++) out.push(i);
+    }
+    return out;
+  };
   return {
+    cpuset: {
+      cpus: list('cpuset.cpus'), cpu_exclusive: num(join(cs, 'cpuset.cpu_exclusive')), mems: list('cpuset.mems'),
+      mem_hardwall: num(join(cs, 'cpuset.mem_hardwall')), mem_exclusive: num(join(cs, 'cpuset.mem_exclusive')),
+      memory_migrate: num(join(cs, 'cpuset.memory_migrate')), memory_spread_page: num(join(cs, 'cpuset.memory_spread_page')),
+      memory_spread_slab: num(join(cs, 'cpuset.memory_spread_slab')), memory_pressure: num(join(cs, 'cpuset.memory_pressure')),
+      sched_load_balance: num(join(cs, 'cpuset.sched_load_balance')), sched_relax_domain_level: num(join(cs, 'cpuset.sched_relax_domain_level')),
+    },
     cpu: {
       usage: { total: num(join(ca, 'cpuacct.usage')), percpu, kernel: (cst['system'] ?? 0) * tick, user: (cst['user'] ?? 0) * tick },
       throttling: { periods: thr['nr_periods'] ?? 0, throttledPeriods: thr['nr_throttled'] ?? 0, throttledTime: thr['throttled_time'] ?? 0 },
