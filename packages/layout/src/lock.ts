@@ -149,8 +149,10 @@ export async function withFileLock<T>(lockPath: string, tmpDir: string, fn: () =
   const chained = previous.then(() => mine);
   inProcess.set(lockPath, chained);
   try {
-    await previous;
-    const release = await acquireFileLock(lockPath, tmpDir, options);
+    const started = Date.now();
+    await waitTurn(previous, lockPath, options);
+    const timeout = options.timeout === undefined ? undefined : Math.max(0, options.timeout - (Date.now() - started));
+    const release = await acquireFileLock(lockPath, tmpDir, { ...options, timeout });
     try {
       const next = new Set(current ?? []);
       next.add(lockPath);
@@ -161,5 +163,38 @@ export async function withFileLock<T>(lockPath: string, tmpDir: string, fn: () =
   } finally {
     done();
     if (inProcess.get(lockPath) === chained) inProcess.delete(lockPath);
+  }
+}
+
+/** Wait for the in-process predecessor, bounded by the same timeout and signal as the file lock. */
+async function waitTurn(previous: Promise<void>, lockPath: string, options: LockOptions): Promise<void> {
+  const { signal } = options;
+  if (signal?.aborted) throw abortReason(signal);
+  const timeout = options.timeout ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      previous,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new LayoutError('ERR_LOCKED', `the layout is locked by another operation of this process (${lockPath})`, {
+                hint: 'wait for the other operation to finish, or raise the timeout',
+                path: lockPath,
+              }),
+            ),
+          timeout,
+        );
+        if (signal !== undefined) {
+          onAbort = () => reject(abortReason(signal));
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -146,5 +146,13 @@ describe('several processes writing one layout', () => {
       ),
     );
     expect(maxInside).toBe(1);
+    // a caller queued behind a long holder in the same process times out with ERR_LOCKED
+    let release!: () => void;
+    const holding = layout.withLock(() => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await layout.withLock(() => 1, { timeout: 100 }).catch((e: unknown) => (e as LayoutError).code)).toBe('ERR_LOCKED');
+    release();
+    await holding;
+    expect(await layout.withLock(() => 2, { timeout: 1000 })).toBe(2);
   });
 });
