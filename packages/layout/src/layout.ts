@@ -366,14 +366,31 @@ export class Layout {
     }
   }
 
-  /** Find the descriptor a ref names (index.json first, then legacy refs/, then a digest in index.json). */
+  /**
+   * Find the descriptor a ref names: an index.json ref name, then a legacy refs/ name, then a
+   * digest (listed in index.json, or any manifest/index blob in the layout).
+   */
   async lookup(ref: string): Promise<Descriptor | undefined> {
     const index = await this.index();
     const hit = index.manifests.find((d) => d.annotations?.[AnnotationRefName] === ref);
     if (hit !== undefined) return hit;
     const legacy = await this.readLegacyRef(ref);
     if (legacy !== undefined) return legacy;
-    if (isLayoutDigest(ref)) return index.manifests.find((d) => d.digest === ref);
+    if (isLayoutDigest(ref)) {
+      const listed = index.manifests.find((d) => d.digest === ref);
+      if (listed !== undefined) return listed;
+      // Any manifest or index blob in the layout can be named by its digest.
+      const st = await this.statBlob(ref);
+      if (st === undefined || st.size > defaultMaxJsonSize) return undefined;
+      let doc: unknown;
+      try {
+        doc = await this.readJson(ref);
+      } catch {
+        return undefined;
+      }
+      const mediaType = sniffMediaType(doc);
+      return mediaType === undefined ? undefined : { mediaType, digest: ref, size: st.size };
+    }
     return undefined;
   }
 

@@ -130,6 +130,11 @@ describe('resolve', () => {
     expect(r.config.rootfs.diff_ids).toEqual([img.diffId]);
     expect(r.manifest.layers[0]).toEqual(img.layer);
     expect((await l.resolve(img.manifest.digest)).descriptor.digest).toBe(img.manifest.digest);
+    // an untagged manifest blob is reachable by digest too; a non-manifest blob is not
+    const other = await buildTinyImage(l, await tempDir(), { text: 'untagged' });
+    const byDigest = await l.resolve(other.manifest.digest);
+    expect(byDigest.descriptor).toEqual(other.manifest);
+    expect(await codeOf(l.resolve(other.layer.digest))).toBe('ERR_REF_UNKNOWN');
   });
 
   it('follows an index to the manifest for the requested platform', async () => {
