@@ -1,0 +1,100 @@
+// process.terminal: a pty in the foreground (driven through tmux) and --console-socket (SCM_RIGHTS).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, bundle, cleanupAll, ours, tmp, uid } from './helpers.js';
+
+afterAll(() => cleanupAll());
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(fn: () => boolean, ms = 10000): Promise<void> {
+  for (let t = 0; t < ms && !fn(); t += 50) await sleep(50);
+}
+
+describe.runIf(hasTmux)('terminal in the foreground (tmux)', () => {
+  it('gives an interactive shell a pty with the caller\'s window size, and exits with its status', async () => {
+    const b = await bundle((c) => {
+      c['process'].terminal = true;
+      c['process'].args = ['sh'];
+    });
+    const dir = tmp('oci-rt-tty-');
+    const session = uid('tty');
+    const codeFile = join(dir, 'code');
+    const cmd = `${process.execPath} ${CLI} --root ${ROOT} run --bundle ${b} ${session}; echo $? > ${codeFile}`;
+    expect(spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', 'sh', '-c', cmd]).status).toBe(0);
+    const capture = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
+    try {
+      await waitFor(() => /[#$]\s*$/m.test(capture()));
+      spawnSync('tmux', ['send-keys', '-t', session, 'echo hi-$((6*7)); tty; stty size; ls -l /dev/console | cut -c1', 'Enter']);
+      await waitFor(() => /^\d+ \d+$/m.test(capture()));
+      const out = capture();
+      expect(out).toContain('hi-42');
+      expect(out).toMatch(/\/dev\/pts\/0/);
+      expect(out).toMatch(/^30 100$/m);
+      spawnSync('tmux', ['send-keys', '-t', session, 'exit 5', 'Enter']);
+      await waitFor(() => existsSync(codeFile));
+      expect(readFileSync(codeFile, 'utf8').trim()).toBe('5');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+    }
+  });
+});
+
+const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds']).status === 0;
+
+describe.runIf(hasPython)('--console-socket', () => {
+  it('sends the pty master over the socket (SCM_RIGHTS); the container talks through it', async () => {
+    const b = await bundle((c) => {
+      c['process'].terminal = true;
+      c['process'].args = ['sh', '-c', 'read line; echo "got:$line"; tty'];
+    });
+    const dir = tmp('oci-rt-cs-');
+    const sock = join(dir, 'console.sock');
+    const script = join(dir, 'recv.py');
+    writeFileSync(script, `
+import socket, os, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+msg, fds, flags, addr = socket.recv_fds(c, 1024, 1)
+m = fds[0]
+os.write(m, b"hello\\n")
+out = b""
+end = time.time() + 10
+while time.time() < end and b"/dev/pts" not in out:
+    try:
+        out += os.read(m, 1024)
+    except OSError:
+        break
+print("name:" + msg.decode())
+print(out.decode().replace("\\r", ""))
+`);
+    const py = spawn('python3', [script, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let pyOut = '';
+    py.stdout.setEncoding('utf8').on('data', (d) => (pyOut += d));
+    await waitFor(() => pyOut.includes('listening'));
+    const id = uid('cs');
+    const r = await ours(['run', '-d', '--console-socket', sock, '--bundle', b, id]);
+    expect(r.code, r.stderr).toBe(0);
+    await new Promise((res) => py.on('exit', res));
+    expect(pyOut).toMatch(/name:\/dev\/pts\/\d+/);
+    expect(pyOut).toContain('got:hello');
+    await waitFor(() => JSON.parse(spawnSync(process.execPath, [CLI, '--root', ROOT, 'state', id], { encoding: 'utf8' }).stdout).status === 'stopped', 5000);
+    expect((await ours(['delete', id])).code).toBe(0);
+  });
+
+  it('refuses a terminal for a detached container without a console socket', async () => {
+    const b = await bundle((c) => {
+      c['process'].terminal = true;
+    });
+    const id = uid('nocs');
+    const r = await ours(['run', '-d', '--bundle', b, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/console socket/);
+    expect(existsSync(join(ROOT, id))).toBe(false);
+  });
+});
