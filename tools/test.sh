@@ -9,6 +9,8 @@ bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 mkdir -p test-results
 report=test-results/vitest.json
 rm -f "$report"
+# Build the fixture images first (cached by recipe hash), so no test waits on a build.
+node tools/fixtures/dist/cli.js build >&2 || { echo "0 passed, 1 failed"; exit 1; }
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 code=$?
 if [[ ! -s "$report" ]]; then
