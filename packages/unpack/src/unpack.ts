@@ -8,6 +8,9 @@ import type { Layout } from '@oci/layout';
 import { applyLayer, isRootless, type OwnerRecord } from './apply.js';
 import { createDecompressor, type Compression } from './decompress.js';
 import { UnpackError, throwIfAborted, type UnpackWarning } from './errors.js';
+import { workerGunzipStream } from './inflate-worker.js';
+
+const WORKER_MIN_SIZE = 1 << 20;
 
 export interface LayerPlan {
   index: number;
@@ -90,6 +93,8 @@ export interface UnpackOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: UnpackProgress) => void) | undefined;
   onWarning?: ((warning: UnpackWarning) => void) | undefined;
+  /** Decompress and hash gzip layers on a worker thread: true always, false never, default for layers of 1 MiB or more. */
+  worker?: boolean | undefined;
 }
 
 export interface UnpackResult {
@@ -137,37 +142,39 @@ export function commitStaged(staged: string, target: string): void {
   }
 }
 
+function mapLayerError(layout: Layout, plan: LayerPlan, name: string, err: unknown): unknown {
+  if (UnpackError.is(err)) return err;
+  const code = (err as { code?: string }).code;
+  if (name === 'compressed' && (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH')) {
+    return new UnpackError(code, `layer ${plan.index} blob ${plan.digest} does not match its descriptor: ${(err as Error).message}`, {
+      cause: err,
+      digest: plan.digest,
+      expected: (err as { expected?: string }).expected,
+      actual: (err as { actual?: string }).actual,
+      hint: `the blob in ${layout.dir} is corrupt; remove it and fetch the image again`,
+    });
+  }
+  if (name === 'uncompressed' && (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH')) {
+    return new UnpackError('ERR_DIFF_ID_MISMATCH', `layer ${plan.index} (${plan.digest}) uncompresses to ${(err as { actual?: string }).actual ?? 'other content'}, but the config says diff_id ${plan.diffId}`, {
+      cause: err,
+      digest: plan.digest,
+      expected: plan.diffId,
+      actual: (err as { actual?: string }).actual,
+      hint: 'the image config does not match its layers; do not trust this image',
+    });
+  }
+  if (name === 'decompress') {
+    return new UnpackError('ERR_BAD_LAYER', `layer ${plan.index} (${plan.digest}) could not be decompressed as ${plan.compression}: ${(err as Error).message}`, {
+      cause: err,
+      digest: plan.digest,
+      hint: 'the layer blob is truncated, corrupt or of another compression than its media type says',
+    });
+  }
+  return err;
+}
+
 function layerStream(layout: Layout, plan: LayerPlan, source: Readable, verify: typeof import('@oci/image-spec').verifyingStream, signal: AbortSignal | undefined, onBytes: (n: number) => void): Readable {
-  const stage = (name: string, err: unknown): unknown => {
-    if (UnpackError.is(err)) return err;
-    const code = (err as { code?: string }).code;
-    if (name === 'compressed' && (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH')) {
-      return new UnpackError(code, `layer ${plan.index} blob ${plan.digest} does not match its descriptor: ${(err as Error).message}`, {
-        cause: err,
-        digest: plan.digest,
-        expected: (err as { expected?: string }).expected,
-        actual: (err as { actual?: string }).actual,
-        hint: `the blob in ${layout.dir} is corrupt; remove it and fetch the image again`,
-      });
-    }
-    if (name === 'uncompressed' && (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH')) {
-      return new UnpackError('ERR_DIFF_ID_MISMATCH', `layer ${plan.index} (${plan.digest}) uncompresses to ${(err as { actual?: string }).actual ?? 'other content'}, but the config says diff_id ${plan.diffId}`, {
-        cause: err,
-        digest: plan.digest,
-        expected: plan.diffId,
-        actual: (err as { actual?: string }).actual,
-        hint: 'the image config does not match its layers; do not trust this image',
-      });
-    }
-    if (name === 'decompress') {
-      return new UnpackError('ERR_BAD_LAYER', `layer ${plan.index} (${plan.digest}) could not be decompressed as ${plan.compression}: ${(err as Error).message}`, {
-        cause: err,
-        digest: plan.digest,
-        hint: 'the layer blob is truncated, corrupt or of another compression than its media type says',
-      });
-    }
-    return err;
-  };
+  const stage = (name: string, err: unknown): unknown => mapLayerError(layout, plan, name, err);
   const compressed = verify({ digest: plan.digest, size: plan.size, signal, onProgress: onBytes });
   const decompress = createDecompressor(plan.compression);
   const uncompressed = verify({ digest: plan.diffId, signal });
@@ -223,14 +230,29 @@ export async function unpackInto(
   const owners = new Map<string, OwnerRecord>();
   for (const plan of plans) {
     throwIfAborted(opts.signal);
-    const source = await layout.getBlob(plan.digest, { signal: opts.signal });
     let bytes = 0;
     let entries = 0;
     const report = () =>
       opts.onProgress?.({ layer: plan.index, layers: plans.length, digest: plan.digest, bytes, size: plan.size, entries });
-    const tar = layerStream(layout, plan, source, verifyingStream, opts.signal, (n) => {
+    const onBytes = (n: number) => {
       bytes = n;
-    });
+    };
+    let source: Readable | undefined;
+    let tar: Readable;
+    if (plan.compression === 'gzip' && (opts.worker === true || (opts.worker === undefined && plan.size >= WORKER_MIN_SIZE))) {
+      tar = workerGunzipStream({
+        path: layout.blobPath(plan.digest),
+        digest: plan.digest,
+        size: plan.size,
+        diffId: plan.diffId,
+        signal: opts.signal,
+        onBytes,
+        mapError: (stage, err) => mapLayerError(layout, plan, stage, err),
+      });
+    } else {
+      source = await layout.getBlob(plan.digest, { signal: opts.signal });
+      tar = layerStream(layout, plan, source, verifyingStream, opts.signal, onBytes);
+    }
     try {
       const r = await applyLayer(rootfs, tar, {
         rootless,
@@ -250,7 +272,7 @@ export async function unpackInto(
       throw mapped ?? err;
     } finally {
       tar.destroy();
-      source.destroy();
+      source?.destroy();
     }
   }
   result.owners = [...owners.values()];

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Benchmark: unpack an image layout into a rootfs.
+//   ours:  @oci/unpack unpackImage() in a fresh node process (start-up and imports included, like the CLI)
+//   umoci: `umoci unpack --image LAYOUT:latest BUNDLE`
+//   tar:   `gzip -dc LAYER | tar -x` per layer (GNU tar, no whiteout handling: a floor, not a peer)
+// Image: debian-redis when its fixture is cached (or BENCH_IMAGE=debian-redis to build it), else busybox.
+// Targets: tmpfs (/dev/shm, the CPU decides) and disk (os.tmpdir(), the disk decides); BENCH_TARGETS=shm,disk.
+// Median of BENCH_RUNS (default 5). Needs: pnpm --filter @oci/unpack build (and its deps), fixtures built.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const { buildFixture } = await import(pathToFileURL(join(root, 'tools/fixtures/dist/index.js')).href);
+const unpackUrl = pathToFileURL(join(root, 'packages/unpack/dist/index.js')).href;
+const layoutUrl = pathToFileURL(join(root, 'packages/layout/dist/index.js')).href;
+
+const cache = process.env.OCI_FIXTURES_CACHE ?? '/var/cache/oci-fixtures';
+const cached = (n) => existsSync(cache) && readdirSync(cache).some((d) => d.startsWith(`${n}-`));
+const image = process.env.BENCH_IMAGE ?? (cached('debian-redis') ? 'debian-redis' : 'busybox');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const targets = (process.env.BENCH_TARGETS ?? 'shm,disk').split(',');
+const fx = await buildFixture(image);
+console.log(`image ${image}: ${fx.layers.length} layers, ${(fx.layers.reduce((a, l) => a + l.size, 0) / 1e6).toFixed(1)} MB compressed`);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (f) => {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+};
+
+const oursScript = `
+const t0 = performance.now();
+const { Layout } = await import(${JSON.stringify(layoutUrl)});
+const { unpackImage } = await import(${JSON.stringify(unpackUrl)});
+const layout = await Layout.open(process.argv[1]);
+await unpackImage(layout, 'latest', process.argv[2], { rootless: false });
+console.log(JSON.stringify({ ms: performance.now() - t0, maxRSS: process.resourceUsage().maxRSS }));
+`;
+
+function runOurs(dir) {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', oursScript, fx.layout, join(dir, 'rootfs')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ours failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+for (const target of targets) {
+  const base = target === 'shm' ? '/dev/shm' : tmpdir();
+  const t = { ours: [], umoci: [], tar: [] };
+  let rss = 0;
+  for (let i = 0; i < runs; i++) {
+    for (const who of ['ours', 'umoci', 'tar']) {
+      const dir = mkdtempSync(join(base, `oci-bench-unpack-${who}-`));
+      try {
+        if (who === 'ours') {
+          const t0 = performance.now();
+          const r = runOurs(dir);
+          t.ours.push(performance.now() - t0);
+          rss = Math.max(rss, r.maxRSS);
+        } else if (who === 'umoci') {
+          t.umoci.push(ms(() => execFileSync('umoci', ['unpack', '--image', `${fx.gzipLayout}:latest`, join(dir, 'bundle')], { stdio: 'ignore' })));
+        } else {
+          t.tar.push(
+            ms(() => {
+              for (const l of fx.layers) {
+                const blob = join(fx.layout, 'blobs', l.digest.replace(':', '/'));
+                const dec = l.compression === 'zstd' ? 'zstd -dc' : l.compression === 'gzip' ? 'gzip -dc' : 'cat';
+                execFileSync('sh', ['-c', `${dec} "$1" | tar -x --numeric-owner -p --xattrs -C "$2"`, 'sh', blob, dir], { stdio: 'ignore' });
+              }
+            }),
+          );
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  const [o, u, g] = [median(t.ours), median(t.umoci), median(t.tar)];
+  console.log(`RATIO unpack ${image} ${target}: ours/umoci = ${(o / u).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${u.toFixed(0)}ms)`);
+  console.log(`RATIO unpack ${image} ${target}: ours/gnu-tar = ${(o / g).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${g.toFixed(0)}ms)`);
+  console.log(`peak RSS ours (${target}): ${(rss / 1024).toFixed(0)} MB`);
+}
