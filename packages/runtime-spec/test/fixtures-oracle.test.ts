@@ -4,6 +4,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkSpec, imageConfigToSpec, validateSpec, type ImageConfigLike, type Spec } from '../src/index.js';
+import { officialErrors, officialSchemas } from './helpers/official.js';
 import { cleanup, has, sh, tmp } from './helpers/tmp.js';
 
 afterAll(cleanup);
@@ -30,6 +31,7 @@ function compare(layout: string, ref: string): { ours: Spec; theirs: Spec } {
   expect(ours.process?.user).toEqual(theirs.process?.user);
   expect(validateSpec(ours).errors).toEqual([]);
   expect(checkSpec(ours).errors).toEqual([]);
+  for (const o of officialSchemas()) expect(officialErrors(o.config, ours), o.name).toEqual([]);
   return { ours, theirs };
 }
 
