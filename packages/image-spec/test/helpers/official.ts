@@ -9,8 +9,12 @@ import type { ValidateFunction } from 'ajv';
  * Released v1.1.1 files (override with OCI_IMAGE_SPEC_SCHEMAS) and Debian's older copy from
  * golang-github-opencontainers-image-spec-dev (installed by tools/setup.sh).
  */
+// The team's shared/ folder stands beside the repository (CI clones main next to it).
+const sharedDir = [process.env['OCI_SHARED_DIR'], join(import.meta.dirname, '../../../../../shared'), '/work/shared']
+  .find((d): d is string => !!d && existsSync(join(d, 'oci-schemas')));
+
 export const OFFICIAL_SCHEMA_DIRS = {
-  'v1.1.1': process.env['OCI_IMAGE_SPEC_SCHEMAS'] ?? '/work/shared/oci-schemas/image-spec/v1.1.1',
+  'v1.1.1': process.env['OCI_IMAGE_SPEC_SCHEMAS'] ?? join(sharedDir ?? '../shared', 'oci-schemas/image-spec/v1.1.1'),
   debian: '/usr/share/gocode/src/github.com/opencontainers/image-spec/schema',
 } as const;
 
