@@ -19,17 +19,15 @@ export interface ImageConfigLike {
   variant?: string;
   config?: {
     User?: string;
-    ExposedPorts?: Record<string, unknown>;
+    ExposedPorts?: Record<string, unknown> | null;
     Env?: string[] | null;
     Entrypoint?: string[] | null;
     Cmd?: string[] | null;
-    Volumes?: Record<string, unknown>;
+    Volumes?: Record<string, unknown> | null;
     WorkingDir?: string;
-    Labels?: Record<string, string>;
+    Labels?: Record<string, string> | null;
     StopSignal?: string;
-    [key: string]: unknown;
   } | null;
-  [key: string]: unknown;
 }
 
 export interface ImageConfigToSpecOptions {
@@ -179,8 +177,8 @@ export function imageConfigToSpec(imageConfig: ImageConfigLike, options: ImageCo
     }
     spec.mounts = mounts;
   }
-  const labels = c.Labels ?? {};
-  if (typeof labels !== 'object') throw bad('image config Labels must be an object', 'The image config is malformed.');
+  const labels: unknown = c.Labels ?? {};
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw bad('image config Labels must be an object', 'The image config is malformed.');
   const annotations: Record<string, string> = { ...spec.annotations, ...implicit };
   for (const [k, v] of Object.entries(labels)) {
     if (typeof v !== 'string') throw bad(`image config label ${JSON.stringify(k)} is not a string`, 'Labels map strings to strings.');

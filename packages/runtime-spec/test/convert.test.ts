@@ -168,6 +168,13 @@ describe('imageConfigToSpec (image-spec conversion.md)', () => {
     });
   });
 
+  it('null fields (as Docker writes them) are absent fields', () => {
+    const s = imageConfigToSpec({ config: { Labels: null, Volumes: null, ExposedPorts: null, Env: null, Entrypoint: null, Cmd: ['x'] } }, { rootfs });
+    expect(s.process?.args).toEqual(['x']);
+    expect(s.annotations).toBeUndefined();
+    expect(imageConfigToSpec({ config: null }, { rootfs }).process?.cwd).toBe('/');
+  });
+
   it('does not modify base or the image config', () => {
     const base = defaultSpec();
     const img = { config: { Env: ['A=1'], Cmd: ['x'], Labels: { a: 'b' } } };

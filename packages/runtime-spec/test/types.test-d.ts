@@ -37,3 +37,33 @@ const badMount: Spec = { ociVersion: '1.0.0', mounts: [{ type: 'tmpfs' }] };
 void badMount;
 // @ts-expect-error imageConfigToSpec needs a rootfs
 imageConfigToSpec({}, {});
+
+// @oci/image-spec's ImageConfig (interfaces with index signatures and nullable fields) must be accepted as is.
+interface ImageSpecConfigShape {
+  User?: string;
+  ExposedPorts?: Record<string, object>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, object> | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  ArgsEscaped?: boolean;
+  [key: string]: unknown;
+}
+interface ImageSpecImageConfigShape {
+  created?: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  'os.version'?: string;
+  'os.features'?: string[];
+  variant?: string;
+  config?: ImageSpecConfigShape;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: { created?: string }[];
+  [key: string]: unknown;
+}
+declare const fromImageSpec: ImageSpecImageConfigShape;
+expectTypeOf(imageConfigToSpec(fromImageSpec, { rootfs: '/r' })).toEqualTypeOf<Spec>();
