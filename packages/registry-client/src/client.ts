@@ -296,6 +296,8 @@ export class RegistryClient {
   readonly #baseMs: number;
   readonly #maxRetryAfterMs: number;
   readonly #maxManifest: number;
+  /** Responses that were still 401 after a fresh token: the credentials lack the scope. */
+  readonly #scopeDenied = new WeakSet<object>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.#opts = options;
@@ -525,6 +527,7 @@ export class RegistryClient {
           continue;
         }
         if (ch && !state.challenge) state.challenge = ch;
+        if (authRetried && ch?.scheme === 'bearer' && (await this.#credentials(state, undefined).catch(() => undefined))) this.#scopeDenied.add(r);
       }
       if (RETRY_STATUS.has(r.statusCode) && replayable && attempt < this.#retries) {
         const ra = parseRetryAfter(header(r.headers, 'retry-after'));
@@ -545,7 +548,14 @@ export class RegistryClient {
   }
 
   async #fail(res: Dispatcher.ResponseData, what: string, url: string, notFound?: string): Promise<never> {
-    throw await errorFromResponse(res, { what, url, notFound });
+    const err = await errorFromResponse(res, { what, url, notFound });
+    if (this.#scopeDenied.has(res) && err.code === 'ERR_UNAUTHORIZED') {
+      throw new RegistryError('ERR_UNAUTHORIZED', `${err.message} (the token server gave a token without the access this needs)`, {
+        status: err.status, registryCodes: err.registryCodes, url,
+        hint: 'The credentials were accepted but do not allow this operation on this repository (push needs push access; delete needs delete). Use an account with that access.',
+      });
+    }
+    throw err;
   }
 
   /** GET /v2/: checks that the registry answers and that we can authenticate. */
