@@ -56,12 +56,27 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function toIssue(e: AjvError): ValidationIssue {
+function valueAt(doc: unknown, pointer: string): unknown {
+  let cur = doc;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function toIssue(e: AjvError, doc: unknown): ValidationIssue {
   const at = e.instancePath || '';
   const p = e.params;
   switch (e.keyword) {
     case 'required':
       return { path: `${at}/${escapePointer(String(p.missingProperty))}`, message: 'is required' };
+    case 'pattern':
+      if (at === '/ociVersion' || at.endsWith('/ociVersionMin') || at.endsWith('/ociVersionMax')) {
+        return { path: at, message: `must be a runtime-spec version from 1.0.0 to 1.3.x (SemVer), got ${JSON.stringify(valueAt(doc, at))}` };
+      }
+      return { path: at || '/', message: e.message ?? 'must match pattern' };
     case 'enum':
       return { path: at || '/', message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     default:
@@ -76,7 +91,7 @@ function collect(fn: Validator, doc: unknown): ValidationResult {
   for (const e of fn.errors ?? []) {
     // allOf/anyOf wrappers only repeat what their branches said.
     if (e.keyword === 'allOf' || e.keyword === 'anyOf' || e.keyword === 'if') continue;
-    const issue = toIssue(e);
+    const issue = toIssue(e, doc);
     const key = `${issue.path}\0${issue.message}`;
     if (!seen.has(key)) {
       seen.add(key);
