@@ -47,7 +47,7 @@ function compare(layout: string, ref: string): { ours: Spec; theirs: Spec } {
 }
 
 describe.skipIf(!enabled)('fixture images: imageConfigToSpec against umoci unpack', () => {
-  it.for(['hello', 'busybox', 'tricky'] as const)('%s', async (name, ctx) => {
+  for (const name of ['hello', 'busybox', 'tricky'] as const) it(name, async (ctx) => {
     const { buildFixture } = await fixtures(ctx);
     const f = await buildFixture(name);
     // gzipLayout: the same image with gzip layers (umoci 0.4.7 cannot read zstd ones).
