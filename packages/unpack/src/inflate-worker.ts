@@ -9,12 +9,14 @@ import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { UnpackError } from './errors.js';
 
-// Plain JS run with { eval: true }: no file to locate next to dist/ or src/.
+// Plain JS run with { eval: true }: no file to locate next to dist/ or src/. It uses
+// process.getBuiltinModule (Node >= 20.16) so it runs whether eval code is CJS or ESM
+// (--input-type=module is inherited by workers).
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const zlib = require('node:zlib');
-const { createHash } = require('node:crypto');
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const fs = process.getBuiltinModule('node:fs');
+const zlib = process.getBuiltinModule('node:zlib');
+const { createHash } = process.getBuiltinModule('node:crypto');
 const { path, digest, size, diffId, chunkSize, window } = workerData;
 const algo = (d) => d.slice(0, d.indexOf(':'));
 const hc = createHash(algo(digest));
@@ -36,7 +38,7 @@ parentPort.on('message', (m) => {
     if (waiting && inflight < window) { const w = waiting; waiting = null; w(); }
   }
 });
-const src = fs.createReadStream(path, { highWaterMark: 1 << 20 });
+const src = fs.createReadStream(path, { highWaterMark: 256 << 10 });
 const gunzip = zlib.createGunzip({ chunkSize });
 src.on('data', (c) => {
   seen += c.length;
@@ -94,9 +96,10 @@ export interface WorkerLayerOptions {
 
 /** The uncompressed tar of a gzip layer, verified, produced on a worker thread. */
 export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
-  const window = 32;
+  const window = 12;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
     workerData: { path: opts.path, digest: opts.digest, size: opts.size, diffId: opts.diffId, chunkSize: 256 << 10, window },
   });
   let pendingAcks = 0;
@@ -108,7 +111,7 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
     void worker.terminate();
   };
   const out = new Readable({
-    highWaterMark: 4 << 20,
+    highWaterMark: 1 << 20,
     read() {
       if (pendingAcks > 0 && !done) {
         worker.postMessage({ type: 'ack', n: pendingAcks });
