@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,17 +24,19 @@ const RUNS = Number(opt('runs', 5));
 const WANT_RSS = args.includes('--rss');
 const IMAGES = (opt('image', 'busybox,synthetic')).split(',');
 
+/** Runs a command under /usr/bin/time: wall ms (ours), CPU ms (user+sys, from time) and stderr. */
 function exec(cmd, argv, { env } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn('/usr/bin/time', ['-f', 'BENCHTIME %U %S %M', cmd, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ ms, stderr });
+      if (code !== 0) return reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
+      const m = /BENCHTIME ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
+      resolve({ ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, maxRssKb: m ? Number(m[3]) : NaN, stderr });
     });
   });
 }
@@ -107,13 +109,17 @@ try {
     // warm-up (page cache, registry)
     await tool.ours(join(work, 'warm-ours'));
     await tool.peer(join(work, 'warm-peer'));
-    const cold = { ours: [], peer: [] };
-    const recopy = { ours: [], peer: [] };
+    const cold = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
+    const recopy = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
     for (let i = 0; i < RUNS; i++) {
       for (const who of i % 2 ? ['peer', 'ours'] : ['ours', 'peer']) {
         const dest = join(work, `${image}-${who}-${i}`);
-        cold[who].push((await tool[who](dest)).ms);
-        recopy[who].push((await tool[who](dest)).ms);
+        const c = await tool[who](dest);
+        cold[who].push(c.ms);
+        cold[`${who}Cpu`].push(c.cpu);
+        const r = await tool[who](dest);
+        recopy[who].push(r.ms);
+        recopy[`${who}Cpu`].push(r.cpu);
         await rm(dest, { recursive: true, force: true });
       }
     }
@@ -121,6 +127,9 @@ try {
       const o = median(r.ours);
       const p = median(r.peer);
       console.log(`RATIO registry-${name}-${image}: ours/peer = ${(o / p).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${p.toFixed(0)}ms)`);
+      const oc = median(r.oursCpu);
+      const pc = median(r.peerCpu);
+      console.log(`RATIO registry-${name}-${image}-cpu: ours/peer = ${(oc / pc).toFixed(2)} (ours ${oc.toFixed(0)}ms, peer ${pc.toFixed(0)}ms CPU user+sys)`);
     };
     line('cold-copy', cold);
     line('recopy', recopy);
@@ -132,16 +141,13 @@ try {
     await pushLayout(reg, dir, 'bench/big');
     await rm(dir, { recursive: true, force: true });
     const dest = join(work, 'big-dest');
-    const r = await exec('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+    const r = await exec(process.execPath, [BIN, 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
       `docker://${reg.host}/bench/big:latest`, `oci:${dest}:latest`]);
-    const kb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]);
-    const st = await stat(dest);
-    void st;
-    console.log(`RSS registry-copy-1GiB-layer: ours peak ${(kb / 1024).toFixed(0)} MB (target < 150 MB), ${(r.ms / 1000).toFixed(1)}s`);
-    const p = await exec('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', 'skopeo', 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+    console.log(`RSS registry-copy-1GiB-layer: ours peak ${(r.maxRssKb / 1024).toFixed(0)} MB (target < 150 MB), ${(r.ms / 1000).toFixed(1)}s`);
+    await rm(dest, { recursive: true, force: true });
+    const p = await exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds',
       `docker://${reg.host}/bench/big:latest`, `oci:${join(work, 'big-peer')}:latest`]);
-    const pkb = Number(/MAXRSS_KB=(\d+)/.exec(p.stderr)?.[1]);
-    console.log(`RSS registry-copy-1GiB-layer: skopeo peak ${(pkb / 1024).toFixed(0)} MB, ${(p.ms / 1000).toFixed(1)}s`);
+    console.log(`RSS registry-copy-1GiB-layer: skopeo peak ${(p.maxRssKb / 1024).toFixed(0)} MB, ${(p.ms / 1000).toFixed(1)}s`);
   }
 } finally {
   await reg.stop();

@@ -1,7 +1,8 @@
 import { channel } from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici.js';
 import { parseChallenges, repositoryScope, type Challenge } from './challenge.js';
 import { findCredentials, type Credentials } from './credentials.js';
 import { digestBytes, hasherFor, mismatch, splitDigest, verifyBytes } from './digest.js';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { hostPlatform, selectManifest, formatPlatform, type Platform } from '@oci/image-spec';
+import type { Platform } from '@oci/image-spec';
 import { convertIndexToOci, convertManifestToOci, needsOciConversion, type PlainDescriptor } from './convert.js';
 import { digestBytes } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -108,7 +108,7 @@ function parseJson(m: ManifestData): Record<string, unknown> {
   }
 }
 
-function wantedPlatform(p: Partial<Platform> | undefined): Platform {
+function wantedPlatform(p: Partial<Platform> | undefined, hostPlatform: () => Platform): Platform {
   const host = hostPlatform();
   if (!p) return host;
   const out: Platform = { os: p.os ?? host.os, architecture: p.architecture ?? host.architecture };
@@ -178,7 +178,9 @@ export async function planCopy(src: CopySource, dest: Pick<CopyDestination, 'acc
       }
       index = { source: root, target, converted };
     } else {
-      const want = wantedPlatform(options.platform);
+      // loaded on demand: @oci/image-spec pulls in its validators
+      const { hostPlatform, selectManifest, formatPlatform } = await import('@oci/image-spec');
+      const want = wantedPlatform(options.platform, hostPlatform);
       const chosen = selectManifest({ manifests: manifests.filter((d) => isImageManifestType(d.mediaType)) as never }, want) as PlainDescriptor | undefined;
       if (!chosen) {
         const have = manifests.map((d) => (d.platform ? formatPlatform(d.platform as unknown as Platform) : '?')).join(', ');

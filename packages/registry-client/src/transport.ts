@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici.js';
 
 export interface TransportOptions {
   /** Verify TLS certificates (default true). */
@@ -83,14 +84,14 @@ export class Transport {
     };
     const env = this.#opts.env ?? process.env;
     d = hasProxyEnv(env)
-      ? new EnvHttpProxyAgent({
+      ? new (undici().EnvHttpProxyAgent())({
         ...common,
         requestTls: tls,
         httpProxy: env.HTTP_PROXY ?? env.http_proxy,
         httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
         noProxy: env.NO_PROXY ?? env.no_proxy,
-      } as ConstructorParameters<typeof EnvHttpProxyAgent>[0])
-      : new Agent(common);
+      } as ConstructorParameters<ReturnType<ReturnType<typeof undici>['EnvHttpProxyAgent']>>[0])
+      : new (undici().Agent)(common);
     this.#byHost.set(key, d);
     return d;
   }
