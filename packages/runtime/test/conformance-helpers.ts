@@ -66,8 +66,8 @@ def reader():
                         except OSError: pass
             continue
         fds = [os.open(m.get("stdin") or "/dev/null", os.O_RDONLY),
-               os.open(m["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-               os.open(m["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
+               os.open(m["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600),
+               os.open(m["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)]
         with tlock:
             pid = os.fork()
             if pid == 0:
@@ -98,7 +98,14 @@ while True:
         out({"id": i, "code": c if c >= 0 else 128 - c})
 `;
 
-export interface ExecOptions { input?: string; timeoutMs?: number; cwd?: string; env?: Record<string, string> }
+export interface ExecOptions {
+  input?: string;
+  timeoutMs?: number;
+  cwd?: string;
+  env?: Record<string, string>;
+  /** write stdout and stderr (both) to this file and keep it: what a detached container prints lands there */
+  outputFile?: string;
+}
 
 export class Reaper {
   #proc: ChildProcess;
@@ -124,8 +131,8 @@ export class Reaper {
   /** Run ARGV to completion under the reaper; never throws on a non-zero exit. */
   async exec(argv: string[], opts: ExecOptions = {}): Promise<Result> {
     const id = ++this.#n;
-    const out = join(this.#dir, `${id}.out`);
-    const err = join(this.#dir, `${id}.err`);
+    const out = opts.outputFile ?? join(this.#dir, `${id}.out`);
+    const err = opts.outputFile ?? join(this.#dir, `${id}.err`);
     let stdin: string | undefined;
     if (opts.input !== undefined) {
       stdin = join(this.#dir, `${id}.in`);
@@ -146,7 +153,7 @@ export class Reaper {
     clearTimeout(timer);
     if (code === -1) code = await done;
     const r = { code, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-    for (const f of [out, err, stdin]) if (f) rmSync(f, { force: true });
+    for (const f of [out, err, stdin]) if (f && f !== opts.outputFile) rmSync(f, { force: true });
     return r;
   }
 
@@ -384,7 +391,9 @@ export function normMount(line: string): string {
   const r = right!.split(' ');
   const optional = f.slice(6).map((o) => o.replace(/:\d+$/, '')).join(',') || '-';
   // each runtime runs its own copy of a bundle: the bundle path is the one expected difference
-  const root = f[3]!.replace(/\/oci-conf-bundle-[^/]+/, '/BUNDLE');
+  // and where a container's cgroup lives when config.json has no cgroupsPath is the runtime's choice
+  // (runc: /<id> under the caller's cgroup; ours: /oci-runtime/<id>)
+  const root = r[0] === 'cgroup' ? '<container cgroup>' : f[3]!.replace(/\/oci-conf-bundle-[^/]+/, '/BUNDLE');
   return `${f[4]} root=${root} ${f[5]} [${optional}] ${r[0]} ${r[1]} ${r[2]}`;
 }
 
