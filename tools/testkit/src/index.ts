@@ -31,3 +31,5 @@ export { createTinyImage } from './tiny-image.js';
 export type { TinyImage } from './tiny-image.js';
 export { skopeoFlags, authorization } from './helpers.js';
 export type { Credentials } from './helpers.js';
+export { httpRequest } from './http.js';
+export type { HttpRequestOptions, HttpResponse } from './http.js';

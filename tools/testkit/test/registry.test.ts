@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTinyImage, getRegistry, run, startRegistry, tmpDir, type RegistryHandle, type TinyImage, type TmpDir } from '../src/index.js';
+import { readFile } from 'node:fs/promises';
+import { basicAuthHeader, createTinyImage, getRegistry, httpRequest, run, startRegistry, tmpDir, type RegistryHandle, type TinyImage, type TmpDir } from '../src/index.js';
 
 let dir: TmpDir;
 let image: TinyImage;
@@ -66,10 +67,12 @@ describe('tls', () => {
     const push = await skopeoCopy(`${r.host}/tk/tls:v1`, [`--dest-cert-dir=${r.certDir}`]);
     expect(push.stderr).toBe('');
     expect(push.code).toBe(0);
-    const curl = await run('curl', ['-sS', '--cacert', r.caFile!, `${r.url}/v2/tk/tls/tags/list`]);
-    expect(JSON.parse(curl.stdout)).toEqual({ name: 'tk/tls', tags: ['v1'] });
-    const localhost = await run('curl', ['-sS', '--cacert', r.caFile!, `https://localhost:${r.port}/v2/`]);
-    expect(localhost.code).toBe(0);
+    const ca = await readFile(r.caFile!);
+    const tags = await httpRequest(`${r.url}/v2/tk/tls/tags/list`, { ca });
+    expect(JSON.parse(tags.body.toString())).toEqual({ name: 'tk/tls', tags: ['v1'] });
+    const localhost = await httpRequest(`https://localhost:${r.port}/v2/`, { ca });
+    expect(localhost.status).toBe(200);
+    await expect(httpRequest(`${r.url}/v2/`)).rejects.toThrow(/certificate/i);
   });
 
   it('is refused by a client that does not trust the CA', async () => {
@@ -121,10 +124,11 @@ describe('startRegistry', () => {
   it('can serve htpasswd over TLS', async () => {
     const r = await startRegistry({ mode: 'htpasswd', tls: true, username: 'alice', password: 'secret' });
     try {
-      const ok = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', r.caFile!, '-u', 'alice:secret', `${r.url}/v2/`]);
-      expect(ok.stdout).toBe('200');
-      const bad = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', r.caFile!, '-u', 'alice:nope', `${r.url}/v2/`]);
-      expect(bad.stdout).toBe('401');
+      const ca = await readFile(r.caFile!);
+      const ok = await httpRequest(`${r.url}/v2/`, { ca, headers: { authorization: basicAuthHeader('alice', 'secret') } });
+      expect(ok.status).toBe(200);
+      const bad = await httpRequest(`${r.url}/v2/`, { ca, headers: { authorization: basicAuthHeader('alice', 'nope') } });
+      expect(bad.status).toBe(401);
     } finally {
       await r.stop();
     }
