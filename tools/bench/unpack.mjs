@@ -3,6 +3,7 @@
 //   ours:  @oci/unpack unpackImage() in a fresh node process (start-up and imports included, like the CLI)
 //   umoci: `umoci unpack --image LAYOUT:latest BUNDLE`
 //   tar:   `gzip -dc LAYER | tar -x` per layer (GNU tar, no whiteout handling: a floor, not a peer)
+//   create: our createBundle() (fresh process) vs `oci-image-tool create --ref name=latest LAYOUT BUNDLE`
 // Image: debian-redis when its fixture is cached (or BENCH_IMAGE=debian-redis to build it), else busybox.
 // Targets: tmpfs (/dev/shm, the CPU decides) and disk (os.tmpdir(), the disk decides); BENCH_TARGETS=shm,disk.
 // Median of BENCH_RUNS (default 5). Needs: pnpm --filter @oci/unpack build (and its deps), fixtures built.
@@ -33,6 +34,15 @@ const ms = (f) => {
   return performance.now() - t;
 };
 
+const createScript = `
+const t0 = performance.now();
+const { Layout } = await import(${JSON.stringify(layoutUrl)});
+const { createBundle } = await import(${JSON.stringify(unpackUrl)});
+const layout = await Layout.open(process.argv[1]);
+await createBundle(layout, 'latest', process.argv[2], { rootless: false });
+console.log(JSON.stringify({ ms: performance.now() - t0, maxRSS: process.resourceUsage().maxRSS }));
+`;
+
 const oursScript = `
 const t0 = performance.now();
 const { Layout } = await import(${JSON.stringify(layoutUrl)});
@@ -42,18 +52,18 @@ await unpackImage(layout, 'latest', process.argv[2], { rootless: false });
 console.log(JSON.stringify({ ms: performance.now() - t0, maxRSS: process.resourceUsage().maxRSS }));
 `;
 
-function runOurs(dir) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', oursScript, fx.layout, join(dir, 'rootfs')], { encoding: 'utf8' });
+function runOurs(dir, script = oursScript) {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, fx.layout, join(dir, 'rootfs')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ours failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 for (const target of targets) {
   const base = target === 'shm' ? '/dev/shm' : tmpdir();
-  const t = { ours: [], umoci: [], tar: [] };
+  const t = { ours: [], umoci: [], tar: [], create: [], oit: [] };
   let rss = 0;
   for (let i = 0; i < runs; i++) {
-    for (const who of ['ours', 'umoci', 'tar']) {
+    for (const who of ['ours', 'umoci', 'tar', 'create', 'oit']) {
       const dir = mkdtempSync(join(base, `oci-bench-unpack-${who}-`));
       try {
         if (who === 'ours') {
@@ -61,6 +71,12 @@ for (const target of targets) {
           const r = runOurs(dir);
           t.ours.push(performance.now() - t0);
           rss = Math.max(rss, r.maxRSS);
+        } else if (who === 'create') {
+          const t0 = performance.now();
+          runOurs(dir, createScript);
+          t.create.push(performance.now() - t0);
+        } else if (who === 'oit') {
+          t.oit.push(ms(() => execFileSync('oci-image-tool', ['create', '--ref', 'name=latest', fx.gzipLayout, join(dir, 'bundle')], { stdio: 'ignore' })));
         } else if (who === 'umoci') {
           t.umoci.push(ms(() => execFileSync('umoci', ['unpack', '--image', `${fx.gzipLayout}:latest`, join(dir, 'bundle')], { stdio: 'ignore' })));
         } else {
@@ -82,5 +98,7 @@ for (const target of targets) {
   const [o, u, g] = [median(t.ours), median(t.umoci), median(t.tar)];
   console.log(`RATIO unpack ${image} ${target}: ours/umoci = ${(o / u).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${u.toFixed(0)}ms)`);
   console.log(`RATIO unpack ${image} ${target}: ours/gnu-tar = ${(o / g).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${g.toFixed(0)}ms)`);
+  const [c, oit] = [median(t.create), median(t.oit)];
+  console.log(`RATIO create ${image} ${target}: ours/oci-image-tool = ${(c / oit).toFixed(2)} (ours ${c.toFixed(0)}ms, peer ${oit.toFixed(0)}ms)`);
   console.log(`peak RSS ours (${target}): ${(rss / 1024).toFixed(0)} MB`);
 }

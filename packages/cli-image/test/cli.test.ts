@@ -56,6 +56,24 @@ describe('oci-image', () => {
     expect(fs.existsSync(join(base, 'y'))).toBe(false);
   });
 
+  it('rootless for real (as nobody): no chown failures, devices skipped with warnings, owners reported', async () => {
+    const tricky = await buildFixture('tricky');
+    const dir = join(base, 'rootless');
+    fs.mkdirSync(dir, { mode: 0o777 });
+    fs.chmodSync(dir, 0o777);
+    fs.chmodSync(base, 0o755);
+    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', bin, 'unpack', '--json', '--ref', 'latest', tricky.layout, join(dir, 'rootfs')], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.warnings.map((w: { code: string }) => w.code)).toContain('WARN_DEVICE_SKIPPED');
+    expect(out.owners).toContainEqual({ path: '/owners/uid1000', uid: 1000, gid: 1000 });
+    expect(fs.statSync(join(dir, 'rootfs/owners/uid1000')).uid).toBe(65534);
+    expect(fs.lstatSync(join(dir, 'rootfs/dev/fifo')).isFIFO()).toBe(true);
+    expect(fs.statSync(join(dir, 'rootfs/modes/setuid')).mode & 0o7777).toBe(0o4755);
+  });
+
   it('ls lists refs, digests, platforms and sizes (--json)', async () => {
     const r = await oci('ls', '--json', busybox.indexLayout);
     expect(r.code, r.stderr).toBe(0);

@@ -250,7 +250,7 @@ class LayerApplier {
       case 'block':
       case 'fifo': {
         e.body.resume();
-        if (this.rootless) {
+        if (this.rootless && e.kind !== 'fifo') {
           this.warn('WARN_DEVICE_SKIPPED', `${e.kind} device /${rel} skipped: creating devices needs root`, '/' + rel);
           return;
         }

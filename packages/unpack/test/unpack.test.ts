@@ -98,6 +98,16 @@ describe.each([false, true])('unpackImage (worker: %s)', (worker) => {
     assertNothingLeft();
   });
 
+  it('unpacks Docker media types', async () => {
+    const tar = await makeTar([{ name: 'd', content: 'docker' }]);
+    const layout = await makeImage(join(base, 'layout'), [
+      { tar, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' },
+      { tar: await makeTar([{ name: 'e', content: 'plain' }]), compression: 'none', mediaType: 'application/vnd.docker.image.rootfs.diff.tar' },
+    ]);
+    await unpackImage(layout, 'latest', target(), { rootless: false, worker });
+    expect(fs.readdirSync(target()).sort()).toEqual(['d', 'e']);
+  });
+
   it('refuses a non-empty target and leaves it alone', async () => {
     const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
     fs.mkdirSync(target());
@@ -143,6 +153,17 @@ describe('createBundle', () => {
     expect(spec.process.env).toContain('FOO=bar');
     expect(spec.root.path).toBe('rootfs');
     expect(fs.existsSync(join(target(), 'rootfs/etc/passwd'))).toBe(true);
+  });
+
+  it('rootless: a user-namespace config, owners reported instead of applied', async () => {
+    const tar = await makeTar([{ name: 'home/u/', type: 'directory', uid: 1000, gid: 1000 }]);
+    const layout = await makeImage(join(base, 'layout'), [{ tar }]);
+    const r = await createBundle(layout, 'latest', target(), { rootless: true });
+    const spec = JSON.parse(fs.readFileSync(join(target(), 'config.json'), 'utf8'));
+    expect(spec.linux.namespaces.map((n: { type: string }) => n.type)).toContain('user');
+    expect(spec.linux.uidMappings?.length).toBeGreaterThan(0);
+    expect(r.owners).toEqual([{ path: '/home/u', uid: 1000, gid: 1000 }]);
+    expect(fs.statSync(join(target(), 'rootfs/home/u')).uid).toBe(process.getuid!());
   });
 
   it('a config with a bad User: ERR_INVALID_USER, nothing left', async () => {
