@@ -594,10 +594,26 @@ export async function probeBoth(rt: Runtimes, config: Config, opts: BundleOption
   return out as Both;
 }
 
+/**
+ * In a user namespace the default devices are bind mounts of the host's nodes; the order in which
+ * a runtime binds them is not specified (runc follows its own device table): sort each run of them.
+ */
+function sortDeviceBinds(lines: string[]): string[] {
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = () => { out.push(...run.sort()); run = []; };
+  for (const l of lines) {
+    if (/^\/dev\/\S+ root=\/\S+ .* devtmpfs /.test(l)) run.push(l);
+    else { flush(); out.push(l); }
+  }
+  flush();
+  return out;
+}
+
 /** Sections that may legitimately differ between two runs (none so far); mountinfo is normalised. */
 export function comparable(report: Report): Record<string, string[]> {
   const o: Record<string, string[]> = {};
-  for (const [k, v] of report) o[k] = k === 'mountinfo' ? v.map(normMount) : v;
+  for (const [k, v] of report) o[k] = k === 'mountinfo' ? sortDeviceBinds(v.map(normMount)) : v;
   return o;
 }
 
