@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, which } from './process.js';
 
@@ -61,10 +61,22 @@ function splitDev(rdev: number): { major: number; minor: number } {
   return { major, minor };
 }
 
-async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string, size: number): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  if (size <= 1 << 20) return h.update(await readFile(path)).digest('hex');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Undo getfattr's octal escapes (\012, \\) in file names. */
@@ -116,6 +128,7 @@ export async function snapshotTree(dir: string, options: SnapshotOptions = {}): 
   const root = dir.replace(/\/+$/, '') || '/';
   const entries: TreeEntry[] = [];
   const inodes = new Map<string, TreeEntry[]>();
+  const toHash: { entry: TreeEntry; abs: string }[] = [];
 
   async function visit(abs: string, rel: string): Promise<void> {
     const st = await lstat(abs);
@@ -133,7 +146,7 @@ export async function snapshotTree(dir: string, options: SnapshotOptions = {}): 
     if (type === 'symlink') e.linkname = await readlink(abs);
     if (type === 'char' || type === 'block') e.rdev = splitDev(st.rdev);
     if (type === 'file') {
-      if (hash) e.sha256 = await sha256File(abs);
+      if (hash) toHash.push({ entry: e, abs });
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const list = inodes.get(key);
@@ -154,6 +167,9 @@ export async function snapshotTree(dir: string, options: SnapshotOptions = {}): 
   }
 
   await visit(root, '.');
+  await pool(toHash, 8, async ({ entry, abs }) => {
+    entry.sha256 = await sha256File(abs, entry.size);
+  });
   for (const list of inodes.values()) {
     list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const e of list.slice(1)) e.hardlinkOf = list[0]!.path;

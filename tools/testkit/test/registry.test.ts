@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { basicAuthHeader, createTinyImage, getRegistry, httpRequest, run, startRegistry, tmpDir, type RegistryHandle, type TinyImage, type TmpDir } from '../src/index.js';
+import { TestkitError, basicAuthHeader, createTinyImage, getRegistry, httpRequest, run, startRegistry, tmpDir, type RegistryHandle, type TinyImage, type TmpDir } from '../src/index.js';
 
 let dir: TmpDir;
 let image: TinyImage;
@@ -119,6 +119,13 @@ describe('startRegistry', () => {
     expect(existsSync(r.storageDir)).toBe(false);
     expect(() => process.kill(r.pid, 0)).toThrow();
     await r.stop(); // idempotent
+  });
+
+  it('fails with ERR_REGISTRY_START when the registry cannot run, leaving nothing behind', async () => {
+    const err = await startRegistry({ mode: 'plain', binary: '/bin/false', startTimeoutMs: 2000 }).catch((e: unknown) => e);
+    expect(TestkitError.is(err, 'ERR_REGISTRY_START')).toBe(true);
+    expect((err as TestkitError).hint).toMatch(/docker-registry/);
+    await expect(startRegistry({ mode: 'bogus' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_MODE' });
   });
 
   it('can serve htpasswd over TLS', async () => {
