@@ -10,7 +10,7 @@ import { CliError, USAGE_CODES } from './errors.js';
 function report(err: unknown): number {
   const e = err as { code?: unknown; message?: unknown; hint?: unknown };
   if (typeof e?.code === 'string' && e.code.startsWith('ERR_') && typeof e.message === 'string') {
-    process.stderr.write(`oci-registry: ${e.message}\n`);
+    process.stderr.write(`oci-registry: ${e.code}: ${e.message}\n`);
     if (typeof e.hint === 'string' && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     if (USAGE_CODES.has(e.code)) {
       process.stderr.write('Run oci-registry --help for usage.\n');

@@ -85,6 +85,11 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(s.code).toBe(0);
     const back = await ours(['copy', `oci-archive:${archive}:v1`, `oci:${join(tmp.path, 'from-archive')}:v1`]);
     expect(back.stderr).toBe('');
+    // and an archive written by skopeo
+    const theirs = join(tmp.path, 'skopeo.tar');
+    expect((await skopeo(['copy', '-q', `oci:${hello.layout}:latest`, `oci-archive:${theirs}:h`])).code).toBe(0);
+    const fromTheirs = await ours(['inspect', '--raw', `oci-archive:${theirs}:h`]);
+    expect(fromTheirs.stdout).toBe(await readFile(join(hello.layout, 'blobs', 'sha256', hello.manifestDigest.slice(7)), 'utf8'));
   });
 
   it('login writes the auth file skopeo reads, and reads the one skopeo writes', async () => {
