@@ -9,7 +9,6 @@
 // that by unpacking into a fresh private (0700) directory.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UnpackError, throwIfAborted, unsafePath, type UnpackWarning } from './errors.js';
 import { RootResolver } from './resolve.js';
@@ -159,7 +158,7 @@ class LayerApplier {
       if (parent === undefined) return;
       const name = e.parts[e.parts.length - 1]!;
       const rel = parent === '' ? name : `${parent}/${name}`;
-      const abs = join(this.root, rel);
+      const abs = this.resolver.abs(rel);
       if (this.layerPaths.has(rel)) {
         // same-layer entries are not hidden by a whiteout of that layer
         const st = fs.lstatSync(abs, { throwIfNoEntry: false });
@@ -180,7 +179,7 @@ class LayerApplier {
     const parent = this.resolver.resolveDir(e.parts.slice(0, -1), true, (rel) => this.mark(rel))!;
     const name = e.parts[e.parts.length - 1]!;
     const rel = parent === '' ? name : `${parent}/${name}`;
-    const abs = join(this.root, rel);
+    const abs = this.resolver.abs(rel);
     this.mark(rel);
 
     switch (e.kind) {
@@ -232,7 +231,7 @@ class LayerApplier {
         const tparent = this.resolver.resolveDir(lp.slice(0, -1), false);
         const tname = lp[lp.length - 1]!;
         const trel = tparent === undefined ? undefined : tparent === '' ? tname : `${tparent}/${tname}`;
-        const tabs = trel === undefined ? undefined : join(this.root, trel);
+        const tabs = trel === undefined ? undefined : this.resolver.abs(trel);
         const tst = tabs === undefined ? undefined : fs.lstatSync(tabs, { throwIfNoEntry: false });
         if (tabs === undefined || tst === undefined) {
           throw new UnpackError('ERR_BAD_LAYER', `hardlink "${e.rawName}" points to "${e.linkname}", which does not exist`, {
@@ -284,7 +283,7 @@ class LayerApplier {
 
   /** Opaque directory: remove what lower layers put in rel, keep this layer's entries. */
   clearLower(rel: string): void {
-    const abs = rel === '' ? this.root : join(this.root, rel);
+    const abs = rel === '' ? this.root : this.resolver.abs(rel);
     let names: string[];
     try {
       names = fs.readdirSync(abs);
@@ -294,7 +293,7 @@ class LayerApplier {
     }
     for (const name of names) {
       const crel = rel === '' ? name : `${rel}/${name}`;
-      const cabs = join(abs, name);
+      const cabs = `${abs}/${name}`;
       if (!this.layerPaths.has(crel)) {
         this.remove(cabs);
         continue;

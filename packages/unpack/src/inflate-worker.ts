@@ -131,7 +131,7 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
       pendingAcks++;
       if (m.c !== undefined) opts.onBytes?.(m.c);
       out.push(Buffer.from(m.buf!));
-      if (out.readableLength < out.readableHighWaterMark && pendingAcks > 0) {
+      if (pendingAcks >= 4 && out.readableLength < out.readableHighWaterMark) {
         worker.postMessage({ type: 'ack', n: pendingAcks });
         pendingAcks = 0;
       }

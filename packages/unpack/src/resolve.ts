@@ -3,7 +3,6 @@
 // (an absolute target restarts at the rootfs, ".." stops at it), so the result
 // is always a real directory inside the rootfs.
 import * as fs from 'node:fs';
-import { join } from 'node:path';
 import { UnpackError } from './errors.js';
 
 const MAX_LINKS = 40;
@@ -13,8 +12,16 @@ export class RootResolver {
   /** clean path (joined) -> real rootfs-relative directory path */
   private cache = new Map<string, string>();
 
+  private readonly prefix: string;
+
   constructor(root: string) {
     this.root = root;
+    this.prefix = root.endsWith('/') ? root : `${root}/`;
+  }
+
+  /** Absolute path of a clean rootfs-relative path ('' is the rootfs). */
+  abs(rel: string): string {
+    return rel === '' ? this.root : this.prefix + rel;
   }
 
   invalidate(): void {
@@ -66,7 +73,7 @@ export class RootResolver {
         continue;
       }
       const next = [...cur, c];
-      const abs = join(this.root, ...next);
+      const abs = this.prefix + next.join('/');
       const st = fs.lstatSync(abs, { throwIfNoEntry: false });
       if (st === undefined) {
         if (!create) return undefined;
