@@ -40,6 +40,23 @@ describe.each(['tricky', 'hello', 'busybox'] as const)('umoci oracle: %s', (name
   });
 });
 
+describe.each(['tricky', 'busybox'] as const)('config.json like umoci: %s', (name) => {
+  it('has the process fields umoci writes (args, cwd, user, env) and a valid spec', { timeout: 300_000 }, async () => {
+    const fx = await buildFixture(name);
+    const ours = join(base, `${name}-cfg-ours`);
+    await createBundle(await Layout.open(fx.layout), 'latest', ours, { rootless: false });
+    await umociBundle(fx, join(base, `${name}-cfg-umoci`));
+    const a = JSON.parse(fs.readFileSync(join(ours, 'config.json'), 'utf8'));
+    const b = JSON.parse(fs.readFileSync(join(base, `${name}-cfg-umoci`, 'config.json'), 'utf8'));
+    expect(a.process.args).toEqual(b.process.args);
+    expect(a.process.cwd).toEqual(b.process.cwd);
+    expect(a.process.user.uid).toEqual(b.process.user.uid);
+    expect(a.process.user.gid).toEqual(b.process.user.gid);
+    expect([...a.process.env].sort()).toEqual([...b.process.env].sort());
+    expect(a.process.terminal).toBe(false);
+  });
+});
+
 describe('bundles run under runc', () => {
   const runc = async (bundle: string, id: string) => {
     const r = await run('runc', ['run', '-b', bundle, id], { timeoutMs: 60_000 });
