@@ -175,6 +175,12 @@ function isTlsError(err: unknown): boolean {
   return false;
 }
 
+/** Destroys a response body without an unhandled 'error' (undici emits an AbortError on destroy()). */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
@@ -199,7 +205,7 @@ async function readLimited(body: Dispatcher.ResponseData['body'], limit: number,
   for await (const chunk of body) {
     n += (chunk as Buffer).length;
     if (n > limit) {
-      body.destroy();
+      discard(body);
       throw new RegistryError('ERR_TOO_LARGE', `${what} is larger than the ${limit}-byte limit`, {
         hint: 'Raise the limit (maxManifestSize) if this registry legitimately serves such documents.',
       });
@@ -256,7 +262,7 @@ export async function errorFromResponse(
     const buf = await readLimited(res.body, 64 * 1024, 'error body');
     body = JSON.parse(buf.toString('utf8')) as RegistryErrorBody;
   } catch {
-    res.body.destroy();
+    discard(res.body);
   }
   const regCodes = (body?.errors ?? []).map((e) => String(e.code ?? '')).filter(Boolean);
   const messages = (body?.errors ?? []).map((e) => e.message).filter(Boolean).join('; ');
@@ -592,7 +598,7 @@ export class RegistryClient {
     if (res.statusCode !== 200) await this.#fail(res, `GET manifest ${formatReference(ref)}`, path, 'ERR_MANIFEST_UNKNOWN');
     const len = Number(header(res.headers, 'content-length') ?? NaN);
     if (len > this.#maxManifest) {
-      res.body.destroy();
+      discard(res.body);
       throw new RegistryError('ERR_TOO_LARGE', `manifest ${formatReference(ref)} is ${len} bytes, over the ${this.#maxManifest}-byte limit`, {
         hint: 'Raise maxManifestSize if this is expected.',
       });
@@ -707,6 +713,8 @@ export class RegistryClient {
         headers: offset > 0 ? { range: `bytes=${offset}-` } : undefined,
       });
       if (res.statusCode !== 200 && res.statusCode !== 206) await this.#fail(res, `GET blob ${digest}`, path, 'ERR_BLOB_UNKNOWN');
+      // errors reach the reader through iteration; this keeps an abandoned body from crashing the process
+      res.body.on('error', () => {});
       return res;
     };
     const first = await open(0);
@@ -727,7 +735,7 @@ export class RegistryClient {
             const cr = header(res.headers, 'content-range');
             const start = cr ? Number(/bytes (\d+)-/.exec(cr)?.[1] ?? NaN) : NaN;
             if (start !== received) {
-              res.body.destroy();
+              discard(res.body);
               throw new RegistryError('ERR_HTTP', `registry answered a range request for ${digest} with the wrong range`, {});
             }
           } else {
@@ -764,7 +772,7 @@ export class RegistryClient {
           }
           break;
         } catch (err) {
-          res.body.destroy();
+          discard(res.body);
           if (signal?.aborted) throw abortReason(signal);
           if (RegistryError.is(err) || !isNetworkError(err) || resumes >= resumeAttempts) {
             if (RegistryError.is(err)) throw err;
@@ -793,7 +801,7 @@ export class RegistryClient {
     const stream = Readable.from(gen, { objectMode: false, highWaterMark: 64 * 1024 });
     stream.on('close', () => {
       if (!stream.readableEnded) void gen.return(undefined).catch(() => undefined);
-      first.body.destroy();
+      discard(first.body);
     });
     return stream;
   }

@@ -172,6 +172,28 @@ describe.each(modes)('against the real registry (%s)', (mode) => {
       }
     });
 
+    it('refreshes the token once when the registry answers 401 to a cached one', async () => {
+      const { startFaultProxy } = await import('@oci/testkit');
+      const fresh = new RegistryClient(clientOptions(reg));
+      // the proxy in front of the registry keeps the same realm (the token server is separate)
+      const px = await startFaultProxy(reg.url, [], reg.caFile ? { ca: (await import('node:fs')).readFileSync(reg.caFile, 'utf8') } : {});
+      const c = new RegistryClient({ ...clientOptions(reg), insecureRegistries: [px.host] });
+      const rec = record();
+      try {
+        await c.headManifest(parseReference(`${px.host}/test/app:v1`));
+        px.setFaults([{ kind: 'status', status: 401, path: /\/manifests\//, times: 1,
+          headers: { 'www-authenticate': `Bearer realm="${reg.tokenServer!.realm}",service="${reg.tokenServer!.service}",scope="repository:test/app:pull"` } }]);
+        const head = await c.headManifest(parseReference(`${px.host}/test/app:v1`));
+        expect(head?.digest).toMatch(/^sha256:/);
+        expect(rec.events.filter((e) => e.url.includes('/token')).length).toBe(2);
+      } finally {
+        rec.stop();
+        await c.close();
+        await fresh.close();
+        await px.stop();
+      }
+    });
+
     it('reuses one token per scope', async () => {
       const fresh = new RegistryClient(clientOptions(reg));
       const rec = record();

@@ -129,6 +129,24 @@ describe('faults between us and the real registry', () => {
     }
   });
 
+  it('a manifest fetched by digest is verified; oversized manifests are refused', async () => {
+    proxy.setFaults([{ kind: 'flip-byte', path: /\/manifests\/sha256:/, offset: 10 }]);
+    const client = new RegistryClient(opts());
+    try {
+      const err = await client.getManifest(parseReference(`${proxy.host}/fx/hello@${hello.manifestDigest}`)).catch((e: unknown) => e);
+      expect(RegistryError.is(err, 'ERR_DIGEST_MISMATCH')).toBe(true);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+    const small = new RegistryClient(opts({ maxManifestSize: 100 }));
+    try {
+      await expect(small.getManifest(parseReference(`${proxy.host}/fx/hello:latest`))).rejects.toMatchObject({ code: 'ERR_TOO_LARGE' });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('an aborted copy rejects with the signal reason', async () => {
     proxy.setFaults([{ kind: 'delay', ms: 300, path: /\/blobs\// }]);
     const client = new RegistryClient(opts());
