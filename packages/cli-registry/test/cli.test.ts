@@ -129,6 +129,18 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(i.stderr).toMatch(/MANIFEST_UNKNOWN|manifest unknown/);
   });
 
+  it('draws progress bars on a TTY and nothing without one', async () => {
+    const dest = join(tmp.path, 'tty');
+    const cmd = [process.execPath, BIN, 'copy', '--src-tls-verify=false', `docker://${plain.host}/fx/busybox:latest`, `oci:${dest}:t`]
+      .map((a) => `'${a}'`).join(' ');
+    const r = await run('script', ['-qec', cmd, '/dev/null'], { env: { REGISTRY_AUTH_FILE: '/nonexistent/auth.json' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Copying blob [0-9a-f]{12} \[/);
+    expect(r.stdout).toMatch(/Writing manifest to image destination/);
+    const again = await ours(['copy', '--src-tls-verify=false', `docker://${plain.host}/fx/busybox:latest`, `oci:${dest}:t2`]);
+    expect(again.stdout + again.stderr).toBe('');
+  });
+
   it('exits 2 on usage errors', async () => {
     for (const args of [['copy'], ['copy', 'x:y', 'oci:/tmp/z'], ['inspect', 'docker://UPPER'], ['frobnicate'], ['copy', '--bogus', 'a', 'b']]) {
       expect((await ours(args)).code).toBe(2);
