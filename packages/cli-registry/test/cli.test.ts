@@ -120,6 +120,17 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(anon.stderr).toMatch(/hint: .*login/);
   });
 
+  it('login prompts for missing credentials on a terminal', async () => {
+    const file = join(tmp.path, 'prompted.json');
+    const cmd = [process.execPath, BIN, 'login', '--tls-verify=false', `--authfile=${file}`, auth.host].map((a) => `'${a}'`).join(' ');
+    const r = await run('script', ['-qec', cmd, '/dev/null'], { input: `${auth.username}\n${auth.password}\n`, timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Username: /);
+    expect(r.stdout).toMatch(/Password: /);
+    expect(r.stdout).toMatch(/Login Succeeded!/);
+    expect(await readFile(file, 'utf8')).toContain(Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
+  });
+
   it('deletes an image', async () => {
     expect((await ours(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${plain.host}/fx/hello:latest`, `docker://${plain.host}/del/hello:x`])).code).toBe(0);
     const d = await ours(['delete', '--tls-verify=false', `docker://${plain.host}/del/hello:x`]);

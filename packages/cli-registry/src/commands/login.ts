@@ -42,16 +42,25 @@ export const loginCommand: CommandModule<object, Args> = {
       const { readPasswordStdin } = await import('../open.js');
       password = await readPasswordStdin();
     }
-    if (!username || password === undefined) throw usage('login needs --username and --password (or --password-stdin)');
+    let user = username;
+    if ((!user || password === undefined) && process.stdin.isTTY && process.stderr.isTTY) {
+      const { promptAll } = await import('../prompt.js');
+      const qs = [...(user ? [] : [{ text: 'Username: ', secret: false }]), ...(password === undefined ? [{ text: 'Password: ', secret: true }] : [])];
+      const answers = await promptAll(qs);
+      if (!user) user = answers.shift();
+      if (password === undefined) password = answers.shift();
+    }
+    if (!user || password === undefined) throw usage('login needs --username and --password (or --password-stdin) when not on a terminal');
+    const username2 = user;
     const { clientOptions } = await import('../open.js');
     const opts = await clientOptions({ tlsVerify: argv['tls-verify'] as boolean | undefined, certDir: argv['cert-dir'] as string | undefined });
-    const client = new rc.RegistryClient({ ...opts, credentials: { username, password }, retries: 1 });
+    const client = new rc.RegistryClient({ ...opts, credentials: { username: username2, password }, retries: 1 });
     try {
       await client.checkLogin(key.split('/')[0]!);
     } finally {
       await client.close();
     }
-    await rc.storeCredentials(file, key, { username, password });
+    await rc.storeCredentials(file, key, { username: username2, password });
     process.stdout.write('Login Succeeded!\n');
   },
 };
