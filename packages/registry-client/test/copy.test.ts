@@ -119,6 +119,27 @@ describe('copy against the real registry, skopeo as the oracle', () => {
       .rejects.toMatchObject({ code: 'ERR_PLATFORM_UNKNOWN' });
   });
 
+  it('converts a Docker manifest list with --all exactly as skopeo does', async () => {
+    // a Docker list over two v2s2 images in one repository (pushed by skopeo), put by us
+    await pushFixture('hello', reg, 'fx/dlist', { format: 'v2s2', tag: 'hello' });
+    await pushFixture('busybox', reg, 'fx/dlist', { format: 'v2s2', tag: 'busybox' });
+    const entries = [];
+    for (const [tag, arch] of [['hello', 'amd64'], ['busybox', 'arm64']] as const) {
+      const m = await client.getManifest(parseReference(`${reg.host}/fx/dlist:${tag}`));
+      entries.push({ mediaType: m.mediaType, size: m.size, digest: m.digest, platform: { architecture: arch, os: 'linux', ...(arch === 'arm64' ? { variant: 'v8' } : {}) } });
+    }
+    const list = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', manifests: entries }, null, 3));
+    await client.putManifest(parseReference(`${reg.host}/fx/dlist:list`), list, 'application/vnd.docker.distribution.manifest.list.v2+json');
+    const ours = join(tmp.path, 'dlist-ours');
+    const theirs = join(tmp.path, 'dlist-theirs');
+    const res = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/dlist:list`)), layoutDestination(asLayout(await Layout.init(ours)), 'l'), { all: true });
+    await skopeo(['copy', '-q', '--all', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/dlist:list`, `oci:${theirs}:l`]);
+    const theirIndex = (await indexJson(theirs)).manifests[0]!;
+    const [a, b] = [await layoutBlobs(ours), await layoutBlobs(theirs)];
+    expect({ digest: res.digest, keys: [...a.keys()].sort() }).toEqual({ digest: theirIndex.digest, keys: [...b.keys()].sort() });
+    expect(theirIndex.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+  });
+
   it('reads and writes skopeo dir: directories', async () => {
     const out = join(tmp.path, 'dir-out');
     const r = await copyImage(dirSource(hello.dockerDir), dirDestination(out));
