@@ -102,3 +102,29 @@ for (const target of targets) {
   console.log(`RATIO create ${image} ${target}: ours/oci-image-tool = ${(c / oit).toFixed(2)} (ours ${c.toFixed(0)}ms, peer ${oit.toFixed(0)}ms)`);
   console.log(`peak RSS ours (${target}): ${(rss / 1024).toFixed(0)} MB`);
 }
+
+// Peak RSS for a 1 GiB layer (zeros, gzip -1): memory must stay bounded whatever the layer size.
+if (process.env.BENCH_BIG !== '0') {
+  const dir = mkdtempSync(join('/dev/shm', 'oci-bench-unpack-big-'));
+  try {
+    execFileSync('sh', ['-c', 'head -c 1073741824 /dev/zero > "$1/big" && tar -C "$1" -cf - big | tee "$1/layer.tar" | gzip -1 > "$1/layer.tar.gz" && rm "$1/big"', 'sh', dir]);
+    const diffId = 'sha256:' + execFileSync('sha256sum', [join(dir, 'layer.tar')]).toString().split(' ')[0];
+    rmSync(join(dir, 'layer.tar'));
+    const { Layout } = await import(layoutUrl);
+    const { createReadStream } = await import('node:fs');
+    const layout = await Layout.init(join(dir, 'layout'));
+    const l = await layout.putBlob(createReadStream(join(dir, 'layer.tar.gz')));
+    const cfg = await layout.putJson({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] } }, 'application/vnd.oci.image.config.v1+json');
+    const m = await layout.putJson(
+      { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: cfg, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size }] },
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    await layout.tag('latest', m);
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', oursScript, join(dir, 'layout'), join(dir, 'rootfs')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    console.log(`peak RSS ours, one 1 GiB layer: ${(out.maxRSS / 1024).toFixed(0)} MB (${out.ms.toFixed(0)}ms)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

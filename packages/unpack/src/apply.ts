@@ -218,8 +218,8 @@ class LayerApplier {
       }
       case 'symlink': {
         e.body.resume();
+        // a new name cannot be on a cached resolution; replacing one invalidates in remove()
         this.createExclusive(abs, () => fs.symlinkSync(e.linkname!, abs));
-        this.resolver.invalidate();
         this.owner(abs, rel, e);
         this.xattrs(abs, rel, e);
         fs.lutimesSync(abs, e.mtime, e.mtime);
@@ -242,7 +242,6 @@ class LayerApplier {
         if (tst.isDirectory()) throw unsafePath(e.rawName, `hardlink to directory "${e.linkname}"`);
         if (trel === rel) return;
         this.createExclusive(abs, () => fs.linkSync(tabs, abs));
-        if (tst.isSymbolicLink()) this.resolver.invalidate();
         return;
       }
       case 'char':
