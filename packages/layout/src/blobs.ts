@@ -1,10 +1,12 @@
-import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { hasherFor, parseLayoutDigest } from './digest.js';
 import { LayoutError } from './errors.js';
 import { fsyncDir, tempName } from './fsutil.js';
-import { blobPathIn, type LayoutPaths } from './paths.js';
+import { blobPathIn, stateDirName, type LayoutPaths } from './paths.js';
+import { checkDirs, lstatRegular, makeDirs, openRegular, writeError } from './safe.js';
+import { pin } from './pins.js';
 
 export type BlobSource = Readable | AsyncIterable<Uint8Array> | Uint8Array;
 
@@ -85,13 +87,9 @@ function sizeMismatch(expected: number, actual: number, early: boolean): LayoutE
 /** @internal */
 export async function statBlobIn(paths: LayoutPaths, digest: string): Promise<{ size: number } | undefined> {
   const path = blobPathIn(paths, digest);
-  try {
-    const st = await stat(path);
-    return st.isFile() ? { size: st.size } : undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
-  }
+  if (!(await checkDirs(paths.dir, ['blobs', parseLayoutDigest(digest).algorithm]))) return undefined;
+  const st = await lstatRegular(path);
+  return st === undefined ? undefined : { size: st.size };
 }
 
 /**
@@ -100,6 +98,17 @@ export async function statBlobIn(paths: LayoutPaths, digest: string): Promise<{ 
  * Any failure removes the temp file. @internal
  */
 export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+  try {
+    const result = await putBlobUnmapped(paths, source, options);
+    pin(paths.dir, result.digest);
+    return result;
+  } catch (err) {
+    discard(source);
+    throw writeError(err, paths.dir);
+  }
+}
+
+async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: PutBlobOptions): Promise<PutBlobResult> {
   const { signal, onProgress, size } = options;
   try {
     if (signal?.aborted) throw abortReason(signal);
@@ -123,7 +132,7 @@ export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options:
     }
   }
 
-  await mkdir(paths.ingest, { recursive: true });
+  await makeDirs(paths.dir, [stateDirName, 'ingest']);
   const tmp = `${paths.ingest}/${await tempName('b-')}`;
   const fh = await open(tmp, 'wx', 0o644);
   let closed = false;
@@ -171,7 +180,7 @@ export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options:
       await touch(target);
       return { digest, size: written, existed: true };
     }
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirs(paths.dir, ['blobs', algorithm]);
     await rename(tmp, target);
     kept = true;
     await fsyncDir(dirname(target));
@@ -200,8 +209,8 @@ function unknownBlob(digest: string): LayoutError {
 export async function openBlob(paths: LayoutPaths, digest: string): Promise<FileHandle> {
   const path = blobPathIn(paths, digest);
   try {
-    const fh = await open(path, 'r');
-    return fh;
+    if (!(await checkDirs(paths.dir, ['blobs', parseLayoutDigest(digest).algorithm]))) throw unknownBlob(digest);
+    return await openRegular(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw unknownBlob(digest);

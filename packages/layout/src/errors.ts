@@ -15,7 +15,10 @@ export type LayoutErrorCode =
   | 'ERR_INVALID_REF_NAME'
   | 'ERR_INVALID_DESCRIPTOR'
   | 'ERR_PLATFORM_UNKNOWN'
-  | 'ERR_LOCKED';
+  | 'ERR_LOCKED'
+  | 'ERR_UNSAFE_PATH'
+  | 'ERR_NO_SPACE'
+  | 'ERR_READ_ONLY';
 
 export interface LayoutErrorOptions {
   hint?: string | undefined;

@@ -1,16 +1,18 @@
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abortReason } from './blobs.js';
 import { hasherFor, isLayoutDigest, isRegisteredAlgorithm } from './digest.js';
 import type { Layout } from './layout.js';
 import type { Descriptor } from './spec.js';
+import { checkDirs, openRegular } from './safe.js';
 
 /** Every blob file under blobs/<alg>/ whose name is a digest, plus the names that are not. @internal */
 export async function listBlobFiles(layout: Layout): Promise<{ blobs: { digest: string; path: string }[]; strays: string[] }> {
   const blobs: { digest: string; path: string }[] = [];
   const strays: string[] = [];
   let algs;
+  // blobs/ a symlink to elsewhere: refuse (ERR_UNSAFE_PATH) rather than gc or hash someone else's files.
+  if (!(await checkDirs(layout.dir, ['blobs']))) return { blobs, strays };
   try {
     algs = await readdir(layout.paths.blobs, { withFileTypes: true });
   } catch {
@@ -35,7 +37,8 @@ export async function listBlobFiles(layout: Layout): Promise<{ blobs: { digest: 
 export async function hashFile(path: string, algorithm: string, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
   const hash = hasherFor(algorithm);
   let size = 0;
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const fh = await openRegular(path);
+  const stream = fh.createReadStream({ highWaterMark: 1 << 20 });
   const onAbort = (): void => {
     stream.destroy(abortReason(signal!) as Error);
   };

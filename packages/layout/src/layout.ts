@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -16,7 +16,8 @@ import { parseLayoutDigest, isLayoutDigest } from './digest.js';
 import { LayoutError } from './errors.js';
 import { fsyncDir, writeFileAtomic } from './fsutil.js';
 import { withFileLock, type LockOptions } from './lock.js';
-import { blobPathIn, layoutPaths, type LayoutPaths } from './paths.js';
+import { blobPathIn, layoutPaths, stateDirName, type LayoutPaths } from './paths.js';
+import { checkDirs, makeDirs, openRegular, writeError } from './safe.js';
 import { assertRefName, isValidRefName } from './refs.js';
 import {
   AnnotationRefName,
@@ -35,8 +36,9 @@ import {
   type ImageManifest,
   type Platform,
 } from './spec.js';
-import { childrenOf, sniffMediaType, withoutNullFields } from './walk.js';
-import { gcLayout, type GcOptions, type GcResult } from './gc.js';
+import { childrenOf, maxJsonDepth, sniffMediaType, withinJsonDepth, withoutNullFields } from './walk.js';
+import { gcLayout, reachableDigests, type GcOptions, type GcResult } from './gc.js';
+import { hasPins, unpin } from './pins.js';
 import { verifyLayout, type VerifyOptions, type VerifyResult } from './verify.js';
 
 /** The only `imageLayoutVersion` this package reads and writes. */
@@ -85,12 +87,32 @@ function invalidLayout(dir: string, message: string, hint: string, cause?: unkno
   return new LayoutError('ERR_INVALID_LAYOUT', `${dir} is not a usable OCI image layout: ${message}`, { hint, cause, path: dir });
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode UTF-8 strictly (a stray byte is an error, not U+FFFD), so that what we parse is what is on disk. */
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (err) {
+    throw Object.assign(new Error(`${what} is not valid UTF-8`), { cause: err });
+  }
+}
+
+/**
+ * Read a small regular file: undefined when missing; never follows a symlink (ERR_UNSAFE_PATH),
+ * never blocks on a fifo, never reads more than `maxSize` (E2BIG).
+ */
 async function readSmallFile(path: string, maxSize: number): Promise<Buffer | undefined> {
   let fh;
   try {
-    fh = await open(path, 'r');
+    fh = await openRegular(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if ((await lstat(path).catch(() => undefined))?.isDirectory() === true) {
+        throw Object.assign(new Error(`${path} is a directory, not a file`), { code: 'EISDIR' });
+      }
+      return undefined;
+    }
     throw err;
   }
   try {
@@ -156,7 +178,7 @@ export class Layout {
   static async open(dir: string): Promise<Layout> {
     const layout = new Layout(resolvePath(dir));
     await layout.checkLayoutFile();
-    if (!(await isDirectory(layout.paths.blobs))) {
+    if (!(await checkDirs(layout.dir, ['blobs']))) {
       throw invalidLayout(layout.dir, 'the blobs/ directory is missing', 'an image layout holds oci-layout, index.json and blobs/; copy the image again');
     }
     await layout.index();
@@ -166,18 +188,33 @@ export class Layout {
   /** Open the layout at `dir`, creating an empty one (and the directory) if there is none. */
   static async init(dir: string): Promise<Layout> {
     const layout = new Layout(resolvePath(dir));
-    await mkdir(layout.dir, { recursive: true });
-    const existing = await readSmallFile(layout.paths.layoutFile, 64 << 10).catch(() => undefined);
+    try {
+      await mkdir(layout.dir, { recursive: true });
+    } catch (err) {
+      throw writeError(err, layout.dir);
+    }
+    const existing = await readSmallFile(layout.paths.layoutFile, 64 << 10).catch((err: unknown) => {
+      if (LayoutError.is(err)) throw err;
+      return undefined;
+    });
     if (existing !== undefined) return await Layout.open(dir);
-    await mkdir(join(layout.paths.blobs, 'sha256'), { recursive: true });
     await layout.withLock(async () => {
-      if ((await readSmallFile(layout.paths.index, defaultMaxJsonSize)) === undefined && !(await isDirectory(layout.paths.refs))) {
-        const empty: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
-        await writeFileAtomic(layout.paths.index, JSON.stringify(empty), layout.paths.ingest, layout.dir);
+      try {
+        await makeDirs(layout.dir, ['blobs', 'sha256']);
+      } catch (err) {
+        throw writeError(err, layout.dir);
       }
-      // oci-layout last: it is the marker that makes the directory a layout.
-      if ((await readSmallFile(layout.paths.layoutFile, 64 << 10).catch(() => undefined)) === undefined) {
-        await writeFileAtomic(layout.paths.layoutFile, JSON.stringify({ imageLayoutVersion }), layout.paths.ingest, layout.dir);
+      try {
+        if ((await readSmallFile(layout.paths.index, defaultMaxJsonSize)) === undefined && !(await isDirectory(layout.paths.refs))) {
+          const empty: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
+          await writeFileAtomic(layout.paths.index, JSON.stringify(empty), layout.paths.ingest, layout.dir);
+        }
+        // oci-layout last: it is the marker that makes the directory a layout.
+        if ((await readSmallFile(layout.paths.layoutFile, 64 << 10).catch(() => undefined)) === undefined) {
+          await writeFileAtomic(layout.paths.layoutFile, JSON.stringify({ imageLayoutVersion }), layout.paths.ingest, layout.dir);
+        }
+      } catch (err) {
+        throw writeError(err, layout.dir);
       }
     });
     await fsyncDir(resolvePath(layout.dir, '..')).catch(() => {});
@@ -189,6 +226,7 @@ export class Layout {
     try {
       bytes = await readSmallFile(this.paths.layoutFile, 64 << 10);
     } catch (err) {
+      if (LayoutError.is(err)) throw err;
       throw invalidLayout(this.dir, 'oci-layout cannot be read', 'oci-layout must be a small JSON file', err);
     }
     if (bytes === undefined) {
@@ -199,7 +237,7 @@ export class Layout {
     }
     let doc: unknown;
     try {
-      doc = JSON.parse(bytes.toString('utf8'));
+      doc = JSON.parse(decodeUtf8(bytes, 'oci-layout'));
     } catch (err) {
       throw invalidLayout(this.dir, 'oci-layout is not valid JSON', 'oci-layout must hold {"imageLayoutVersion":"1.0.0"}', err);
     }
@@ -276,6 +314,7 @@ export class Layout {
     try {
       bytes = await readSmallFile(this.paths.index, defaultMaxJsonSize);
     } catch (err) {
+      if (LayoutError.is(err)) throw err;
       throw new LayoutError('ERR_INVALID_INDEX', `index.json in ${this.dir} cannot be read: ${(err as Error).message}`, {
         hint: 'index.json must be a JSON image index of at most 16 MiB',
         cause: err,
@@ -288,11 +327,17 @@ export class Layout {
     }
     let doc: unknown;
     try {
-      doc = JSON.parse(bytes.toString('utf8'));
+      doc = JSON.parse(decodeUtf8(bytes, 'index.json'));
     } catch (err) {
       throw new LayoutError('ERR_INVALID_INDEX', `index.json in ${this.dir} is not valid JSON: ${(err as Error).message}`, {
         hint: 'the file is damaged; restore it or re-create the layout (blobs are kept)',
         cause: err,
+        path: this.paths.index,
+      });
+    }
+    if (!withinJsonDepth(doc)) {
+      throw new LayoutError('ERR_INVALID_INDEX', `index.json in ${this.dir} nests arrays or objects more than ${maxJsonDepth} deep`, {
+        hint: 'no real image index is nested like this; the file is damaged or hostile: restore it or re-create the layout',
         path: this.paths.index,
       });
     }
@@ -327,6 +372,7 @@ export class Layout {
   /** Pre-1.0 layouts: every refs/NAME file holding a descriptor. Invalid names and files are skipped. @internal */
   async legacyRefs(): Promise<RefEntry[]> {
     const out: RefEntry[] = [];
+    if (!(await checkDirs(this.dir, ['refs']))) return out;
     const walk = async (dir: string, prefix: string): Promise<void> => {
       let entries;
       try {
@@ -350,15 +396,20 @@ export class Layout {
 
   private async readLegacyRef(name: string): Promise<Descriptor | undefined> {
     if (!isValidRefName(name)) return undefined;
+    const parts = name.split('/');
+    // Every directory on the way must be real: refs/a -> /etc must not make "a/shadow" readable.
+    if (!(await checkDirs(this.dir, ['refs', ...parts.slice(0, -1)]))) return undefined;
     let bytes: Buffer | undefined;
     try {
-      bytes = await readSmallFile(join(this.paths.refs, ...name.split('/')), 64 << 10);
-    } catch {
+      bytes = await readSmallFile(join(this.paths.refs, ...parts), 64 << 10);
+    } catch (err) {
+      if (LayoutError.is(err)) throw err;
       return undefined;
     }
     if (bytes === undefined) return undefined;
     try {
-      const raw = JSON.parse(bytes.toString('utf8')) as unknown;
+      const raw = JSON.parse(decodeUtf8(bytes, `refs/${name}`)) as unknown;
+      if (!withinJsonDepth(raw)) return undefined;
       const d = (withoutNullFields(raw) ?? raw) as Descriptor;
       return validateDescriptor(d).valid ? d : undefined;
     } catch {
@@ -401,6 +452,22 @@ export class Layout {
   async tag(name: string, descriptor: Descriptor, options: LockOptions = {}): Promise<Descriptor> {
     assertRefName(name);
     checkDescriptor(descriptor);
+    const entry: Descriptor = { ...descriptor, annotations: { ...descriptor.annotations, [AnnotationRefName]: name } };
+    await this.updateIndex(async (index) => {
+      // Checked under the lock, so a concurrent gc() cannot remove the blob between check and write.
+      await this.checkTaggable(name, descriptor);
+      index.manifests = index.manifests.filter((d) => d.annotations?.[AnnotationRefName] !== name);
+      index.manifests.push(entry);
+    }, options);
+    if (hasPins(this.dir)) {
+      // What the new ref reaches is safe from gc now: stop protecting it as "about to be tagged".
+      const reached = await reachableDigests(this, undefined, [entry]).catch(() => new Set([entry.digest]));
+      unpin(this.dir, reached);
+    }
+    return entry;
+  }
+
+  private async checkTaggable(name: string, descriptor: Descriptor): Promise<void> {
     const st = await this.statBlob(descriptor.digest);
     if (st === undefined) {
       throw new LayoutError('ERR_BLOB_UNKNOWN', `cannot tag ${name}: blob ${descriptor.digest} is not in the layout`, {
@@ -417,12 +484,6 @@ export class Layout {
         actual: st.size,
       });
     }
-    const entry: Descriptor = { ...descriptor, annotations: { ...descriptor.annotations, [AnnotationRefName]: name } };
-    await this.updateIndex((index) => {
-      index.manifests = index.manifests.filter((d) => d.annotations?.[AnnotationRefName] !== name);
-      index.manifests.push(entry);
-    }, options);
-    return entry;
   }
 
   /** Remove ref `name` (from index.json and a legacy refs/NAME file). ERR_REF_UNKNOWN if it is nowhere. */
@@ -436,7 +497,7 @@ export class Layout {
         found = index.manifests.length !== before;
         return found;
       }, options);
-      if (isValidRefName(name)) {
+      if (isValidRefName(name) && (await checkDirs(this.dir, ['refs', ...name.split('/').slice(0, -1)]))) {
         const legacyPath = join(this.paths.refs, ...name.split('/'));
         try {
           await unlink(legacyPath);
@@ -455,6 +516,14 @@ export class Layout {
    * return false to skip the write. The write is atomic (temp file, fsync, rename, fsync dir).
    */
   async updateIndex(change: (index: ImageIndex) => void | boolean | Promise<void | boolean>, options: LockOptions = {}): Promise<ImageIndex> {
+    try {
+      return await this.updateIndexUnmapped(change, options);
+    } catch (err) {
+      throw writeError(err, this.dir);
+    }
+  }
+
+  private async updateIndexUnmapped(change: (index: ImageIndex) => void | boolean | Promise<void | boolean>, options: LockOptions): Promise<ImageIndex> {
     return await this.withLock(async () => {
       const index = await this.index();
       const result = await change(index);
@@ -472,6 +541,12 @@ export class Layout {
    * holder (ERR_LOCKED after `timeout`, default 30 s) and breaks the lock of a dead one. Re-entrant.
    */
   async withLock<T>(fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
+    // The lock file and temp files live in .oci-ts/ingest: never create them through a symlink.
+    try {
+      await makeDirs(this.dir, [stateDirName, 'ingest']);
+    } catch (err) {
+      throw writeError(err, this.dir);
+    }
     return await withFileLock(this.paths.lock, this.paths.ingest, fn, options);
   }
 
@@ -555,8 +630,9 @@ export class Layout {
 
 /** @internal */
 export function parseJsonBytes(bytes: Uint8Array, digest: string | undefined): unknown {
+  let doc: unknown;
   try {
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    doc = JSON.parse(decodeUtf8(bytes, digest ? `blob ${digest}` : 'document'));
   } catch (err) {
     throw new LayoutError('ERR_INVALID_DOCUMENT', `${digest ? `blob ${digest}` : 'document'} is not valid JSON: ${(err as Error).message}`, {
       hint: 'the blob is damaged or is not a JSON document',
@@ -564,6 +640,13 @@ export function parseJsonBytes(bytes: Uint8Array, digest: string | undefined): u
       cause: err,
     });
   }
+  if (!withinJsonDepth(doc)) {
+    throw new LayoutError('ERR_INVALID_DOCUMENT', `${digest ? `blob ${digest}` : 'document'} nests arrays or objects more than ${maxJsonDepth} deep`, {
+      hint: 'no real OCI document is nested like this; the blob is hostile or not what its descriptor says',
+      digest,
+    });
+  }
+  return doc;
 }
 
 /** Validate a manifest, index or config by media type; throws ERR_INVALID_DOCUMENT. Other types pass. @internal */

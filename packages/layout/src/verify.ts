@@ -2,6 +2,7 @@ import { abortReason } from './blobs.js';
 import { parseLayoutDigest } from './digest.js';
 import { LayoutError } from './errors.js';
 import { hashFile, listBlobFiles, rootsOf } from './graph.js';
+import { checkDirs } from './safe.js';
 import { documentValidation, lenient, type Layout } from './layout.js';
 import { validateDescriptor, type Descriptor } from './spec.js';
 import { childrenOf, isDocumentMediaType, sniffMediaType } from './walk.js';
@@ -46,16 +47,25 @@ export async function verifyLayout(layout: Layout, options: VerifyOptions = {}):
   // digest -> result of hashing the file (undefined when missing)
   const hashed = new Map<string, { digest: string; size: number } | undefined>();
   let checked = 0;
+  const unsafe = new Set<string>();
   const hashOnce = async (digest: string): Promise<{ digest: string; size: number } | undefined> => {
     if (hashed.has(digest)) return hashed.get(digest);
     let result: { digest: string; size: number } | undefined;
     try {
-      result = await hashFile(layout.blobPath(digest), parseLayoutDigest(digest).algorithm, signal);
+      const { algorithm } = parseLayoutDigest(digest);
+      if (!(await checkDirs(layout.dir, ['blobs', algorithm]))) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      result = await hashFile(layout.blobPath(digest), algorithm, signal);
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal);
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
-      result = undefined;
+      if (LayoutError.is(err, 'ERR_UNSAFE_PATH')) {
+        problems.push({ code: err.code, message: err.message, digest });
+        unsafe.add(digest);
+        result = undefined;
+      } else {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
+        result = undefined;
+      }
     }
     hashed.set(digest, result);
     checked++;
@@ -91,6 +101,7 @@ export async function verifyLayout(layout: Layout, options: VerifyOptions = {}):
     visited.add(key);
     const h = await hashOnce(d.digest);
     if (h === undefined) {
+      if (unsafe.has(d.digest)) continue;
       if (d.urls !== undefined && d.urls.length > 0) {
         warnings.push({ code: 'ERR_BLOB_UNKNOWN', message: `${from}: non-distributable blob ${d.digest} is not in the layout (it has urls)`, digest: d.digest });
       } else {
@@ -136,7 +147,15 @@ export async function verifyLayout(layout: Layout, options: VerifyOptions = {}):
     }
   }
 
-  const { blobs, strays } = await listBlobFiles(layout);
+  let listed: Awaited<ReturnType<typeof listBlobFiles>>;
+  try {
+    listed = await listBlobFiles(layout);
+  } catch (err) {
+    if (!LayoutError.is(err)) throw err;
+    problems.push({ code: err.code, message: err.message });
+    listed = { blobs: [], strays: [] };
+  }
+  const { blobs, strays } = listed;
   for (const s of strays) warnings.push({ code: 'ERR_INVALID_DIGEST', message: `${s} in blobs/ is not named by a digest` });
   if (options.unreferenced !== false) {
     for (const b of blobs) {

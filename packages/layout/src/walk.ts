@@ -42,7 +42,8 @@ export function descriptorKey(d: Descriptor): string | undefined {
 function dropNullKeys(x: unknown): unknown {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return x;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(x)) if (v !== null) out[k] = v;
+  // defineProperty, not `out[k] = v`: a "__proto__" key must stay data, never become the prototype.
+  for (const [k, v] of Object.entries(x)) if (v !== null) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -65,4 +66,21 @@ export function withoutNullFields(doc: unknown): unknown {
   for (const key of ['config', 'subject']) if (out[key] !== undefined) out[key] = fix(out[key]);
   for (const key of ['layers', 'manifests']) if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(fix);
   return changed ? out : undefined;
+}
+
+/** JSON documents nested deeper than this are refused: nothing real comes close, and JSON.stringify overflows the stack on ~10 000. */
+export const maxJsonDepth = 128;
+
+/** True when `value` (parsed JSON) nests arrays/objects at most `max` deep. Iterative, stops early. Pure. @internal */
+export function withinJsonDepth(value: unknown, max: number = maxJsonDepth): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
 }
