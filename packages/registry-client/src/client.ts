@@ -875,6 +875,27 @@ export class RegistryClient {
     if (!options.skipExistsCheck && (await this.hasBlob(target, digest, { signal }))) {
       return { digest, size, outcome: 'exists' };
     }
+    // A streamed body cannot be sent twice; with a source factory the whole upload can be restarted
+    // (a connection reset, a 5xx, a token that expired during a long upload).
+    const attempts = typeof source === 'function' ? Math.max(1, Math.min(3, this.#retries + 1)) : 1;
+    for (let attempt = 1; ; attempt++) {
+      const progress = { started: false };
+      try {
+        return await this.#pushOnce(target, source, options, progress);
+      } catch (err) {
+        if (signal?.aborted || attempt >= attempts) throw err;
+        const code = RegistryError.is(err) ? err.code : '';
+        if (!['ERR_NETWORK', 'ERR_REGISTRY_UNAVAILABLE', 'ERR_UNAUTHORIZED', 'ERR_BLOB_UPLOAD_UNKNOWN'].includes(code)) throw err;
+        // a 401 before any byte was sent is a refusal, not an expired token: no retry storm
+        if (code === 'ERR_UNAUTHORIZED' && !progress.started) throw err;
+        if (code === 'ERR_UNAUTHORIZED') this.#state(target.registry).tokens.clear();
+        await sleep(this.#backoff(attempt - 1), undefined, { signal });
+      }
+    }
+  }
+
+  async #pushOnce(target: BlobTarget, source: BlobSource, options: PushBlobOptions, progress: { started: boolean }): Promise<PushBlobResult> {
+    const { digest, size, signal } = options;
     let start: { mounted: true } | { mounted: false; location: URL } | undefined;
     for (const from of options.mountFrom ?? []) {
       if (from === target.repository) continue;
@@ -885,6 +906,7 @@ export class RegistryClient {
     start ??= await this.#startUpload(target, digest, undefined, signal);
     if (start.mounted) return { digest, size, outcome: 'mounted' };
     let location = start.location;
+    progress.started = true;
     try {
       const input = typeof source === 'function' ? await source() : source;
       const chunkSize = options.chunkSize;

@@ -147,6 +147,28 @@ describe('faults between us and the real registry', () => {
     }
   });
 
+  it('an upload whose connection dies is restarted from the source', async () => {
+    const { randomBytes, createHash } = await import('node:crypto');
+    const blob = randomBytes(200_000);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    proxy.setFaults([{ kind: 'reset', path: /\/blobs\/uploads\//, method: 'PUT', times: 1 }]);
+    proxy.stats.reset();
+    const client = new RegistryClient(opts());
+    let opened = 0;
+    try {
+      const r = await client.pushBlob({ registry: proxy.host, repository: 'fx/up' }, () => {
+        opened++;
+        return (async function* () { yield blob; })();
+      }, { digest, size: blob.length });
+      expect(r.outcome).toBe('uploaded');
+      expect(opened).toBe(2);
+      expect(await client.hasBlob({ registry: proxy.host, repository: 'fx/up' }, digest)).toBe(true);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
   it('an aborted copy rejects with the signal reason', async () => {
     proxy.setFaults([{ kind: 'delay', ms: 300, path: /\/blobs\// }]);
     const client = new RegistryClient(opts());
