@@ -201,7 +201,9 @@ export class Runtimes {
     const end = Date.now() + timeoutMs;
     let last: string | undefined;
     while (Date.now() < end) {
-      last = (await this.state(which, id))?.['status'] as string | undefined;
+      const st = await this.state(which, id);
+      if (!st) return 'absent';
+      last = st['status'] as string | undefined;
       if (last && statuses.includes(last)) return last;
       await new Promise((r) => setTimeout(r, 50));
     }
