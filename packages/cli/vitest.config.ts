@@ -4,5 +4,8 @@ export default defineProject({
   test: {
     name: 'cli',
     include: ['test/**/*.test.ts'],
+    // Projects do not inherit the root's timeouts; a loaded 2-core CI machine needs more than 5 s.
+    testTimeout: 60_000,
+    hookTimeout: 300_000,
   },
 });

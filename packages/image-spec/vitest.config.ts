@@ -4,6 +4,9 @@ export default defineProject({
   test: {
     name: 'image-spec',
     include: ['test/**/*.test.ts'],
+    // Projects do not inherit the root's timeouts; a loaded 2-core CI machine needs more than 5 s.
+    testTimeout: 60_000,
+    hookTimeout: 300_000,
     typecheck: {
       enabled: true,
       include: ['test/**/*.test-d.ts'],
