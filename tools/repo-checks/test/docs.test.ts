@@ -180,3 +180,24 @@ describe('docs/security.md cites tests that exist', () => {
     expect(unknown, 'test names cited in docs/security.md that no test has (renamed? update the doc)').toEqual([]);
   });
 });
+
+describe('examples in the topic pages import what the packages export', () => {
+  const topics = ['cancellation.md', 'streams.md', 'security.md', 'progress.md'];
+  for (const name of topics) {
+    it(`docs/${name}: every name imported from @oci/* is exported by that package's src/index.ts`, () => {
+      const doc = readFileSync(join(repoRoot, 'docs', name), 'utf8');
+      const missing: string[] = [];
+      for (const block of doc.matchAll(/```ts\n([\s\S]*?)```/g)) {
+        for (const m of block[1]!.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@oci\/([\w-]+)'/g)) {
+          const index = join(repoRoot, 'packages', m[2]!, 'src', 'index.ts');
+          const exported = existsSync(index) ? readFileSync(index, 'utf8') : '';
+          for (const raw of m[1]!.split(',')) {
+            const id = raw.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!;
+            if (id !== '' && !new RegExp(`\\b${id}\\b`).test(exported)) missing.push(`@oci/${m[2]} ${id}`);
+          }
+        }
+      }
+      expect(missing, `imports in docs/${name} that the package does not export`).toEqual([]);
+    });
+  }
+});
