@@ -145,21 +145,25 @@ const NET_CODES = new Set([
 ]);
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO/;
 
-function errCode(err: unknown): string {
+/** The error codes along an error's cause chain (undici wraps socket errors). */
+function errCodes(err: unknown): string[] {
+  const codes: string[] = [];
   let e: unknown = err;
   for (let i = 0; i < 4 && e; i++) {
     const c = (e as { code?: unknown }).code;
-    if (typeof c === 'string' && c !== 'UND_ERR_SOCKET') return c;
-    if (typeof c === 'string') return c;
+    if (typeof c === 'string') codes.push(c);
     e = (e as { cause?: unknown }).cause;
   }
-  return '';
+  return codes;
+}
+
+function errCode(err: unknown): string {
+  return errCodes(err)[0] ?? '';
 }
 
 function isNetworkError(err: unknown): boolean {
   if (RegistryError.is(err)) return false;
-  const c = errCode(err);
-  if (NET_CODES.has(c)) return true;
+  if (errCodes(err).some((c) => NET_CODES.has(c))) return true;
   const msg = String((err as Error)?.message ?? '');
   return /terminated|other side closed|socket hang up|ECONNRESET/i.test(msg);
 }
