@@ -35,7 +35,6 @@ const fail = (stage, err) => {
 parentPort.on('message', (m) => {
   if (m.type === 'ack') {
     inflight -= m.n;
-    if (m.bufs) for (const b of m.bufs) if (pool.length < window) pool.push(b);
     if (waiting && inflight < window) { const w = waiting; waiting = null; w(); }
   }
 });
@@ -61,15 +60,10 @@ let gzError = null;
 let srcDone = false;
 const onGzError = (e) => { gzError = gzError || e; if (srcDone) fail('decompress', gzError); else src.resume(); };
 gunzip.on('error', onGzError);
-// buffers travel to the main thread and come back with the acks: a fixed pool,
-// so the main thread never holds more than the window of transferred memory
-const pool = [];
 const send = (buf) => {
-  let ab = pool.pop();
-  if (!ab || ab.byteLength < buf.length) ab = new ArrayBuffer(Math.max(chunkSize, buf.length));
-  new Uint8Array(ab, 0, buf.length).set(buf);
+  const ab = buf.buffer.byteLength === buf.length && buf.byteOffset === 0 ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
   inflight++;
-  parentPort.postMessage({ type: 'data', buf: ab, len: buf.length, c: seen }, [ab]);
+  parentPort.postMessage({ type: 'data', buf: ab, c: seen }, [ab]);
 };
 (async () => {
   try {
@@ -109,13 +103,7 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
     workerData: { path: opts.path, digest: opts.digest, size: opts.size, diffId: opts.diffId, chunkSize: 256 << 10, window },
   });
   let pendingAcks = 0;
-  let returned: ArrayBuffer[] = [];
   let done = false;
-  const ack = () => {
-    worker.postMessage({ type: 'ack', n: pendingAcks, bufs: returned }, returned);
-    pendingAcks = 0;
-    returned = [];
-  };
   const finish = () => {
     if (done) return;
     done = true;
@@ -125,7 +113,10 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
   const out = new Readable({
     highWaterMark: 1 << 20,
     read() {
-      if (pendingAcks > 0 && !done) ack();
+      if (pendingAcks > 0 && !done) {
+        worker.postMessage({ type: 'ack', n: pendingAcks });
+        pendingAcks = 0;
+      }
     },
     destroy(err, cb) {
       finish();
@@ -134,18 +125,16 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
   });
   const onAbort = () => out.destroy(opts.signal?.reason ?? new UnpackError('ERR_ABORTED', 'aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  worker.on('message', (m: { type: string; buf?: ArrayBuffer; len?: number; c?: number; stage?: string; message?: string; code?: string; expected?: string; actual?: string }) => {
+  worker.on('message', (m: { type: string; buf?: ArrayBuffer; c?: number; stage?: string; message?: string; code?: string; expected?: string; actual?: string }) => {
     if (out.destroyed) return;
     if (m.type === 'data') {
       pendingAcks++;
       if (m.c !== undefined) opts.onBytes?.(m.c);
-      // copy out and hand the transferred buffer back for reuse
-      const len = m.len ?? m.buf!.byteLength;
-      const b = Buffer.allocUnsafe(len);
-      b.set(new Uint8Array(m.buf!, 0, len));
-      returned.push(m.buf!);
-      out.push(b);
-      if (pendingAcks >= 4 && out.readableLength < out.readableHighWaterMark) ack();
+      out.push(Buffer.from(m.buf!));
+      if (pendingAcks >= 4 && out.readableLength < out.readableHighWaterMark) {
+        worker.postMessage({ type: 'ack', n: pendingAcks });
+        pendingAcks = 0;
+      }
     } else if (m.type === 'end') {
       finish();
       out.push(null);
