@@ -87,7 +87,8 @@ function invalidLayout(dir: string, message: string, hint: string, cause?: unkno
   return new LayoutError('ERR_INVALID_LAYOUT', `${dir} is not a usable OCI image layout: ${message}`, { hint, cause, path: dir });
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it as Go's encoding/json (skopeo, umoci) does.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decode UTF-8 strictly (a stray byte is an error, not U+FFFD), so that what we parse is what is on disk. */
 function decodeUtf8(bytes: Uint8Array, what: string): string {
@@ -191,7 +192,9 @@ export class Layout {
     try {
       await mkdir(layout.dir, { recursive: true });
     } catch (err) {
-      throw writeError(err, layout.dir);
+      // Recursive mkdir reports ENOENT where a plain mkdir of the last part says why (EROFS, EACCES).
+      const real = await mkdir(layout.dir).then(() => err, (e: unknown) => e);
+      throw writeError(real, layout.dir);
     }
     const existing = await readSmallFile(layout.paths.layoutFile, 64 << 10).catch((err: unknown) => {
       if (LayoutError.is(err)) throw err;
@@ -547,7 +550,22 @@ export class Layout {
     } catch (err) {
       throw writeError(err, this.dir);
     }
-    return await withFileLock(this.paths.lock, this.paths.ingest, fn, options);
+    // Errors of taking or releasing the lock (EROFS, ENOSPC) get our codes; errors of `fn` pass as they are.
+    let fnError: { err: unknown } | undefined;
+    const run = async (): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        fnError = { err };
+        throw err;
+      }
+    };
+    try {
+      return await withFileLock(this.paths.lock, this.paths.ingest, run, options);
+    } catch (err) {
+      if (fnError !== undefined && fnError.err === err) throw err;
+      throw writeError(err, this.dir);
+    }
   }
 
   // ---------------------------------------------------------------- resolve
