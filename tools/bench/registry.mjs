@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark: oci-registry copy vs skopeo copy, registry -> new OCI layout, same run, median of N.
-//   node tools/bench/registry.mjs [--runs 5] [--rss] [--image busybox|synthetic|debian-redis]
+//   node tools/bench/registry.mjs [--runs 5] [--no-rss] [--image debian-redis,busybox,synthetic]
 // Needs built packages: pnpm --filter @oci/testkit --filter @oci/fixtures --filter @oci/registry-client --filter @oci/cli-registry build
 // Prints `RATIO <name>: ours/peer = X.XX (ours Yms, peer Zms)` lines.
 import { spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { startRegistry } = await import(join(root, 'tools/testkit/dist/index.js'));
-const { buildFixture, pushFixture } = await import(join(root, 'tools/fixtures/dist/index.js'));
+const { buildFixture, pushFixture, cacheRoot, recipeHash } = await import(join(root, 'tools/fixtures/dist/index.js'));
 const BIN = join(root, 'packages/cli-registry/bin/oci-registry.js');
 
 const args = process.argv.slice(2);
@@ -21,8 +21,11 @@ const opt = (name, dflt) => {
   return i === -1 ? dflt : args[i + 1];
 };
 const RUNS = Number(opt('runs', 5));
-const WANT_RSS = args.includes('--rss');
-const IMAGES = (opt('image', 'busybox,synthetic')).split(',');
+const WANT_RSS = !args.includes('--no-rss');
+// debian-redis when it is already built (it is slow to build), else busybox; plus a synthetic 97 MB image
+const { existsSync } = await import('node:fs');
+const redisBuilt = existsSync(join(cacheRoot(), `debian-redis-${await recipeHash('debian-redis')}`, 'info.json'));
+const IMAGES = (opt('image', `${redisBuilt ? 'debian-redis' : 'busybox'},synthetic`)).split(',');
 
 /** Runs a command under /usr/bin/time: wall ms (ours), CPU ms (user+sys, from time) and stderr. */
 function exec(cmd, argv, { env } = {}) {
@@ -148,6 +151,8 @@ try {
     const p = await exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds',
       `docker://${reg.host}/bench/big:latest`, `oci:${join(work, 'big-peer')}:latest`]);
     console.log(`RSS registry-copy-1GiB-layer: skopeo peak ${(p.maxRssKb / 1024).toFixed(0)} MB, ${(p.ms / 1000).toFixed(1)}s`);
+    console.log(`RATIO registry-peak-rss-1GiB-layer: ours/peer = ${(r.maxRssKb / p.maxRssKb).toFixed(2)} (ours ${(r.maxRssKb / 1024).toFixed(0)} MB, peer ${(p.maxRssKb / 1024).toFixed(0)} MB; target ours < 150 MB)`);
+    console.log(`RATIO registry-copy-1GiB-layer: ours/peer = ${(r.ms / p.ms).toFixed(2)} (ours ${r.ms.toFixed(0)}ms, peer ${p.ms.toFixed(0)}ms)`);
   }
 } finally {
   await reg.stop();
