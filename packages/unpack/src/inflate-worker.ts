@@ -83,6 +83,9 @@ const send = (buf) => {
 })();
 `;
 
+const WINDOW = 16;
+const ACK_BATCH = 8;
+
 export interface WorkerLayerOptions {
   path: string;
   digest: string;
@@ -96,7 +99,7 @@ export interface WorkerLayerOptions {
 
 /** The uncompressed tar of a gzip layer, verified, produced on a worker thread. */
 export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
-  const window = 12;
+  const window = WINDOW;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
@@ -113,7 +116,9 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
   const out = new Readable({
     highWaterMark: 1 << 20,
     read() {
-      if (pendingAcks > 0 && !done) {
+      // acks in batches (a postMessage costs ~0.1 ms); the worker waits only when
+      // WINDOW chunks are unacked, and then pendingAcks >= ACK_BATCH here
+      if (pendingAcks >= ACK_BATCH && !done) {
         worker.postMessage({ type: 'ack', n: pendingAcks });
         pendingAcks = 0;
       }
@@ -131,7 +136,7 @@ export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
       pendingAcks++;
       if (m.c !== undefined) opts.onBytes?.(m.c);
       out.push(Buffer.from(m.buf!));
-      if (pendingAcks >= 4 && out.readableLength < out.readableHighWaterMark) {
+      if (pendingAcks >= ACK_BATCH && out.readableLength < out.readableHighWaterMark) {
         worker.postMessage({ type: 'ack', n: pendingAcks });
         pendingAcks = 0;
       }
