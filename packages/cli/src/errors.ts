@@ -20,9 +20,9 @@ export class OciCliError extends Error {
 export const EXIT = { ok: 0, usage: 2, pipeline: 125, bug: 70 } as const;
 
 export function exitCodeFor(err: unknown): number {
+  if ((err as { name?: string } | undefined)?.name === 'AbortError') return 130;
   if (err instanceof OciCliError) return err.exitCode;
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && code.startsWith('ERR_')) return EXIT.pipeline;
-  if ((err as { name?: string } | undefined)?.name === 'AbortError') return 130;
   return EXIT.bug;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, pushFixture, HELLO_OUTPUT } from '@oci/fixtures';
-import { getRegistry, run, type RegistryHandle } from '@oci/testkit';
+import { getRegistry, run, startFaultProxy, type RegistryHandle } from '@oci/testkit';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'oci.js');
 const work = mkdtempSync(join(tmpdir(), 'oci-cli-'));
@@ -107,6 +107,30 @@ describe('oci run: errors', () => {
   it('usage errors exit 2', async () => {
     expect((await oci(['run'])).code).toBe(2);
     expect((await oci(['frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('oci run: interrupted', () => {
+  it('SIGINT while pulling cancels: exit 130, no ref, no temp blob, no bundle left', async () => {
+    // A proxy that holds every blob GET for 10 s gives the signal time to arrive mid-pull.
+    const proxy = await startFaultProxy(registry.url, [{ kind: 'delay', ms: 10_000, path: /\/blobs\// }]);
+    const c = join(work, 'interrupted-cache');
+    try {
+      const child = spawn(process.execPath, [bin, 'run', '--tls-verify=false', '--cache', c, `docker://${proxy.host}/cli-test/busybox:latest`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      for (let i = 0; i < 200 && proxy.stats.count(/\/blobs\//) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (x) => resolve(x)));
+      expect(code, stderr).toBe(130);
+      const images = await oci(['images', '--json', '--cache', c]);
+      expect(JSON.parse(images.stdout)).toEqual([]);
+      const leftovers = (await run('find', [c, '-type', 'f', '-newer', join(c, 'layout', 'oci-layout'), '-not', '-name', 'index.json'])).stdout;
+      expect(leftovers.split('\n').filter((l) => l && !l.includes('/.oci-ts/index.lock'))).toEqual([]);
+      expect(existsSync(join(c, 'bundles')) ? readdirSync(join(c, 'bundles')) : []).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 

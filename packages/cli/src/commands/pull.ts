@@ -26,8 +26,13 @@ export async function handler(argv: ArgumentsCamelCase<PullArgs>): Promise<void>
   const paths = cachePaths(argv.cache ?? defaultCacheDir());
   const source = await parseImage(argv.image);
   const progress = pullProgress(process.stderr, argv.quiet || argv.json);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError', code: 'ERR_ABORTED' }));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const { layout, refName } = await ensureImage(source, paths.layout, {
+      signal: abort.signal,
       pull: 'always',
       client: clientOptions(argv),
       platform: argv.platform,
@@ -37,6 +42,8 @@ export async function handler(argv: ArgumentsCamelCase<PullArgs>): Promise<void>
     if (argv.json) process.stdout.write(JSON.stringify({ image: refName, digest: ref?.descriptor.digest, layout: layout.dir }) + '\n');
     else process.stdout.write(`${ref?.descriptor.digest ?? ''}\n`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress.end();
   }
 }

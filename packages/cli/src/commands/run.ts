@@ -37,6 +37,27 @@ export function builder(y: Argv): Argv<RunArgs> {
 const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export async function handler(argv: ArgumentsCamelCase<RunArgs>): Promise<void> {
+  // Until the container runs, a signal cancels the pipeline (nothing half-written is left: the layout
+  // drops its temp blob, unpack its staging dir). Once it runs, signals are forwarded to it.
+  const abort = new AbortController();
+  let pid = 0;
+  const handlers = FORWARD.map((sig) => {
+    const h = (): void => {
+      if (pid) {
+        try { process.kill(pid, sig); } catch { /* already gone */ }
+      } else abort.abort(Object.assign(new Error(`interrupted by ${sig}`), { name: 'AbortError', code: 'ERR_ABORTED' }));
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    await runPipeline(argv, abort.signal, (p) => { pid = p; });
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+async function runPipeline(argv: ArgumentsCamelCase<RunArgs>, signal: AbortSignal, onStart: (pid: number) => void): Promise<void> {
   const { parseImage, ensureImage } = await import('../image.js');
   const { pullProgress } = await import('../progress.js');
   const paths = cachePaths(argv.cache ?? defaultCacheDir());
@@ -45,6 +66,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>): Promise<void> 
   let image;
   try {
     image = await ensureImage(source, paths.layout, {
+      signal,
       pull: argv.pull,
       client: clientOptions(argv),
       platform: argv.platform,
@@ -60,6 +82,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>): Promise<void> 
   const { createBundle } = await import('@oci/unpack');
   try {
     await createBundle(image.layout, image.refName, bundle, {
+      signal,
       ...(extra.length ? { args: extra } : {}),
       ...(argv.platform ? { platform: argv.platform } : {}),
     });
@@ -67,24 +90,17 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>): Promise<void> 
     rmSync(bundle, { recursive: true, force: true });
     throw err;
   }
+  signal.throwIfAborted();
   const { run } = await import('@oci/runtime');
-  let pid = 0;
-  const handlers = FORWARD.map((sig) => {
-    const h = (): void => { if (pid) try { process.kill(pid, sig); } catch { /* already gone */ } };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
   let code: number;
   try {
-    code = await run(id, { bundle, root: paths.state, keep: argv.keep, onStart: (p) => { pid = p; } });
+    code = await run(id, { bundle, root: paths.state, keep: argv.keep, onStart });
   } catch (err) {
     if (!argv.keep) rmSync(bundle, { recursive: true, force: true });
     throw new OciCliError((err as { code?: string }).code ?? 'ERR_RUN_FAILED', `could not start the container: ${(err as Error).message}`, {
       hint: (err as { hint?: string }).hint ?? `The bundle was ${argv.keep ? 'kept' : 'removed'}; run with --keep to inspect it.`,
       cause: err,
     });
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
   }
   if (!argv.keep) rmSync(bundle, { recursive: true, force: true });
   setExitCode(code);
