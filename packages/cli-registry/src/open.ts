@@ -11,6 +11,7 @@ export interface AccessFlags {
   tlsVerify?: boolean | undefined;
   certDir?: string | undefined;
   authfile?: string | undefined;
+  retries?: number | undefined;
 }
 
 async function certDirFiles(dir: string): Promise<string[]> {
@@ -37,6 +38,7 @@ export async function clientOptions(flags: AccessFlags): Promise<RegistryClientO
   if (flags.authfile) o.authfile = flags.authfile;
   if (flags.tlsVerify === false) o.tlsVerify = false;
   if (flags.certDir) o.caFile = await certDirFiles(flags.certDir);
+  if (flags.retries !== undefined) o.retries = flags.retries;
   return o;
 }
 

@@ -152,6 +152,15 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(again.stdout + again.stderr).toBe('');
   });
 
+  it('--format oci converts for a registry destination as skopeo does', async () => {
+    const src = `docker://${plain.host}/fx/busybox:latest`;
+    const a = await ours(['copy', '--format', 'oci', '--retry-times', '2', '--src-tls-verify=false', '--dest-tls-verify=false', `--digestfile=${join(tmp.path, 'fd1')}`, src, `docker://${plain.host}/fmt/ours:1`]);
+    expect(a.stderr).toBe('');
+    const b = await skopeo(['copy', '-q', '--format', 'oci', '--src-tls-verify=false', '--dest-tls-verify=false', `--digestfile=${join(tmp.path, 'fd2')}`, src, `docker://${plain.host}/fmt/theirs:1`]);
+    expect(b.code).toBe(0);
+    expect(await readFile(join(tmp.path, 'fd1'), 'utf8')).toBe(await readFile(join(tmp.path, 'fd2'), 'utf8'));
+  });
+
   it('exits 2 on usage errors', async () => {
     for (const args of [['copy'], ['copy', 'x:y', 'oci:/tmp/z'], ['inspect', 'docker://UPPER'], ['frobnicate'], ['copy', '--bogus', 'a', 'b']]) {
       expect((await ours(args)).code).toBe(2);

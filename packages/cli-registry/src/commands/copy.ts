@@ -3,6 +3,11 @@ import { accessFlags, accessOptions, authfileOption, platformFlags, platformOpti
 
 type Args = Record<string, unknown> & { source: string; destination: string };
 
+/** The destination as one that only takes OCI manifests (--format oci): Docker manifests get converted. */
+function forceOci<T extends { acceptsDockerMediaTypes: boolean }>(endpoint: T): T {
+  return new Proxy(endpoint, { get: (t, k) => (k === 'acceptsDockerMediaTypes' ? false : Reflect.get(t, k)) });
+}
+
 export const copyCommand: CommandModule<object, Args> = {
   command: 'copy <source> <destination>',
   describe: 'Copy an image (or a whole index with --all) between docker://, oci:, oci-archive: and dir:',
@@ -19,6 +24,8 @@ export const copyCommand: CommandModule<object, Args> = {
       'dest-compress-format': { type: 'string', describe: 'Recompress layers (gzip, zstd): not supported yet' },
       digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
       jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
+      format: { alias: 'f', type: 'string', choices: ['oci'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests (v2s2 output is not supported)' },
+      'retry-times': { type: 'number', describe: 'Retries of a failed request (429, 5xx, connection errors; default 5)' },
       quiet: { alias: 'q', type: 'boolean', describe: 'Print nothing' },
       json: { type: 'boolean', describe: 'Print progress events as JSON lines on stdout' },
     }) as unknown as Argv<Args>,
@@ -42,9 +49,12 @@ export const copyCommand: CommandModule<object, Args> = {
     const onSignal = (): void => ac.abort(new CliError('ERR_INTERRUPTED', 'interrupted', { hint: 'Run the same command again to finish: complete blobs are kept.' }));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const source = await openSource(src, accessFlags(argv, 'src'));
+    const retries = argv['retry-times'] === undefined ? undefined : Number(argv['retry-times']);
+    if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) throw new CliError('ERR_USAGE', '--retry-times must be a non-negative integer');
+    const source = await openSource(src, { ...accessFlags(argv, 'src'), retries });
     try {
-      const dest = await openDestination(dst, accessFlags(argv, 'dest'));
+      const opened = await openDestination(dst, { ...accessFlags(argv, 'dest'), retries });
+      const dest = argv.format === 'oci' ? { ...opened, endpoint: forceOci(opened.endpoint) } : opened;
       try {
         const platform = platformFlags(argv);
         const result = await copyImage(source.endpoint, dest.endpoint, {
