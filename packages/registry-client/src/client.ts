@@ -114,6 +114,7 @@ interface RegistryState {
   registry: string;
   host: string;
   base?: string | undefined;
+  probe?: Promise<string> | undefined;
   insecure: boolean;
   challenge?: Challenge | undefined;
   tokens: Map<string, { token: string; expiresAt: number }>;
@@ -349,6 +350,10 @@ export class RegistryClient {
   }
 
   /** Decides https vs http (insecure registries fall back to http when TLS does not answer). */
+  /**
+   * Decides https vs http. Insecure registries are probed over both at once (https wins when it
+   * answers), so a plain-HTTP registry costs no extra round trip; concurrent callers share the probe.
+   */
   async #base(state: RegistryState, signal?: AbortSignal): Promise<string> {
     if (state.base) return state.base;
     const https = `https://${state.host}`;
@@ -356,19 +361,36 @@ export class RegistryClient {
       state.base = https;
       return https;
     }
+    state.probe ??= (async () => {
+      const probe = async (base: string): Promise<boolean> => {
+        try {
+          const res = await request(`${base}/v2/`, {
+            method: 'GET', dispatcher: this.#transport.dispatcher(state.host, true),
+            headers: { 'user-agent': this.#ua() },
+          });
+          await res.body.dump();
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const plain = probe(`http://${state.host}`);
+      const secure = await probe(https);
+      await plain;
+      state.base = secure ? https : `http://${state.host}`;
+      return state.base;
+    })();
+    if (!signal) return await state.probe;
+    signal.throwIfAborted();
+    let onAbort: (() => void) | undefined;
     try {
-      const res = await request(`${https}/v2/`, {
-        method: 'GET', dispatcher: this.#transport.dispatcher(state.host, true), signal,
-        headers: { 'user-agent': this.#ua() },
-      });
-      await res.body.dump();
-      state.base = https;
-    } catch (err) {
-      if (signal?.aborted) throw abortReason(signal);
-      state.base = `http://${state.host}`;
-      void err;
+      return await Promise.race([state.probe, new Promise<never>((_, reject) => {
+        onAbort = () => reject(abortReason(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+      })]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
-    return state.base;
   }
 
   #ua(): string {
