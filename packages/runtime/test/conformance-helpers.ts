@@ -128,6 +128,16 @@ export class Reaper {
     });
   }
 
+  /** Start ARGV under the reaper without waiting: its pid, and its result once it exits. */
+  async spawn(argv: string[], opts: ExecOptions = {}): Promise<{ pid: number; done: Promise<Result> }> {
+    const id = this.#n + 1;
+    const started = new Promise<number>((resolve) => this.#started.set(id, resolve));
+    const done = this.exec(argv, { timeoutMs: 24 * 3600 * 1000, ...opts });
+    const pid = await started;
+    this.#started.delete(id);
+    return { pid, done };
+  }
+
   /** Run ARGV to completion under the reaper; never throws on a non-zero exit. */
   async exec(argv: string[], opts: ExecOptions = {}): Promise<Result> {
     const id = ++this.#n;
