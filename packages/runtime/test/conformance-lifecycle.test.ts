@@ -399,4 +399,28 @@ describe('runtime-tools validation, lifecycle area (runc oracle)', () => {
       expect(t.ours).toEqual(t.runc);
     });
   });
+
+  // GAP (start, and every engine test): `create` then `start` back to back, 25 times with ours
+  // (a shell loop, busybox bundle, `sh -c "echo ran >> /ran"`): 3 of 25 `start`s fail with "cannot start
+  // an already running container", the state stays "creating" for good and the process never runs;
+  // runc: 25 of 25 run. Under containerd the same race leaves the init blocked in open(exec.fifo)
+  // (see packages/cli-runtime/test/engines.test.ts). The create/start handshake is racy.
+  it.todo('create+start back to back: ours intermittently (3/25) leaves the state "creating" and `start` fails "cannot start an already running container"; runc 25/25');
+  describe.skip('create+start back to back (gap, see it.todo above)', () => {
+    it('runs the process every time, like runc', async () => {
+      const t = await both(async (which, t) => {
+        const c = generatorDefault(['sh', '-c', 'echo ran >> /ran']);
+        const b = await makeBundle(c, { copy: true });
+        for (let i = 0; i < 25; i++) {
+          const id = rt.id(which);
+          await rt.cmd(which, ['create', '--bundle', b.dir, id]);
+          t.push([`start ${i}`, ok((await rt.cmd(which, ['start', id])).code)]);
+          await rt.waitStatus(which, id, ['stopped'], 3000);
+          await rt.cmd(which, ['delete', '-f', id]);
+        }
+        t.push(['ran', readFileSync(join(b.rootfs, 'ran'), 'utf8').split('\n').filter(Boolean).length]);
+      });
+      expect(t.ours).toEqual(t.runc);
+    }, 120000);
+  });
 });
