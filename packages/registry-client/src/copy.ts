@@ -233,6 +233,12 @@ export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDesti
   const mountFrom = src.registryLocation && dest.registryLocation && src.registryLocation.registry === dest.registryLocation.registry &&
     src.registryLocation.repository !== dest.registryLocation.repository ? src.registryLocation : undefined;
   await pool(plan.blobs, options.concurrency ?? 4, async (blob) => {
+    // non-distributable (foreign) layers stay where their urls point, as skopeo leaves them
+    if (blob.urls?.length && /foreign|nondistributable/.test(blob.mediaType)) {
+      results.push({ digest: blob.digest, size: blob.size, outcome: 'skipped' });
+      onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome: 'skipped' });
+      return;
+    }
     if (await dest.hasBlob(blob, { signal })) {
       results.push({ digest: blob.digest, size: blob.size, outcome: 'skipped' });
       onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome: 'skipped' });

@@ -55,3 +55,17 @@ describe('redaction', () => {
     expect(RegistryError.is(new Error('x'))).toBe(false);
   });
 });
+
+describe('copy planning (pure parts)', () => {
+  it('skips non-distributable layers that live at their urls', async () => {
+    const { applyCopy } = await import('../src/index.js');
+    const layer = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: `sha256:${'1'.repeat(64)}`, size: 5, urls: ['https://example.invalid/l'] };
+    const manifest = { bytes: Buffer.from('{}'), mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'2'.repeat(64)}` };
+    const written: string[] = [];
+    const res = await applyCopy({ images: [{ source: manifest, target: manifest, blobs: [layer], converted: false }], root: manifest, blobs: [layer] },
+      { name: 'src', getRoot: async () => manifest, getManifest: async () => manifest, getBlob: async () => { throw new Error('must not fetch'); } },
+      { name: 'dst', acceptsDockerMediaTypes: true, hasBlob: async () => false, putBlob: async () => 'uploaded', putManifest: async (m) => { written.push(m.digest); } });
+    expect(res.blobs).toEqual([{ digest: layer.digest, size: 5, outcome: 'skipped' }]);
+    expect(written).toEqual([manifest.digest]);
+  });
+});
