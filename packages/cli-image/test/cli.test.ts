@@ -74,6 +74,13 @@ describe('oci-image', () => {
     expect(fs.statSync(join(dir, 'rootfs/modes/setuid')).mode & 0o7777).toBe(0o4755);
   });
 
+  it('shows progress when stderr is a TTY', async () => {
+    const cmd = `node ${bin} unpack --ref latest ${busybox.layout} ${join(base, 'tty-rootfs')}`;
+    const r = await run('script', ['-qefc', cmd, '/dev/null'], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/layer 1\/1 [0-9a-f]{12} /);
+  });
+
   it('ls lists refs, digests, platforms and sizes (--json)', async () => {
     const r = await oci('ls', '--json', busybox.indexLayout);
     expect(r.code, r.stderr).toBe(0);
