@@ -163,8 +163,6 @@ export function toLayerEntry(header: tarStream.Headers, body: Readable): LayerEn
   switch (header.type) {
     case 'file':
     case 'contiguous-file':
-    case null:
-    case undefined:
       return { ...base, kind: 'file' };
     case 'directory':
       return { ...base, kind: 'directory' };

@@ -187,6 +187,18 @@ describe('applyLayer', () => {
     expect(UnpackError.is(err, 'ERR_BAD_LAYER')).toBe(true);
   });
 
+  it('refuses GNU sparse and other unknown entry types (ERR_UNSUPPORTED_ENTRY)', async () => {
+    const tar = await makeTar([{ name: 'sparse', content: 'data' }]);
+    tar[156] = 'S'.charCodeAt(0);
+    // fix the header checksum (sum of the header bytes with the checksum field as spaces)
+    tar.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += tar[i]!;
+    tar.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    const err = await applyLayer(root, Readable.from([tar]), { rootless: false }).catch((e: unknown) => e);
+    expect(UnpackError.is(err, 'ERR_UNSUPPORTED_ENTRY'), String(err)).toBe(true);
+  });
+
   it('honours an aborted signal', async () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
