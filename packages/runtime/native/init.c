@@ -474,6 +474,31 @@ static void do_symlink(int rootfd, struct line *l)
 	close(dfd);
 }
 
+/* pivot_root refuses a shared parent mount: make the mount that holds ROOTFS private (runc does too) */
+static void make_parent_mount_private(const char *rootfs)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f) die("open mountinfo: %s", strerror(errno));
+	char line[4096], best[PATH_MAX] = "/";
+	size_t bestlen = 0;
+	while (fgets(line, sizeof line, f)) {
+		char mp[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1) continue;
+		/* unescape octal \040 etc. */
+		char *o = mp;
+		for (char *c = mp; *c; c++) {
+			if (c[0] == '\\' && c[1] && c[2] && c[3]) { *o++ = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0')); c += 3; }
+			else *o++ = *c;
+		}
+		*o = 0;
+		size_t n = strlen(mp);
+		if (strcmp(mp, rootfs) == 0) continue;
+		if ((n == 1 || (strncmp(rootfs, mp, n) == 0 && rootfs[n] == '/')) && n >= bestlen) { bestlen = n; snprintf(best, sizeof best, "%s", mp); }
+	}
+	fclose(f);
+	if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0) die("make %s private: %s", best, strerror(errno));
+}
+
 static void do_pivot(const char *rootfs, int nopivot)
 {
 	if (chdir(rootfs) < 0) die("chdir rootfs: %s", strerror(errno));
@@ -498,7 +523,7 @@ static void do_pivot(const char *rootfs, int nopivot)
 static void do_masked(const char *p)
 {
 	int root = open("/", O_PATH | O_CLOEXEC);
-	int fd = open_in_root(root, p, O_PATH | O_NOFOLLOW);
+	int fd = open_in_root(root, p, O_PATH);
 	close(root);
 	if (fd < 0) { if (errno == ENOENT) return; die("masked path %s: %s", p, strerror(errno)); }
 	struct stat st;
@@ -512,11 +537,11 @@ static void do_masked(const char *p)
 static void do_readonly(const char *p)
 {
 	int root = open("/", O_PATH | O_CLOEXEC);
-	int fd = open_in_root(root, p, O_PATH | O_NOFOLLOW);
+	int fd = open_in_root(root, p, O_PATH);
 	if (fd < 0) { close(root); if (errno == ENOENT) return; die("readonly path %s: %s", p, strerror(errno)); }
 	if (mount(fdpath(fd), fdpath(fd), NULL, MS_BIND | MS_REC, NULL) < 0) die("bind %s: %s", p, strerror(errno));
 	close(fd);
-	fd = open_in_root(root, p, O_PATH | O_NOFOLLOW);
+	fd = open_in_root(root, p, O_PATH);
 	close(root);
 	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked_flags(fdpath(fd));
 	if (mount(NULL, fdpath(fd), NULL, f, NULL) < 0) die("remount ro %s: %s", p, strerror(errno));
@@ -811,12 +836,13 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	struct line *nsu = NULL;
-	int newuser = 0, newcg = 0;
+	int newuser = 0, newcg = 0, newns = 0;
 	for (int i = 0; i < nlines; i++) {
 		struct line *l = &lines[i];
 		if (!is(l, "ns")) continue;
 		if (!strcmp(l->tok[1], "user")) { nsu = l; newuser = l->n < 3 || !*l->tok[2]; }
 		if (!strcmp(l->tok[1], "cgroup") && (l->n < 3 || !*l->tok[2])) newcg = 1;
+		if (!strcmp(l->tok[1], "mnt")) newns = 1;
 	}
 	if (newuser) {
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die("become root in the user namespace: %s", strerror(errno));
@@ -832,7 +858,8 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	if (!exec_mode) {
 		const char *prop = arg1("rootfs-propagation");
 		unsigned long pf = prop ? (unsigned long)num(prop) : (MS_SLAVE | MS_REC);
-		if (mount(NULL, "/", NULL, pf, NULL) < 0) die("set / propagation: %s", strerror(errno));
+		if (newns && mount(NULL, "/", NULL, pf, NULL) < 0) die("set / propagation: %s", strerror(errno));
+		if (newns && (pf & MS_SHARED)) make_parent_mount_private(rootfs);
 		if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind rootfs %s: %s", rootfs, strerror(errno));
 		int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (rootfd < 0) die("open rootfs %s: %s", rootfs, strerror(errno));
@@ -851,7 +878,10 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 			if (r[2] == ' ') state_json = strdup(decode(r + 3));
 			run_hooks("createContainer");
 		}
-		do_pivot(rootfs, first("no-pivot") != NULL);
+		if (!newns) {
+			/* no mount namespace of its own: never pivot or move the caller's root, only chroot */
+			if (chdir(rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) die("chroot %s: %s", rootfs, strerror(errno));
+		} else do_pivot(rootfs, first("no-pivot") != NULL);
 	}
 	if (first("terminal")) setup_terminal(consolefd, !exec_mode);
 	else if (consolefd >= 0) close(consolefd);
@@ -1065,8 +1095,9 @@ int main(int argc, char **argv)
 		if (write(cgfds[i], b, strlen(b)) < 0) die("join cgroup: %s", strerror(errno));
 		close(cgfds[i]);
 	}
-	write_byte(ab[0], 'g');
+	/* report the pid before B may run: its "hooks" message must never overtake it */
 	send_line(syncfd, "pid", b);
+	write_byte(ab[0], 'g');
 	if (!foreground) return 0;
 
 	/* foreground: stay B's parent; signals for the container come from the runtime (it knows the pid) */

@@ -12,7 +12,7 @@ import type { PlanLine } from './plan.js';
 import { applyResources, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
 import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
 import type { ContainerState, StoredState } from './state.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarn } from './hooks.js';
 import { lookupUser } from './users.js';
 
 /** Path of the compiled C helper (built by `make` in native/ at install/build time). */
@@ -268,7 +268,7 @@ export async function create(id: string, o: CreateOptions = {}): Promise<Contain
 }
 
 /** `start`: let a created container execute its process. */
-export async function start(id: string, o: CommonOptions = {}): Promise<void> {
+export async function start(id: string, o: CommonOptions & { onWarning?: (message: string) => void } = {}): Promise<void> {
   const r = root(o);
   const s = readStored(r, id);
   const dir = stateDir(r, id);
@@ -298,7 +298,7 @@ export async function start(id: string, o: CommonOptions = {}): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(fifo);
-  runHooks('poststart', s.spec.hooks?.poststart, stateJson(s, 'running'));
+  runHooksWarn('poststart', s.spec.hooks?.poststart, stateJson(s, 'running'), o.onWarning);
 }
 
 /** `run`: create and start; in the foreground wait and resolve with the exit code (128+N for signal N). */
@@ -306,14 +306,7 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   const c = await doCreate(id, o, o.detach ? 'run-detached' : 'run');
   const { stored, dir, helper } = c;
   helper.send('start');
-  try {
-    runHooks('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'));
-  } catch (err) {
-    try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
-    if (!o.detach) await helper.exited;
-    await cleanup(stored, dir);
-    throw err;
-  }
+  runHooksWarn('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'), o.onWarning);
   if (o.detach) {
     helper.sync.end();
     helper.child.unref();
@@ -321,7 +314,7 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   }
   o.onStart?.(stored.pid);
   const code = await helper.exited;
-  if (!o.keep) await cleanup(stored, dir);
+  if (!o.keep) await cleanup(stored, dir, o.onWarning);
   return code;
 }
 
@@ -334,10 +327,10 @@ async function waitDead(s: StoredState, ms: number): Promise<boolean> {
   return !isAlive(s);
 }
 
-async function cleanup(s: StoredState, dir: string): Promise<void> {
+async function cleanup(s: StoredState, dir: string, onWarning?: (m: string) => void): Promise<void> {
   destroyCgroups(s.cgroupPaths);
   try {
-    runHooks('poststop', s.spec.hooks?.poststop, stateJson(s, 'stopped'));
+    runHooksWarn('poststop', s.spec.hooks?.poststop, stateJson(s, 'stopped'), onWarning);
   } finally {
     removeStateDir(dir);
   }
@@ -399,6 +392,7 @@ export function kill(id: string, signal: string | number = 'SIGTERM', o: KillOpt
 
 export interface DeleteOptions extends CommonOptions {
   force?: boolean;
+  onWarning?: (message: string) => void;
 }
 
 export async function remove(id: string, o: DeleteOptions = {}): Promise<void> {
@@ -424,7 +418,7 @@ export async function remove(id: string, o: DeleteOptions = {}): Promise<void> {
     try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
     await waitDead(s, 5000);
   }
-  await cleanup(s, dir);
+  await cleanup(s, dir, o.onWarning);
 }
 
 /* ------------------------------------------------------------------ pause, resume, update, stats */

@@ -6,6 +6,8 @@ function common(p: Parsed): { root: string } {
   return { root: p.global['root'] as string };
 }
 
+const warn = (m: string) => process.stderr.write(`time="${new Date().toISOString()}" level=warning msg=${JSON.stringify(m)}\n`);
+
 function createOptions(p: Parsed) {
   const o = p.opts;
   return {
@@ -16,7 +18,7 @@ function createOptions(p: Parsed) {
     noPivot: o['no-pivot'] === true,
     noNewKeyring: o['no-new-keyring'] === true,
     preserveFds: (o['preserve-fds'] as number) ?? 0,
-    onWarning: (m: string) => process.stderr.write(`time="${new Date().toISOString()}" level=warning msg=${JSON.stringify(m)}\n`),
+    onWarning: warn,
   };
 }
 
@@ -50,7 +52,7 @@ export async function runCmd(p: Parsed): Promise<number> {
 
 export async function startCmd(p: Parsed): Promise<number> {
   const { start } = await rt();
-  await start(p.args[0]!, common(p));
+  await start(p.args[0]!, { ...common(p), onWarning: warn });
   return 0;
 }
 
@@ -62,7 +64,7 @@ export async function stateCmd(p: Parsed): Promise<number> {
 
 export async function deleteCmd(p: Parsed): Promise<number> {
   const { remove } = await rt();
-  for (const id of p.args) await remove(id, { ...common(p), force: p.opts['force'] === true });
+  for (const id of p.args) await remove(id, { ...common(p), force: p.opts['force'] === true, onWarning: warn });
   return 0;
 }
 
