@@ -21,7 +21,25 @@ export interface ParseOptions {
   mediaType?: string | undefined;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte-order mark in the text so that JSON.parse refuses it, for bytes as
+// for strings, as Go's encoding/json (skopeo, containerd, the registry) does.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Deeper nesting is refused: no OCI document comes close, and JSON.stringify overflows the stack at ~10 000. */
+export const MAX_JSON_DEPTH = 128;
+
+function withinDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
+}
 
 function parseJson(input: Uint8Array | string, what: string, options: ParseOptions): unknown {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
@@ -38,14 +56,21 @@ function parseJson(input: Uint8Array | string, what: string, options: ParseOptio
   } catch (cause) {
     throw new ImageSpecError('ERR_INVALID_JSON', `The ${what} is not valid UTF-8`, { cause, hint: 'The content is corrupt or not a JSON document.' });
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    doc = JSON.parse(text) as unknown;
   } catch (cause) {
     throw new ImageSpecError('ERR_INVALID_JSON', `The ${what} is not valid JSON: ${(cause as Error).message}`, {
       cause,
       hint: 'The content is corrupt or not a JSON document.',
     });
   }
+  if (!withinDepth(doc, MAX_JSON_DEPTH)) {
+    throw new ImageSpecError('ERR_INVALID_JSON', `The ${what} nests arrays or objects more than ${MAX_JSON_DEPTH} deep`, {
+      hint: 'No OCI document is nested like this; the content is hostile or not what it claims to be.',
+    });
+  }
+  return doc;
 }
 
 function fail(code: ImageSpecErrorCode, what: string, r: ValidationResult, hint: string): never {

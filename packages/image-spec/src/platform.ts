@@ -81,6 +81,7 @@ export function normalizeArch(architecture: string, variant: string = ''): { arc
  * removed. os.version, os.features and features are kept.
  */
 export function normalizePlatform(p: Platform): Platform {
+  checkPlatformShape(p);
   const { architecture, variant } = normalizeArch(p.architecture, p.variant ?? '');
   const out: Platform = { architecture, os: normalizeOS(p.os) };
   if (variant !== '') out.variant = variant;
@@ -91,6 +92,45 @@ export function normalizePlatform(p: Platform): Platform {
 }
 
 const COMPONENT_RE = /^[A-Za-z0-9_.-]+$/;
+
+const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+const optionalStrings = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+
+/** A Platform from untrusted JSON: os and architecture strings, the rest optional of the right type. */
+function checkPlatformShape(p: unknown): asserts p is Platform {
+  const x = p as Record<string, unknown> | null;
+  const ok =
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x['os'] === 'string' &&
+    typeof x['architecture'] === 'string' &&
+    optionalString(x['variant']) &&
+    optionalString(x['os.version']) &&
+    optionalStrings(x['os.features']) &&
+    optionalStrings(x['features']);
+  if (!ok) {
+    let shown: string;
+    try {
+      shown = JSON.stringify(p)?.slice(0, 100) ?? String(p);
+    } catch {
+      shown = typeof p;
+    }
+    throw new ImageSpecError('ERR_INVALID_PLATFORM', `Invalid platform ${shown}: os and architecture must be strings`, {
+      hint: 'A platform is { os, architecture, variant? } with string values, e.g. { os: "linux", architecture: "arm64" }.',
+      actual: shown,
+    });
+  }
+}
+
+/** True when `p` has the shape of a Platform (normalizePlatform would not throw). */
+function isPlatformShaped(p: unknown): p is Platform {
+  try {
+    checkPlatformShape(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function badPlatform(s: string, why: string): ImageSpecError {
   return new ImageSpecError('ERR_INVALID_PLATFORM', `Invalid platform ${JSON.stringify(s.slice(0, 100))}: ${why}`, {
@@ -267,8 +307,10 @@ export function selectManifest(
   const candidates = options.exact === true ? [normalizePlatform(target)] : platformCandidates(target);
   let best: Descriptor | undefined;
   let bestRank = Number.POSITIVE_INFINITY;
-  for (const d of index.manifests) {
-    if (d.platform === undefined) continue;
+  if (!Array.isArray(index?.manifests)) return undefined;
+  for (const d of index.manifests as unknown[] as Descriptor[]) {
+    // Entries of an index nobody validated may be anything: skip what is not a descriptor with a platform.
+    if (typeof d !== 'object' || d === null || typeof d.mediaType !== 'string' || !isPlatformShaped(d.platform)) continue;
     if (!isManifestMediaType(d.mediaType) && !isIndexMediaType(d.mediaType)) continue;
     const rank = candidates.findIndex((c) => platformMatches(c, d.platform as Platform));
     if (rank !== -1 && rank < bestRank) {
