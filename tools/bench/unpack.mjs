@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark: unpack an image layout into a rootfs.
-//   ours:  @oci/unpack unpackImage() in a fresh node process (start-up and imports included, like the CLI)
+//   ours:  `oci-image unpack` (packages/cli-image, when built; else unpackImage() in a fresh node process)
 //   umoci: `umoci unpack --image LAYOUT:latest BUNDLE`
 //   tar:   `gzip -dc LAYER | tar -x` per layer (GNU tar, no whiteout handling: a floor, not a peer)
 //   create: our createBundle() (fresh process) vs `oci-image-tool create --ref name=latest LAYOUT BUNDLE`
@@ -52,11 +52,26 @@ await unpackImage(layout, 'latest', process.argv[2], { rootless: false });
 console.log(JSON.stringify({ ms: performance.now() - t0, maxRSS: process.resourceUsage().maxRSS }));
 `;
 
+// ours is the `oci-image` CLI when it is built (what users run), else the library in a node process;
+// peak RSS from GNU time (%M) when it is installed
+const cliBin = join(root, 'packages/cli-image/bin/oci-image.js');
+const useCli = existsSync(join(root, 'packages/cli-image/dist/main.js'));
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 function runOurs(dir, script = oursScript) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, fx.layout, join(dir, 'rootfs')], { encoding: 'utf8' });
+  const create = script === createScript;
+  const args = useCli
+    ? [cliBin, create ? 'create' : 'unpack', '--ref', 'latest', fx.layout, join(dir, create ? 'bundle' : 'rootfs')]
+    : ['--input-type=module', '-e', script, fx.layout, join(dir, 'rootfs')];
+  const r = gnuTime
+    ? spawnSync(gnuTime, ['-f', 'MAXRSS %M', process.execPath, ...args], { encoding: 'utf8' })
+    : spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ours failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  const m = /MAXRSS (\d+)/.exec(r.stderr ?? '');
+  if (m) return { maxRSS: Number(m[1]) };
+  const last = r.stdout.trim().split('\n').pop();
+  return last?.startsWith('{') ? JSON.parse(last) : { maxRSS: 0 };
 }
+console.log(`ours: ${useCli ? 'oci-image CLI' : '@oci/unpack in a node process'}`);
 
 for (const target of targets) {
   const base = target === 'shm' ? '/dev/shm' : tmpdir();
