@@ -161,6 +161,16 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(await readFile(join(tmp.path, 'fd1'), 'utf8')).toBe(await readFile(join(tmp.path, 'fd2'), 'utf8'));
   });
 
+  it('--dest-compress-format gzip keeps gzip layers and refuses what it cannot do', async () => {
+    const df = join(tmp.path, 'gzdigest');
+    const r = await ours(['copy', '--dest-compress-format', 'gzip', `--digestfile=${df}`, `oci:${hello.layout}:latest`, `oci:${join(tmp.path, 'gz')}:x`]);
+    expect(r.stderr).toBe('');
+    expect(await readFile(df, 'utf8')).toBe(hello.manifestDigest);
+    const z = await ours(['copy', '--dest-compress-format', 'zstd', `oci:${hello.layout}:latest`, `oci:${join(tmp.path, 'gz')}:y`]);
+    expect(z.code).toBe(1);
+    expect(z.stderr).toMatch(/ERR_UNSUPPORTED/);
+  });
+
   it('exits 2 on usage errors', async () => {
     for (const args of [['copy'], ['copy', 'x:y', 'oci:/tmp/z'], ['inspect', 'docker://UPPER'], ['frobnicate'], ['copy', '--bogus', 'a', 'b']]) {
       expect((await ours(args)).code).toBe(2);

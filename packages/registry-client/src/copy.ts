@@ -70,6 +70,8 @@ export interface CopyOptions extends EndpointCallOptions {
   preserveDigests?: boolean | undefined;
   /** Parallel blob transfers (default 4). */
   concurrency?: number | undefined;
+  /** Compress uncompressed (and zstd, where Node supports it) layers with gzip; changes digests. */
+  compressFormat?: 'gzip' | undefined;
   onProgress?: ((event: CopyEvent) => void) | undefined;
 }
 
@@ -232,7 +234,43 @@ export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDesti
   const results: CopyResult['blobs'] = [];
   const mountFrom = src.registryLocation && dest.registryLocation && src.registryLocation.registry === dest.registryLocation.registry &&
     src.registryLocation.repository !== dest.registryLocation.repository ? src.registryLocation : undefined;
+  // --dest-compress-format: layers that change are compressed to a temp file first (their digest is
+  // needed before the upload), then stored; the manifests are rewritten to point at them.
+  const replaced = new Map<string, PlainDescriptor>();
+  const layerDigests = new Set(plan.images.flatMap((img) => img.blobs.slice(1).map((b) => b.digest)));
+  if (options.compressFormat) {
+    if (options.preserveDigests) {
+      throw new RegistryError('ERR_CONVERSION_REQUIRED', 'recompressing layers changes digests, but digests must be preserved', {
+        hint: 'Drop --preserve-digests or --dest-compress-format.',
+      });
+    }
+    const { recompressionFor, hasZstd } = await import('./recompress.js');
+    for (const b of plan.blobs) {
+      if (!layerDigests.has(b.digest)) continue;
+      const how = recompressionFor(b, options.compressFormat);
+      if (how === 'recompress' && !hasZstd()) {
+        throw new RegistryError('ERR_UNSUPPORTED', `cannot recompress the zstd layer ${b.digest} to gzip: this Node.js has no zstd support`, {
+          hint: 'Use Node.js 22.15 or later, or copy without --dest-compress-format.',
+        });
+      }
+      if (how !== 'keep') replaced.set(b.digest, b);
+    }
+  }
   await pool(plan.blobs, options.concurrency ?? 4, async (blob) => {
+    if (replaced.has(blob.digest)) {
+      const { gzipLayer } = await import('./recompress.js');
+      onProgress?.({ type: 'blob-start', digest: blob.digest, size: blob.size, mediaType: blob.mediaType });
+      const z = await gzipLayer(blob, await src.getBlob(blob, { signal }), signal);
+      try {
+        replaced.set(blob.digest, z.descriptor);
+        const outcome = (await dest.hasBlob(z.descriptor, { signal })) ? 'exists' : await dest.putBlob(z.descriptor, z.open, { signal });
+        results.push({ digest: z.descriptor.digest, size: z.descriptor.size, outcome });
+        onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome });
+      } finally {
+        await z.remove();
+      }
+      return;
+    }
     // non-distributable (foreign) layers stay where their urls point, as skopeo leaves them
     if (blob.urls?.length && /foreign|nondistributable/.test(blob.mediaType)) {
       results.push({ digest: blob.digest, size: blob.size, outcome: 'skipped' });
@@ -250,18 +288,41 @@ export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDesti
     results.push({ digest: blob.digest, size: blob.size, outcome });
     onProgress?.({ type: 'blob-done', digest: blob.digest, size: blob.size, outcome });
   });
+  let root = plan.root;
+  let index = plan.index?.target;
+  const childReplace = new Map<string, { digest: string; size: number; mediaType: string }>();
   for (const img of plan.images) {
     const top = !plan.index && img === plan.images[0];
-    await dest.putManifest(img.target, { signal, top });
-    onProgress?.({ type: 'manifest', digest: img.target.digest, mediaType: img.target.mediaType, top });
+    let target = img.target;
+    if (replaced.size > 0 && img.blobs.some((b) => replaced.has(b.digest))) {
+      const { replaceLayers } = await import('./recompress.js');
+      const bytes = replaceLayers(target.bytes, replaced, target.mediaType);
+      const next = { bytes, mediaType: target.mediaType, digest: digestBytes(bytes) };
+      childReplace.set(img.source.digest, { digest: next.digest, size: bytes.length, mediaType: next.mediaType });
+      target = next;
+    }
+    if (top) root = target;
+    await dest.putManifest(target, { signal, top });
+    onProgress?.({ type: 'manifest', digest: target.digest, mediaType: target.mediaType, top });
   }
-  if (plan.index) {
-    await dest.putManifest(plan.index.target, { signal, top: true });
-    onProgress?.({ type: 'manifest', digest: plan.index.target.digest, mediaType: plan.index.target.mediaType, top: true });
+  if (plan.index && index) {
+    if (childReplace.size > 0) {
+      // the index points at the rewritten children (and becomes OCI, as a rewritten index does in skopeo)
+      for (const img of plan.images) {
+        if (img.converted && !childReplace.has(img.source.digest)) {
+          childReplace.set(img.source.digest, { digest: img.target.digest, size: img.target.bytes.length, mediaType: img.target.mediaType });
+        }
+      }
+      const bytes = convertIndexToOci(plan.index.source.bytes, childReplace);
+      index = { bytes, mediaType: MT.OciIndex, digest: digestBytes(bytes) };
+    }
+    root = index;
+    await dest.putManifest(index, { signal, top: true });
+    onProgress?.({ type: 'manifest', digest: index.digest, mediaType: index.mediaType, top: true });
   }
-  await dest.commit?.(plan.root, { signal });
-  onProgress?.({ type: 'done', digest: plan.root.digest, mediaType: plan.root.mediaType });
-  return { digest: plan.root.digest, mediaType: plan.root.mediaType, blobs: results };
+  await dest.commit?.(root, { signal });
+  onProgress?.({ type: 'done', digest: root.digest, mediaType: root.mediaType });
+  return { digest: root.digest, mediaType: root.mediaType, blobs: results };
 }
 
 /** Copies an image (or a whole index with `all`) from one endpoint to another: planCopy + applyCopy. */

@@ -68,3 +68,5 @@ export type {
 } from './copy.js';
 export { registrySource, registryDestination, layoutSource, layoutDestination, dirSource, dirDestination } from './endpoints.js';
 export type { LayoutLike } from './endpoints.js';
+export { recompressionFor } from './recompress.js';
+export type { CompressFormat } from './recompress.js';

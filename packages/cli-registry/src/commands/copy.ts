@@ -21,7 +21,7 @@ export const copyCommand: CommandModule<object, Args> = {
       ...accessOptions('src'),
       ...accessOptions('dest'),
       'preserve-digests': { type: 'boolean', describe: 'Fail rather than change a manifest (no Docker -> OCI conversion)' },
-      'dest-compress-format': { type: 'string', describe: 'Recompress layers (gzip, zstd): not supported yet' },
+      'dest-compress-format': { type: 'string', describe: 'gzip: compress uncompressed (and, with Node >= 22.15, zstd) layers with gzip (changes digests)' },
       digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
       jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
       format: { alias: 'f', type: 'string', choices: ['oci'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests (v2s2 output is not supported)' },
@@ -31,9 +31,10 @@ export const copyCommand: CommandModule<object, Args> = {
     }) as unknown as Argv<Args>,
   handler: async (argv: ArgumentsCamelCase<Args>) => {
     const { CliError } = await import('../errors.js');
-    if (argv['dest-compress-format'] !== undefined) {
-      throw new CliError('ERR_UNSUPPORTED', '--dest-compress-format is not supported yet', {
-        hint: 'Copy without it; layers are copied unchanged.',
+    const compress = argv['dest-compress-format'] as string | undefined;
+    if (compress !== undefined && compress !== 'gzip') {
+      throw new CliError('ERR_UNSUPPORTED', `--dest-compress-format ${compress} is not supported (only gzip)`, {
+        hint: 'Use --dest-compress-format gzip, or copy without it; layers are then copied unchanged.',
       });
     }
     const jobs = Number(argv.jobs ?? 4);
@@ -59,6 +60,7 @@ export const copyCommand: CommandModule<object, Args> = {
         const platform = platformFlags(argv);
         const result = await copyImage(source.endpoint, dest.endpoint, {
           all: argv.all === true, platform, preserveDigests: argv['preserve-digests'] === true,
+          compressFormat: compress === 'gzip' ? 'gzip' : undefined,
           concurrency: jobs, signal: ac.signal, onProgress: reporter.onProgress,
         });
         await dest.commit?.();
