@@ -64,6 +64,31 @@ describe.skipIf(!peers)('peers read what we write', () => {
   });
 });
 
+describe.skipIf(!peers)('after the hardening: layouts that went through failed puts, gc and an index', () => {
+  it('skopeo copy oci:OURS:ref oci:THEIRS:ref and umoci unpack accept them', async () => {
+    const { layout, work, img } = await ourImage();
+    // failed puts (mismatch, short stream) and a gc leave nothing a peer trips over
+    await layout.putBlob(Buffer.from('bad'), { digest: sha256('good') }).catch(() => {});
+    await layout.putBlob(Buffer.from('short'), { size: 99 }).catch(() => {});
+    const idx = await layout.putJson(
+      { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...img.manifest, platform: { os: 'linux', architecture: 'amd64' } }] },
+      'application/vnd.oci.image.index.v1+json',
+    );
+    await layout.tag('multi', idx);
+    await layout.gc({ includePending: true });
+    expect((await layout.verify()).problems).toEqual([]);
+    const theirs = join(work, 'theirs');
+    await sh('skopeo', ['copy', '--quiet', `oci:${layout.dir}:v1`, `oci:${theirs}:v1`]);
+    await sh('skopeo', ['copy', '--quiet', '--all', `oci:${layout.dir}:multi`, `oci:${theirs}:multi`]);
+    const t = await Layout.open(theirs);
+    expect((await t.lookup('v1'))?.digest).toBe(img.manifest.digest);
+    expect((await t.lookup('multi'))?.digest).toBe(idx.digest);
+    const bundle = join(work, 'bundle');
+    await sh('umoci', ['unpack', '--image', `${layout.dir}:v1`, bundle]);
+    expect(await readFile(join(bundle, 'rootfs', 'etc', 'hello.txt'), 'utf8')).toContain('hello');
+  });
+});
+
 describe.skipIf(!peers)('we read what peers write', () => {
   it('skopeo copy oci:A:v1 oci:B:x — same ref, same digests; verify passes', async () => {
     const { layout, work, img } = await ourImage();
