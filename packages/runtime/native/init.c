@@ -851,6 +851,10 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	const char *oom = arg1("oom");
 	if (oom) write_file("/proc/self/oom_score_adj", oom);
 	if (setsid() < 0) die("setsid: %s", strerror(errno));
+	/* a session keyring of its own, like runc (unless --no-new-keyring) */
+	const char *kr = arg1("keyring");
+	if (kr && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, kr) < 0 && errno != ENOSYS && errno != EPERM)
+		die("join session keyring: %s", strerror(errno));
 	if (newcg && !exec_mode && unshare(CLONE_NEWCGROUP) < 0) die("unshare cgroup namespace: %s", strerror(errno));
 	umask(0);
 

@@ -210,6 +210,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
       foreground,
       noPivot: o.noPivot === true,
+      ...(o.noNewKeyring ? {} : { keyring: id }),
       preserveFds: o.preserveFds ?? 0,
       cgroupProcs: procs,
       cgroupMount: { hierarchies },
@@ -376,8 +377,9 @@ export function kill(id: string, signal: string | number = 'SIGTERM', o: KillOpt
   const s = readStored(r, id);
   const sig = signalNumber(signal);
   const status = statusOf(stateDir(r, id), s);
-  if (status === 'stopped') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'container not running', { id, hint: 'the container has stopped; delete it' });
-  const pids = o.all ? cgroupPids(s.cgroupPaths) : [s.pid];
+  if (status === 'stopped' || !(s.pid > 0)) throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'container not running', { id, hint: 'the container has stopped; delete it' });
+  // never signal pid 0 or a negative pid (a process group)
+  const pids = (o.all ? cgroupPids(s.cgroupPaths) : [s.pid]).filter((p) => p > 0);
   for (const pid of pids) {
     try {
       process.kill(pid, sig);
@@ -411,10 +413,10 @@ export async function remove(id: string, o: DeleteOptions = {}): Promise<void> {
   const status = statusOf(dir, s);
   if (status === 'running' || status === 'paused') {
     if (!o.force) throw new RuntimeError('ERR_CONTAINER_NOT_STOPPED', `cannot delete container ${id} that is not stopped: ${status}`, { id, hint: 'kill it first, or use delete --force' });
-    for (const pid of cgroupPids(s.cgroupPaths)) try { process.kill(pid, 'SIGKILL'); } catch { /* */ }
+    for (const pid of cgroupPids(s.cgroupPaths)) if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* */ }
     if (status === 'paused') try { freeze(s.cgroupPaths, false); } catch { /* */ }
   }
-  if (status !== 'stopped') {
+  if (status !== 'stopped' && s.pid > 0) {
     try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
     await waitDead(s, 5000);
   }

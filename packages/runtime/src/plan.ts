@@ -184,6 +184,8 @@ export interface CreatePlanOptions extends ProcessPlanOptions {
   consoleSocket?: string;
   foreground?: boolean;
   noPivot?: boolean;
+  /** name of a new session keyring for the container (runc: the container id) */
+  keyring?: string;
   preserveFds?: number;
   cgroupProcs?: readonly string[];
   cgroupMount?: CgroupMountInfo;
@@ -208,6 +210,7 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
   if (o.fifo) L.push(['fifo', o.fifo]);
   if (o.consoleSocket) L.push(['console-socket', o.consoleSocket]);
   if (o.noPivot) L.push(['no-pivot']);
+  if (o.keyring) L.push(['keyring', o.keyring]);
   if (o.preserveFds) L.push(['preserve', o.preserveFds]);
   const nss = linux.namespaces ?? [];
   const userns = nss.some((n) => n.type === 'user');

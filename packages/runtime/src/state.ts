@@ -74,13 +74,22 @@ export function procStat(pid: number): { start: string; state: string } | undefi
 }
 
 export function isAlive(s: StoredState): boolean {
-  if (!s.pid) return false;
+  if (!(s.pid > 0)) return false;
   const st = procStat(s.pid);
   return st !== undefined && st.start === s.pidStart && st.state !== 'Z' && st.state !== 'X';
 }
 
 export function statusOf(dir: string, s: StoredState): ContainerStatus {
-  if (!s.pid) return 'creating';
+  if (!s.pid) {
+    // still being created, or the runtime died before the init existed: the state dir is orphaned
+    // once no creating process holds it for more than a minute
+    try {
+      const age = Date.now() - statSync(join(dir, 'state.json')).mtimeMs;
+      return age > 60_000 ? 'stopped' : 'creating';
+    } catch {
+      return 'stopped';
+    }
+  }
   if (!isAlive(s)) return 'stopped';
   if (existsSync(join(dir, 'exec.fifo'))) return 'created';
   if (isFrozen(s.cgroupPaths)) return 'paused';

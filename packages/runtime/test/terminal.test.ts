@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, bundle, cleanupAll, ours, tmp, uid } from './helpers.js';
+import { CLI, ROOT, bundle, cleanupAll, detached, ours, tmp, uid } from './helpers.js';
 
 afterAll(() => cleanupAll());
 
@@ -43,10 +43,41 @@ describe.runIf(hasTmux)('terminal in the foreground (tmux)', () => {
   });
 });
 
+describe.runIf(hasTmux)('exec -t in the foreground (tmux)', () => {
+  it('gives an exec\'d shell its own pty and exits with its status', async () => {
+    const b = await bundle((c) => {
+      c['process'].args = ['sleep', '1000'];
+    });
+    const id = uid('exect');
+    const c = await detached('ours', ['run', '-d', '--bundle', b, id]);
+    const dir = tmp('oci-rt-tty-');
+    const codeFile = join(dir, 'code');
+    const session = uid('exectty');
+    const cmd = `${process.execPath} ${CLI} --root ${ROOT} exec -t ${id} sh; echo $? > ${codeFile}`;
+    expect(spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '90', '-y', '20', 'sh', '-c', cmd]).status).toBe(0);
+    const capture = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
+    try {
+      await waitFor(() => /[#$]\s*$/m.test(capture()));
+      spawnSync('tmux', ['send-keys', '-t', session, 'tty; stty size; echo $((3*4))', 'Enter']);
+      await waitFor(() => /^12$/m.test(capture()));
+      const out = capture();
+      expect(out).toMatch(/^\/dev\/pts\/\d+$/m);
+      expect(out).toMatch(/^20 90$/m);
+      spawnSync('tmux', ['send-keys', '-t', session, 'exit 4', 'Enter']);
+      await waitFor(() => existsSync(codeFile));
+      expect(readFileSync(codeFile, 'utf8').trim()).toBe('4');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+      await ours(['delete', '-f', id]);
+      await c.done;
+    }
+  });
+});
+
 const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds']).status === 0;
 
 describe.runIf(hasPython)('--console-socket', () => {
-  it('sends the pty master over the socket (SCM_RIGHTS); the container talks through it', async () => {
+  it('sends the pty master over the socket (SCM_RIGHTS); the container talks through it', { timeout: 60000 }, async () => {
     const b = await bundle((c) => {
       c['process'].terminal = true;
       c['process'].args = ['sh', '-c', 'read line; echo "got:$line"; tty'];
@@ -55,7 +86,7 @@ describe.runIf(hasPython)('--console-socket', () => {
     const sock = join(dir, 'console.sock');
     const script = join(dir, 'recv.py');
     writeFileSync(script, `
-import socket, os, sys, time
+import socket, os, sys, time, select
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1)
 print("listening", flush=True)
@@ -66,10 +97,16 @@ os.write(m, b"hello\\n")
 out = b""
 end = time.time() + 10
 while time.time() < end and b"/dev/pts" not in out:
+    r, _, _ = select.select([m], [], [], 1)
+    if not r:
+        continue
     try:
-        out += os.read(m, 1024)
+        chunk = os.read(m, 1024)
     except OSError:
         break
+    if not chunk:
+        break
+    out += chunk
 print("name:" + msg.decode())
 print(out.decode().replace("\\r", ""))
 `);
