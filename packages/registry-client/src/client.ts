@@ -504,7 +504,8 @@ export class RegistryClient {
       let auth = await this.#authHeader(state, scopes, signal);
       let res: Dispatcher.ResponseData | undefined;
       let redirects = 0;
-      let sameHost = true;
+      // Location headers (uploads) may point elsewhere: credentials go only to the registry's own origin
+      let sameHost = url.origin === new URL(base).origin;
       const started = Date.now();
       try {
         for (;;) {
