@@ -537,7 +537,7 @@ export class RegistryClient {
         if (isTlsError(err)) {
           throw new RegistryError('ERR_TLS', `TLS connection to ${url.host} failed: ${(err as Error).message}`, {
             cause: err, url: url.href,
-            hint: `Trust the registry's CA (put it in /etc/containers/certs.d/${url.host}/ca.crt or pass --ca-file), or use --tls-verify=false for a registry you trust.`,
+            hint: `Trust the registry's CA (put it in /etc/containers/certs.d/${url.host}/ca.crt, or pass --cert-dir DIR / the caFile option), or use --tls-verify=false for a registry you trust.`,
           });
         }
         if (isNetworkError(err) && replayable && attempt < this.#retries) {
