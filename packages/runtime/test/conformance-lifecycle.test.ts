@@ -352,7 +352,9 @@ describe('runtime-tools validation, lifecycle area (runc oracle)', () => {
         const c = generatorDefault(['true']);
         const b = await makeBundle(c, { copy: true });
         const out = join(b.rootfs, 'output');
-        c['hooks'] = { [kind]: [{ path: join(b.rootfs, 'bin/false'), args: ['false'] }, hookSh(b.rootfs, `echo '${kind} called' >> ${out}`)] };
+        // the failing hook reads its stdin before failing (runtime-tools uses /bin/false, which also
+        // trips ours' EPIPE gap at random; see the todo below)
+        c['hooks'] = { [kind]: [hookSh(b.rootfs, 'exit 1'), hookSh(b.rootfs, `echo '${kind} called' >> ${out}`)] };
         c['root'] = { path: 'rootfs', readonly: false };
         writeConfig(b.dir, c);
         const b2 = b;
@@ -368,20 +370,21 @@ describe('runtime-tools validation, lifecycle area (runc oracle)', () => {
         await rt.cmd(which, ['delete', '-f', id]);
       }
     });
-    const { runc, ours } = same(t, ['poststart: create', 'poststart: delete', 'poststop: delete']);
-    // runc runs poststart at create, so a failing poststart hook fails create
-    expect([runc['poststart: create'], ours['poststart: create']]).toEqual(['error', 'ok']);
-    // neither runs the hook after the failing one (runtime-spec: warn and continue)
-    expect(ours['poststart: second hook ran']).toBe(false);
-    expect(ours['poststop: second hook ran']).toBe(false);
-    expect([runc['poststop: delete'], ours['poststop: delete']]).toEqual(['ok', 'error']);
-    expect(ours['poststop: state after delete']).toBe('absent');
+    // runtime-spec: a failing poststart/poststop hook is logged as a warning and the remaining hooks
+    // and the lifecycle continue. Ours does that (start and delete exit 0, the second hook runs).
+    // runc 1.1.5 runs poststart during create, so create fails; a failing poststop hook stops the
+    // remaining poststop hooks (delete still exits 0).
+    const runc = Object.fromEntries(t.runc);
+    const ours = Object.fromEntries(t.ours);
+    expect(ours).toEqual({
+      'poststart: create': 'ok', 'poststart: start': 'ok', 'poststart: delete': 'ok', 'poststart: second hook ran': true, 'poststart: state after delete': 'absent',
+      'poststop: create': 'ok', 'poststop: start': 'ok', 'poststop: delete': 'ok', 'poststop: second hook ran': true, 'poststop: state after delete': 'absent',
+    });
+    expect(runc).toMatchObject({ 'poststart: create': 'error', 'poststop: delete': 'ok', 'poststop: second hook ran': false });
   });
 
-  // GAPS (poststart_fail, poststop_fail, hooks with runtime-tools' own hook programs):
-  it.todo('poststart_fail: a failing poststart hook makes ours `start` exit 1 and skips the remaining poststart hooks; runtime-spec: log a warning and continue (runc 1.1.5 fails at create instead)');
-  it.todo('poststop_fail: a failing poststop hook makes ours `delete` exit 1 (runc exits 0) and skips the remaining poststop hooks (runc too); runtime-spec: log a warning and continue');
-  it.todo('hooks: a hook that exits without reading its stdin fails ours with "spawnSync <hook> EPIPE" (prestart: create exits 1; poststart: start exits 1), runc ignores EPIPE — hit by runtime-tools hooks, prestart, poststart, poststop (their hooks are `sh -c "echo ... >> output"`)');
+  // GAP (hooks, hooks_stdin, prestart, poststart, poststop, *_fail with runtime-tools' own hooks):
+  it.todo('hooks: a hook that exits without reading its stdin (runtime-tools uses `sh -c "echo ... >> output"` and /bin/false) fails ours at random with "spawnSync <hook> EPIPE": prestart -> create exits 1; poststart -> start exits 1 and the remaining poststart hooks are skipped; poststop -> delete exits 1 and the remaining poststop hooks are skipped. runc ignores EPIPE.');
   describe.skip('hook not reading its stdin (gap, see it.todo above)', () => {
     it('runs like runc', async () => {
       const t = await both(async (which, t) => {
