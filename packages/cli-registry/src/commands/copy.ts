@@ -53,6 +53,11 @@ export const copyCommand: CommandModule<object, Args> = {
     const retries = argv['retry-times'] === undefined ? undefined : Number(argv['retry-times']);
     if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) throw new CliError('ERR_USAGE', '--retry-times must be a non-negative integer');
     const source = await openSource(src, { ...accessFlags(argv, 'src'), retries });
+    // Fetch the source manifest while the destination opens (module loading, layout checks): the
+    // copy asks for it again and gets this same answer.
+    const rootPromise = source.endpoint.getRoot({ signal: ac.signal });
+    rootPromise.catch(() => {});
+    source.endpoint = { ...source.endpoint, getRoot: () => rootPromise };
     try {
       const opened = await openDestination(dst, { ...accessFlags(argv, 'dest'), retries });
       const dest = argv.format === 'oci' ? { ...opened, endpoint: forceOci(opened.endpoint) } : opened;
