@@ -592,7 +592,7 @@ export class Layout {
       if (depth > 8) {
         throw new LayoutError('ERR_INVALID_DOCUMENT', `ref ${ref} nests indexes more than 8 deep`, { hint: 'the layout is malformed', ref });
       }
-      const doc = lenient(mediaTypeOf(current), await this.readJson(current.digest));
+      const doc = lenient(mediaTypeOf(current), await this.readDocument(current, ref));
       const mediaType = isIndexMediaType(current.mediaType) || isManifestMediaType(current.mediaType) ? current.mediaType : sniffMediaType(doc);
       if (mediaType !== undefined) for (const child of childrenOf(mediaType, doc)) parseLayoutDigest(child.digest);
       if (mediaType !== undefined && isIndexMediaType(mediaType)) {
@@ -621,12 +621,27 @@ export class Layout {
       const manifest = doc as ImageManifest;
       const configDescriptor = manifest.config;
       checkDescriptor(configDescriptor);
-      const configDoc = await this.readJson(configDescriptor.digest);
+      const configDoc = await this.readDocument(configDescriptor, ref);
       if (configDescriptor.mediaType === MediaType.ImageConfig || configDescriptor.mediaType === MediaType.DockerConfig) {
         checkDocument(configDescriptor.mediaType, configDoc, configDescriptor.digest);
       }
       return { descriptor: current, manifest, config: configDoc as ImageConfig, configDescriptor, chain };
     }
+  }
+
+  /** Read a document a descriptor names, checking the descriptor's size too (a lying size is refused). */
+  private async readDocument(d: Descriptor, ref: string): Promise<unknown> {
+    const bytes = await this.readBlob(d.digest);
+    if (bytes.byteLength !== d.size) {
+      throw new LayoutError('ERR_SIZE_MISMATCH', `ref ${ref}: blob ${d.digest} has ${bytes.byteLength} bytes, its descriptor says ${d.size}`, {
+        hint: 'the descriptor is wrong (a hostile or broken writer); verify() lists every such problem',
+        digest: d.digest,
+        expected: d.size,
+        actual: bytes.byteLength,
+        ref,
+      });
+    }
+    return parseJsonBytes(bytes, d.digest);
   }
 
   // ---------------------------------------------------------------- gc and verify

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LayoutError } from './errors.js';
+import { openRegular } from './safe.js';
 import { ownerAlive, selfOwner, tempName, type Owner } from './fsutil.js';
 
 export interface LockOptions {
@@ -26,7 +27,16 @@ const inProcess = new Map<string, Promise<void>>();
 
 async function readLock(path: string): Promise<{ info: LockInfo | undefined; mtimeMs: number } | undefined> {
   try {
-    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    // Never follow a symlink, block on a fifo or read gigabytes: a hostile layout may ship the lock file.
+    const fh = await openRegular(path);
+    let text: string;
+    let st;
+    try {
+      st = await fh.stat();
+      text = st.size > 64 << 10 ? '' : await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
     let info: LockInfo | undefined;
     try {
       const doc = JSON.parse(text) as LockInfo;
