@@ -181,7 +181,18 @@ async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: 
       return { digest, size: written, existed: true };
     }
     await makeDirs(paths.dir, ['blobs', algorithm]);
-    await rename(tmp, target);
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      throw new LayoutError('ERR_UNSAFE_PATH', `${target} is a directory where blob ${digest} belongs`, {
+        hint: 'a layout holds regular files only under blobs/<alg>/; remove the directory and put the blob again',
+        path: target,
+        digest,
+        cause: err,
+      });
+    }
     kept = true;
     await fsyncDir(dirname(target));
     return { digest, size: written, existed: false };

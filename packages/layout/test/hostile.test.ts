@@ -129,6 +129,15 @@ describe('blob files that are not regular files', () => {
     expect(await l.hasBlob(d)).toBe(false);
   });
 
+  it('putBlob onto a directory squatting on the blob name: ERR_UNSAFE_PATH, no temp file left', async () => {
+    const { l } = await fresh();
+    const data = Buffer.from('squatted');
+    await mkdir(join(l.blobPath(sha256(data)), 'sub'), { recursive: true });
+    expect(await codeOf(l.putBlob(data))).toBe('ERR_UNSAFE_PATH');
+    expect(await codeOf(l.putBlob(data, { digest: sha256(data) }))).toBe('ERR_UNSAFE_PATH');
+    expect((await readdir(join(l.dir, '.oci-ts', 'ingest'))).filter((n) => n.startsWith('b-'))).toEqual([]);
+  });
+
   it('contained: a hardlinked blob is read, and its content is still checked against its name', async () => {
     const { l, outside } = await fresh();
     const good = await l.putBlob(Buffer.from('good'));
