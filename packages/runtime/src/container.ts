@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -68,6 +67,8 @@ function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], pres
   for (let i = 0; i < preserve; i++) fds.push(3 + i);
   fds.push('pipe');
   const syncFd = 3 + preserve;
+  // child_process (and net, streams) load only when a process is started: `state`/`list` stay lean
+  const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const child = spawn(bin, [String(syncFd)], { stdio: fds });
   const sync = child.stdio[syncFd] as Socket;
   const queue: [string, string][] = [];

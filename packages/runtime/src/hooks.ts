@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import type { Hook } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
 
 /** Run hooks in the runtime namespace with the state JSON on stdin (runtime-spec "Hooks"). */
 export function runHooks(phase: string, hooks: readonly Hook[] | undefined, stateJson: string): void {
-  for (const h of hooks ?? []) {
+  if (!hooks?.length) return;
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+  for (const h of hooks) {
     const args = h.args ?? [h.path];
     const env: Record<string, string> = {};
     for (const e of h.env ?? []) {

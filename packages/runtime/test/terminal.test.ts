@@ -35,7 +35,7 @@ describe.runIf(hasTmux)('terminal in the foreground (tmux)', () => {
       expect(out).toMatch(/\/dev\/pts\/0/);
       expect(out).toMatch(/^30 100$/m);
       spawnSync('tmux', ['send-keys', '-t', session, 'exit 5', 'Enter']);
-      await waitFor(() => existsSync(codeFile));
+      await waitFor(() => existsSync(codeFile) && readFileSync(codeFile, 'utf8').trim() !== '');
       expect(readFileSync(codeFile, 'utf8').trim()).toBe('5');
     } finally {
       spawnSync('tmux', ['kill-session', '-t', session]);
@@ -64,7 +64,7 @@ describe.runIf(hasTmux)('exec -t in the foreground (tmux)', () => {
       expect(out).toMatch(/^\/dev\/pts\/\d+$/m);
       expect(out).toMatch(/^20 90$/m);
       spawnSync('tmux', ['send-keys', '-t', session, 'exit 4', 'Enter']);
-      await waitFor(() => existsSync(codeFile));
+      await waitFor(() => existsSync(codeFile) && readFileSync(codeFile, 'utf8').trim() !== '');
       expect(readFileSync(codeFile, 'utf8').trim()).toBe('4');
     } finally {
       spawnSync('tmux', ['kill-session', '-t', session]);
