@@ -217,6 +217,10 @@ export class Layout {
           await writeFileAtomic(layout.paths.layoutFile, JSON.stringify({ imageLayoutVersion }), layout.paths.ingest, layout.dir);
         }
       } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ENOTEMPTY') {
+          throw invalidLayout(layout.dir, `index.json or oci-layout is a directory (${(err as Error).message})`, 'remove it, or pick an empty directory for a new layout', err);
+        }
         throw writeError(err, layout.dir);
       }
     });

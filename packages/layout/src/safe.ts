@@ -39,7 +39,7 @@ export async function checkDirs(root: string, parts: readonly string[]): Promise
       st = await lstat(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
       throw err;
     }
     if (!st.isDirectory()) {
@@ -75,7 +75,7 @@ export async function lstatRegular(path: string): Promise<Stats | undefined> {
     st = await lstat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return undefined;
     throw err;
   }
   if (st.isFile()) return st;

@@ -201,6 +201,27 @@ describe('index.json and oci-layout that are hostile', () => {
     expect((await l.index()).manifests).toEqual([]);
   });
 
+  it('init where oci-layout or index.json is a directory: ERR_INVALID_LAYOUT, not a raw EISDIR', async () => {
+    const root = await tempDir();
+    await mkdir(join(root, 'a', 'oci-layout'), { recursive: true });
+    await mkdir(join(root, 'b', 'index.json'), { recursive: true });
+    expect(await codeOf(Layout.init(join(root, 'a')))).toBe('ERR_INVALID_LAYOUT');
+    expect(await codeOf(Layout.init(join(root, 'b')))).toBe('ERR_INVALID_LAYOUT');
+  });
+
+  it('ref names of the longest legal kinds (1024 characters, 300-character parts, 512 parts) work or are unknown, never a raw ENAMETOOLONG', async () => {
+    const { l } = await fresh();
+    await mkdir(join(l.dir, 'refs'));
+    const b = await l.putBlob(Buffer.from('{}'));
+    for (const name of ['x'.repeat(1024), `${'a'.repeat(300)}/b`, `${'a/'.repeat(511)}b`]) {
+      expect(await codeOf(l.resolve(name))).toBe('ERR_REF_UNKNOWN');
+      await l.tag(name, { mediaType: 'application/octet-stream', digest: b.digest, size: 2 });
+      expect((await l.lookup(name))?.digest).toBe(b.digest);
+      await l.untag(name);
+      expect(await codeOf(l.untag(name))).toBe('ERR_REF_UNKNOWN');
+    }
+  });
+
   it('oci-layout with extra fields is accepted; a wrong or missing version is ERR_INVALID_LAYOUT', async () => {
     const { l } = await fresh();
     await writeFile(join(l.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0","x-vendor":{"a":1}}');
