@@ -12,7 +12,10 @@ const pins = new Map<string, Map<string, number>>();
 export function pin(dir: string, digest: string): void {
   let m = pins.get(dir);
   if (m === undefined) pins.set(dir, (m = new Map()));
-  m.set(digest, Date.now() + pinTtlMs);
+  const now = Date.now();
+  m.set(digest, now + pinTtlMs);
+  // A long-running process that puts without ever tagging or gc-ing must not grow without bound.
+  if (m.size > 10_000) for (const [d, until] of m) if (until <= now) m.delete(d);
 }
 
 /** @internal */
