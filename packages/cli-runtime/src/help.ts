@@ -1,4 +1,3 @@
-import yargs from 'yargs';
 import type { Argv, Options } from 'yargs';
 import { COMMANDS, GLOBAL_OPTIONS } from './options.js';
 import type { OptDef, Parsed } from './options.js';
@@ -13,6 +12,7 @@ function toYargs(defs: Record<string, OptDef>): Record<string, Options> {
 
 /** The slow path: help, version and usage errors, rendered by yargs from the same tables. */
 export async function yargsMain(argv: string[], parsed: Parsed | undefined): Promise<number> {
+  const { default: yargs } = await import('yargs');
   let y: Argv = yargs(argv)
     .scriptName('oci-runtime')
     .usage('oci-runtime: an OCI runtime (runc\'s command line)\n\nUsage: oci-runtime [global options] command [command options] [arguments...]')
