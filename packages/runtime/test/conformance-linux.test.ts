@@ -115,9 +115,9 @@ describe('runtime-tools validation, linux area (runc oracle)', () => {
     expect(failed(b.ours.checks)).toEqual(['has expected working directory']);
   });
 
-  it('linux_ns_itype: namespaces not listed are inherited from the runtime (mount namespace kept, see gap)', async () => {
-    // runtime-tools removes every namespace, the mount namespace too; see the todo below for why the
-    // mount namespace stays here.
+  it('linux_ns_itype: namespaces not listed are inherited from the runtime (mount namespace kept)', async () => {
+    // runtime-tools removes every namespace, the mount namespace too; the case without a mount
+    // namespace is the next test (run inside a throwaway mount namespace).
     const c = generatorDefault(['true']);
     c['linux'].namespaces = [{ type: 'mount' }];
     delete c['hostname'];
@@ -132,27 +132,24 @@ describe('runtime-tools validation, linux area (runc oracle)', () => {
     expect(res['ours']).toEqual({ cgroup: true, ipc: true, mnt: false, net: true, pid: true, user: true, uts: true });
   });
 
-  // GAP (linux_ns_itype without a mount namespace): with no "mount" entry the container shares the
-  // runtime's mount namespace. runc 1.1.5 then only chroot()s into the rootfs (it does leave its
-  // rootfs/proc/dev/sys mounts behind in the caller's namespace). Ours moves the rootfs over "/" of
-  // the CALLER's mount namespace: run inside `unshare -m --propagation private`, `ours create` turns
-  // that namespace's "/" into the busybox rootfs (the caller's shell then fails "node: not found")
-  // and create itself fails writing its state (ENOENT .../<id>/.state.N.tmp). In the host namespace
-  // (shared "/") it leaves a second stack of rootfs mounts. Never run this case outside a throwaway
-  // mount namespace.
-  it.todo('linux_ns_itype without a mount namespace: ours moves the rootfs over the caller\'s "/" (MS_MOVE), runc only chroots');
-  describe.skip('no mount namespace (gap, see it.todo above; run only inside unshare -m)', () => {
-    it('creates like runc inside a private throwaway mount namespace', async () => {
-      const c = generatorDefault(['true']);
-      c['linux'].namespaces = [];
-      delete c['hostname'];
-      for (const which of RUNTIMES) {
-        const b = await makeBundle(c);
-        const id = rt.id(which);
-        const r = await rt.reaper.exec(['unshare', '-m', '--propagation', 'private', ...rt.argv(which, ['create', '--bundle', b.dir, id])]);
-        expect(r.code, `${which}: ${r.stderr}`).toBe(0);
-      }
-    });
+  it('linux_ns_itype without a mount namespace: only chroot, like runc (run inside a throwaway mount namespace)', async () => {
+    // With no "mount" entry the container shares the runtime's mount namespace. Until 6bab59e ours
+    // moved the rootfs over "/" of the caller's namespace; runc (and now ours) only chroot()s. Both
+    // still mount proc/dev/sys under the rootfs in that namespace, so the runtimes run inside
+    // `unshare -m --propagation private` here and the host namespace is never touched.
+    const c = generatorDefault(['true']);
+    c['linux'].namespaces = [];
+    delete c['hostname'];
+    const res: Record<string, number> = {};
+    for (const which of RUNTIMES) {
+      const b = await makeBundle(c);
+      const id = rt.id(which);
+      const argv = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', '"$@" create --bundle "$B" "$I" && "$@" start "$I"; r=$?; sleep 0.3; "$@" delete -f "$I"; exit $r', 'sh', ...rt.argv(which, [])];
+      const r = await rt.reaper.exec(argv, { env: { B: b.dir, I: id } });
+      res[which] = r.code;
+      expect(r.code, `${which}: ${r.stderr}`).toBe(0);
+    }
+    expect(res['ours']).toBe(res['runc']);
   });
 
   it('linux_ns_nopath: every namespace type without a path is new (user with mappings)', async () => {
