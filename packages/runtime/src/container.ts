@@ -56,6 +56,8 @@ interface Helper {
   sync: Socket;
   next(): Promise<[string, string]>;
   send(line: string): void;
+  /** write LINE, end our side of the socket, and resolve once it was handed to the kernel */
+  finish(line: string): Promise<void>;
   exited: Promise<number>;
 }
 
@@ -112,6 +114,11 @@ function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], pres
     send: (line) => {
       if (!sync.destroyed) sync.write(line + '\n');
     },
+    finish: (line) =>
+      new Promise<void>((res) => {
+        if (sync.destroyed) return res();
+        sync.end(line + '\n', () => res());
+      }),
   };
 }
 
@@ -307,10 +314,11 @@ export async function start(id: string, o: CommonOptions & { onWarning?: (messag
 export async function run(id: string, o: RunOptions = {}): Promise<number> {
   const c = await doCreate(id, o, o.detach ? 'run-detached' : 'run');
   const { stored, dir, helper } = c;
-  helper.send('start');
+  // detached: this process may exit right after; the container must have its "start" by then
+  if (o.detach) await helper.finish('start');
+  else helper.send('start');
   runHooksWarn('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'), o.onWarning);
   if (o.detach) {
-    helper.sync.end();
     helper.child.unref();
     return 0;
   }
@@ -549,12 +557,12 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } else if (k === 'eof') throw new RuntimeError('ERR_EXEC_FAILED', 'exec failed: the process exited before it was ready', { id });
   }
   writePidFile(o.pidFile, pid);
-  helper.send('start');
   if (o.detach) {
-    helper.sync.end();
+    await helper.finish('start');
     helper.child.unref();
     return 0;
   }
+  helper.send('start');
   o.onStart?.(pid);
   return helper.exited;
 }
