@@ -402,7 +402,7 @@ describe('runtime-tools validation, lifecycle area (runc oracle)', () => {
       const t = await both(async (which, t) => {
         const c = generatorDefault(['sh', '-c', 'echo ran >> /ran']);
         const b = await makeBundle(c, { copy: true });
-        for (let i = 0; i < 8; i++) {
+        for (let i = 0; i < 5; i++) {
           const id = rt.id(which);
           await rt.cmd(which, ['create', '--bundle', b.dir, id]);
           t.push([`start ${i}`, ok((await rt.cmd(which, ['start', id])).code)]);
