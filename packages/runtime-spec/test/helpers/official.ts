@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv';
 
-const SHARED = '/work/shared/oci-schemas/runtime-spec';
+// The team's shared/ folder stands beside the repository (CI clones main next to it).
+const SHARED = join(
+  [process.env['OCI_SHARED_DIR'], join(import.meta.dirname, '../../../../../shared'), '/work/shared'].find(
+    (d): d is string => !!d && existsSync(join(d, 'oci-schemas')),
+  ) ?? join(import.meta.dirname, '../../../../../shared'),
+  'oci-schemas/runtime-spec',
+);
 const DEBIAN = '/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema';
 
 export interface OfficialSchemas {
