@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, rename, rm } from 'node:fs/promises';
+import { notRegular, openRegular, openTemp, prepareDestinationDir, readBounded, regularSize, writeInside } from './dir-safety.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -169,35 +169,59 @@ function dirBlobPath(dir: string, digest: string): string {
 
 /** skopeo's `dir:` format as a source: manifest.json (+ HEX.manifest.json for index children), blobs named by hex. */
 export function dirSource(dir: string): CopySource {
+  // every file is opened O_NOFOLLOW|O_NONBLOCK and fstat'ed: symlinks, fifos, devices, dirs are ERR_UNSAFE_PATH
   const readManifest = async (file: string, expected?: PlainDescriptor): Promise<ManifestData> => {
-    const bytes = await readFile(join(dir, file)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new RegistryError('ERR_MANIFEST_UNKNOWN', `${join(dir, file)} does not exist`, { hint: 'Is this a directory written by `skopeo copy ... dir:DIR`?' });
-      throw err;
-    });
-    if (bytes.length > MAX_MANIFEST) throw new RegistryError('ERR_TOO_LARGE', `${join(dir, file)} is too large`);
+    const path = join(dir, file);
+    const opened = await openRegular(path);
+    if (!opened) throw new RegistryError('ERR_MANIFEST_UNKNOWN', `${path} does not exist`, { hint: 'Is this a directory written by `skopeo copy ... dir:DIR`?' });
+    let bytes: Buffer;
+    try {
+      if (opened.size > MAX_MANIFEST) throw new RegistryError('ERR_TOO_LARGE', `${path} is too large (${opened.size} bytes)`, { hint: 'A manifest this large is not a real manifest; the directory is damaged or hostile.' });
+      bytes = await readBounded(opened.fh, path, MAX_MANIFEST);
+    } finally {
+      await opened.fh.close().catch(() => undefined);
+    }
     if (expected) verifyBytes(bytes, expected.digest, expected.size);
-    const doc = JSON.parse(bytes.toString('utf8')) as unknown;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new RegistryError('ERR_MANIFEST_INVALID', `${path} is not JSON`, { cause: err, hint: 'The dir: directory is damaged; copy the image again.' });
+    }
     return { bytes, mediaType: sniffManifestType(doc, expected?.mediaType), digest: expected?.digest ?? digestBytes(bytes) };
   };
   return {
     name: `dir:${dir}`,
     getRoot: () => readManifest('manifest.json'),
     getManifest: (d) => readManifest(`${splitDigest(d.digest).encoded}.manifest.json`, d),
-    async getBlob(d) {
-      const path = dirBlobPath(dir, d.digest);
-      const st = await stat(path).catch(() => undefined);
-      if (!st) throw new RegistryError('ERR_BLOB_UNKNOWN', `blob ${d.digest} is missing from ${dir}`);
+    async getBlob(d, o = {}) {
+      o.signal?.throwIfAborted();
+      const path = dirBlobPath(dir, d.digest); // splitDigest: only [a-f0-9] names, no `..`
+      const opened = await openRegular(path);
+      if (!opened) throw new RegistryError('ERR_BLOB_UNKNOWN', `blob ${d.digest} is missing from ${dir}`, { digest: d.digest, hint: 'The dir: directory is incomplete; copy the image again.' });
+      if (opened.size !== d.size) {
+        await opened.fh.close().catch(() => undefined);
+        throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} in ${dir} has ${opened.size} bytes, the manifest says ${d.size}`, {
+          digest: d.digest, expected: d.size, actual: opened.size, hint: 'The dir: directory is damaged or its manifest lies; copy the image again.',
+        });
+      }
       const hasher = hasherFor(d.digest);
-      const file = createReadStream(path, { highWaterMark: 1 << 20 });
+      const file = opened.fh.createReadStream({ highWaterMark: 1 << 20 });
       const { algorithm } = splitDigest(d.digest);
       async function* verified(): AsyncGenerator<Buffer> {
         let n = 0;
-        for await (const c of file) {
-          n += (c as Buffer).length;
-          hasher.update(c as Buffer);
-          yield c as Buffer;
+        try {
+          for await (const c of file) {
+            n += (c as Buffer).length;
+            // the file may grow while read: never hand on more than the manifest promised
+            if (n > d.size) break;
+            hasher.update(c as Buffer);
+            yield c as Buffer;
+          }
+        } finally {
+          file.destroy();
         }
-        if (n !== d.size) throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} in ${dir} has ${n} bytes, expected ${d.size}`, { expected: d.size, actual: n });
+        if (n !== d.size) throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} in ${dir} has ${n} bytes, expected ${d.size}`, { digest: d.digest, expected: d.size, actual: n });
         const actual = `${algorithm}:${hasher.digest('hex')}`;
         if (actual !== d.digest) throw mismatch(d.digest, actual);
       }
@@ -208,10 +232,12 @@ export function dirSource(dir: string): CopySource {
 
 /** skopeo's `dir:` format as a destination (keeps Docker media types, as skopeo does). */
 export function dirDestination(dir: string): CopyDestination {
+  // DIR itself must not be a symlink; names inside are written by O_EXCL temp file + rename, so a
+  // planted symlink (or fifo) is replaced, never written through; existing blobs are lstat'ed.
   let prepared: Promise<void> | undefined;
   const prepare = (): Promise<void> => (prepared ??= (async () => {
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'version'), DIR_VERSION);
+    await prepareDestinationDir(dir);
+    await writeInside(dir, 'version', DIR_VERSION);
   })());
   return {
     name: `dir:${dir}`,
@@ -219,36 +245,40 @@ export function dirDestination(dir: string): CopyDestination {
     verifiesBlobs: true,
     async hasBlob(d) {
       await prepare();
-      const st = await stat(dirBlobPath(dir, d.digest)).catch(() => undefined);
-      return st !== undefined && st.size === d.size;
+      return (await regularSize(dirBlobPath(dir, d.digest))) === d.size;
     },
     async putBlob(d, openSource, o = {}) {
       await prepare();
       const final = dirBlobPath(dir, d.digest);
-      const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
       const hasher = hasherFor(d.digest);
       let n = 0;
+      let tmp: string | undefined;
       try {
         const src = await openSource();
-        const fh = await open(tmp, 'w');
+        const t = await openTemp(dir, splitDigest(d.digest).encoded);
+        tmp = t.tmp;
+        const fh = t.fh;
         try {
           await pipeline(src, async function* (source: AsyncIterable<Buffer>) {
             for await (const c of source) {
               n += c.length;
+              if (n > d.size) throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} has more than the expected ${d.size} bytes`, { digest: d.digest, expected: d.size, actual: n });
               hasher.update(c);
               o.onBytes?.(n);
               yield c;
             }
-          }, fh.createWriteStream(), { signal: o.signal });
+          }, fh.createWriteStream({ autoClose: false }), { signal: o.signal });
         } finally {
           await fh.close().catch(() => undefined);
         }
         const actual = `${splitDigest(d.digest).algorithm}:${hasher.digest('hex')}`;
         if (n !== d.size) throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${d.digest} has ${n} bytes, expected ${d.size}`, { expected: d.size, actual: n });
         if (actual !== d.digest) throw mismatch(d.digest, actual);
+        const existing = await lstat(final).catch(() => undefined);
+        if (existing?.isDirectory()) throw notRegular(final, 'a directory');
         await rename(tmp, final);
       } catch (err) {
-        await rm(tmp, { force: true });
+        if (tmp) await rm(tmp, { force: true });
         throw err;
       }
       return 'uploaded';
@@ -256,9 +286,7 @@ export function dirDestination(dir: string): CopyDestination {
     async putManifest(m, o) {
       await prepare();
       const file = o.top ? 'manifest.json' : `${splitDigest(m.digest).encoded}.manifest.json`;
-      const tmp = join(dir, `.${file}.tmp-${process.pid}`);
-      await writeFile(tmp, m.bytes);
-      await rename(tmp, join(dir, file));
+      await writeInside(dir, file, m.bytes);
     },
   };
 }
