@@ -148,18 +148,18 @@ export async function extractArchive(file: string, limits: ExtractLimits = {}): 
           case 'contiguous-file': {
             if (parts.length === 0) throw unsafe(file, shown, 'a file named as the archive root');
             const n = h.size ?? 0;
-            if (bytes + n > maxBytes) throw tooLarge(file, `would extract more than ${maxBytes} bytes`);
+            if (bytes + n > maxBytes) {
+              // a plain tar cannot hold more than its own size: the entry's header lies or the file was cut
+              if (compression === 'none' && limits.maxBytes === undefined) throw invalid(file, `is truncated (entry "${shown}" claims ${n} bytes)`);
+              throw tooLarge(file, `would extract more than ${maxBytes} bytes`);
+            }
             bytes += n;
             await mkdirInside(dir, parts.slice(0, -1));
             const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644).catch((err: NodeJS.ErrnoException) => {
               if (err.code === 'EEXIST') throw invalid(file, `has the entry "${shown}" more than once (or over a directory)`);
               throw err;
             });
-            try {
-              await pipeline(entry, fh.createWriteStream({ autoClose: false }));
-            } finally {
-              await fh.close();
-            }
+            await pipeline(entry, fh.createWriteStream()); // the stream closes fh, also on error
             files.add(rel);
             break;
           }
@@ -220,6 +220,15 @@ export async function extractArchive(file: string, limits: ExtractLimits = {}): 
   }
 }
 
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, constants.O_RDONLY | O_NOFOLLOW);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 async function walk(root: string, rel = ''): Promise<{ rel: string; dir: boolean }[]> {
   const out: { rel: string; dir: boolean }[] = [];
   for (const e of (await readdir(join(root, rel), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -246,9 +255,9 @@ export async function archiveWorkspace(file: string): Promise<{ dir: string; com
     remove: () => rm(dir, { recursive: true, force: true }),
     async commit() {
       const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-      const out = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644);
       const p = pack();
-      const writing = pipeline(p, out.createWriteStream({ autoClose: false }));
+      const out = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644);
+      const writing = pipeline(p, out.createWriteStream());
       writing.catch(() => undefined);
       try {
         for (const e of await walk(dir)) {
@@ -257,22 +266,19 @@ export async function archiveWorkspace(file: string): Promise<{ dir: string; com
             continue;
           }
           const src = await open(join(dir, e.rel), constants.O_RDONLY | O_NOFOLLOW);
-          try {
-            const st = await src.stat();
-            const entry = p.entry({ name: e.rel, size: st.size, mode: 0o644, mtime: new Date(0) });
-            await pipeline(src.createReadStream({ autoClose: false }), entry);
-          } finally {
+          const st = await src.stat().catch(async (err: unknown) => {
             await src.close();
-          }
+            throw err;
+          });
+          const entry = p.entry({ name: e.rel, size: st.size, mode: 0o644, mtime: new Date(0) });
+          await pipeline(src.createReadStream(), entry);
         }
         p.finalize();
         await writing;
-        await out.sync();
-        await out.close();
+        await syncFile(tmp);
         await rename(tmp, file);
       } catch (err) {
         p.destroy();
-        await out.close().catch(() => undefined);
         await rm(tmp, { force: true });
         throw err;
       }

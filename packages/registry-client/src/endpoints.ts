@@ -267,7 +267,7 @@ export function dirDestination(dir: string): CopyDestination {
               o.onBytes?.(n);
               yield c;
             }
-          }, fh.createWriteStream({ autoClose: false }), { signal: o.signal });
+          }, fh.createWriteStream(), { signal: o.signal });
         } finally {
           await fh.close().catch(() => undefined);
         }
