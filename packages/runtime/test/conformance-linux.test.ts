@@ -15,7 +15,8 @@ beforeAll(() => {
   rt = new Runtimes('linux');
 });
 afterAll(async () => {
-  for (const s of sleepers) s.kill('SIGKILL');
+  // unshare --fork leaves its sleep child behind when only unshare dies: kill the process group
+  for (const s of sleepers) try { process.kill(-s.pid!, 'SIGKILL'); } catch { /* gone */ }
   await rt.close();
   removeTemps();
   printTally('linux');
@@ -54,7 +55,7 @@ async function outside<T>(which: Which, config: Config, check: (state: Record<st
 
 /** `unshare --X --fork sleep 10000`; resolves with unshare's pid once its namespace differs from ours */
 async function unshared(opt: string, ns: string): Promise<{ pid: number; path: string }> {
-  const c = spawn('unshare', [opt, '--fork', 'sleep', '10000'], { stdio: 'ignore' });
+  const c = spawn('unshare', [opt, '--fork', 'sleep', '10000'], { stdio: 'ignore', detached: true });
   sleepers.push(c);
   const path = `/proc/${c.pid}/ns/${ns === 'pid' ? 'pid_for_children' : ns}`;
   for (let i = 0; i < 300; i++) {
