@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ValidationIssue } from './errors.js';
 import { digestOf, isSupportedAlgorithm, parseDigest } from './digest.js';
 
@@ -25,24 +24,21 @@ export type SchemaFile = (typeof SCHEMA_FILES)[number];
 /** At most this many problems are reported for one document. */
 const MAX_ISSUES = 50;
 
-interface AjvLike {
-  addSchema(schema: object, key: string): unknown;
-  getSchema(key: string): ValidateFunction | undefined;
+/** The parts of an ajv error this module reads. */
+interface ErrorObject {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message?: string;
 }
 
-type AjvCtor = new (opts: Record<string, unknown>) => AjvLike;
-type AddFormats = (ajv: AjvLike, formats?: string[]) => unknown;
-
-/**
- * Ajv is loaded on the first validation, not on import: it costs ~100 ms of start-up that
- * programs only hashing or matching platforms should not pay. Both modules are CommonJS.
- */
-function loadAjv(): { AjvDraft04: AjvCtor; addFormats: AddFormats } {
-  const require = createRequire(import.meta.url);
-  const a = require('ajv-draft-04') as AjvCtor & { default?: AjvCtor };
-  const f = require('ajv-formats') as AddFormats & { default?: AddFormats };
-  return { AjvDraft04: a.default ?? a, addFormats: f.default ?? f };
+interface ValidateFunction {
+  (doc: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
+
+type Compiled = Record<'descriptor' | 'manifest' | 'index' | 'config' | 'layout', ValidateFunction>;
 
 const schemaDir = new URL('../schema/', import.meta.url);
 
@@ -51,30 +47,28 @@ export function loadSchema(name: SchemaFile): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8')) as Record<string, unknown>;
 }
 
-// Two compilations: one stopping at the first error (every document goes through it: fast, and
-// linear on hostile input), and one collecting all errors, used only on invalid documents that are
-// small. Ajv's allErrors mode concatenates error arrays per array item, which is quadratic: a
-// manifest with 20 000 bad layers took 15 s, 200 000 never finished.
-const ajvs = new Map<boolean, AjvLike>();
-const compiled = new Map<string, ValidateFunction>();
+// The validators are compiled ahead of time (scripts/validators.mjs -> src/generated/validators.cjs, ajv
+// standalone code): no schema compilation and no ajv at run time. The module is loaded on the first
+// validation, not on import. Two compilations: one stopping at the first error (every document goes
+// through it: fast, and linear on hostile input), and one collecting all errors, used only on invalid
+// documents that are small. Ajv's allErrors mode concatenates error arrays per array item, which is
+// quadratic: a manifest with 20 000 bad layers took 15 s, 200 000 never finished.
+let compiled: { first: Compiled; all: Compiled } | undefined;
 
-function validator(name: SchemaFile, allErrors = false): ValidateFunction {
-  const key = `${allErrors ? 'all' : 'first'}:${name}`;
-  let fn = compiled.get(key);
-  if (fn !== undefined) return fn;
-  let ajv = ajvs.get(allErrors);
-  if (ajv === undefined) {
-    const { AjvDraft04, addFormats } = loadAjv();
-    const a = new AjvDraft04({ strict: false, allErrors, validateSchema: false });
-    addFormats(a, ['uri', 'date-time']);
-    for (const f of SCHEMA_FILES) a.addSchema(loadSchema(f), f);
-    ajvs.set(allErrors, a);
-    ajv = a;
+const ENTRY: Record<Exclude<SchemaFile, 'defs.json'>, keyof Compiled> = {
+  'descriptor.json': 'descriptor',
+  'image-manifest.json': 'manifest',
+  'image-index.json': 'index',
+  'image-config.json': 'config',
+  'oci-layout.json': 'layout',
+};
+
+function validator(name: Exclude<SchemaFile, 'defs.json'>, allErrors = false): ValidateFunction {
+  if (compiled === undefined) {
+    const require = createRequire(import.meta.url);
+    compiled = require('./generated/validators.cjs') as { first: Compiled; all: Compiled };
   }
-  fn = ajv.getSchema(name);
-  if (fn === undefined) throw new Error(`schema ${name} is missing`);
-  compiled.set(key, fn);
-  return fn;
+  return compiled[allErrors ? 'all' : 'first'][ENTRY[name]];
 }
 
 /** Documents with more JSON values than this get only the first validation error. */
@@ -115,7 +109,7 @@ function issue(e: ErrorObject): ValidationIssue {
   return { path, message: e.message ?? `fails ${e.keyword}` };
 }
 
-function run(name: SchemaFile, doc: unknown): ValidationResult {
+function run(name: Exclude<SchemaFile, 'defs.json'>, doc: unknown): ValidationResult {
   let fn = validator(name);
   if (fn(doc)) return { valid: true, errors: [] };
   if (smallDocument(doc, MAX_VALUES_FOR_ALL_ERRORS)) {
