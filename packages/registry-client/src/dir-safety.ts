@@ -68,15 +68,19 @@ export async function readBounded(fh: FileHandle, path: string, max: number): Pr
   return Buffer.concat(chunks);
 }
 
-/** @internal lstat of a name inside a dir: destination: a regular file's size, undefined when absent, ERR_UNSAFE_PATH otherwise. */
+/**
+ * @internal lstat of a name inside a dir: destination: a regular file's size; undefined when absent or
+ * when something else (symlink, fifo, device) squats the name, which putBlob then replaces by rename;
+ * a directory there is ERR_UNSAFE_PATH (rename cannot replace it).
+ */
 export async function regularSize(path: string): Promise<number | undefined> {
   const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
   if (!st) return undefined;
-  if (!st.isFile()) throw notRegular(path, kind(st));
-  return st.size;
+  if (st.isDirectory()) throw notRegular(path, 'a directory');
+  return st.isFile() ? st.size : undefined;
 }
 
 /**

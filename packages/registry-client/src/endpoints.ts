@@ -193,7 +193,7 @@ export function dirSource(dir: string): CopySource {
   return {
     name: `dir:${dir}`,
     getRoot: () => readManifest('manifest.json'),
-    getManifest: (d) => readManifest(`${splitDigest(d.digest).encoded}.manifest.json`, d),
+    getManifest: async (d) => await readManifest(`${splitDigest(d.digest).encoded}.manifest.json`, d),
     async getBlob(d, o = {}) {
       o.signal?.throwIfAborted();
       const path = dirBlobPath(dir, d.digest); // splitDigest: only [a-f0-9] names, no `..`
