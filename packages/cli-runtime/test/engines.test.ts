@@ -167,6 +167,10 @@ describe.runIf(haveEngines)('podman 4.3 drives oci-runtime', () => {
 
   afterAll(async () => {
     if (base) await reaper.exec([...base, 'rm', '-a', '-f', '-t', '0'], { timeoutMs: 60000 });
+    // podman's cgroupfs parent for conmon (empty once the containers are gone; rmdir leaves it if not)
+    for (const c of readdirSync('/sys/fs/cgroup')) {
+      for (const d of ['libpod_parent/conmon', 'libpod_parent']) try { rmdirSync(join('/sys/fs/cgroup', c, d)); } catch { /* absent or busy */ }
+    }
   }, 60000);
 
   // this VM's root lacks CAP_SYS_RESOURCE: podman's default nofile/nproc ulimits cannot be raised
