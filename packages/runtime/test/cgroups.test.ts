@@ -85,6 +85,21 @@ describe.runIf(v1)('cgroups v1', () => {
     await Promise.all([c.done, rc.done]);
   });
 
+  it('events streams stats every --interval until the container stops', async () => {
+    const b = await bundle((c) => {
+      c['process'].args = ['sleep', '2'];
+    });
+    const id = uid('ev');
+    const c = await detached('ours', ['run', '-d', '--bundle', b, id]);
+    const ev = await ours(['events', '--interval', '200ms', id], { timeoutMs: 20000 });
+    expect(ev.code).toBe(0);
+    const lines = ev.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) expect(l).toMatchObject({ type: 'stats', id });
+    await ours(['delete', id]);
+    await c.done;
+  });
+
   it('kill --all signals every process in the container', async () => {
     const b = await bundle((c) => {
       c['process'].args = ['sh', '-c', 'trap "" TERM; sleep 1000 & sleep 1000 & wait'];
