@@ -159,7 +159,15 @@ export async function extractArchive(file: string, limits: ExtractLimits = {}): 
               if (err.code === 'EEXIST') throw invalid(file, `has the entry "${shown}" more than once (or over a directory)`);
               throw err;
             });
-            await pipeline(entry, fh.createWriteStream()); // the stream closes fh, also on error
+            // the stream closes fh, also on error; a tar cut inside this entry fails `done`, not the entry
+            const writing = pipeline(entry, fh.createWriteStream());
+            writing.catch(() => undefined);
+            try {
+              await Promise.race([writing, done.then(() => writing)]);
+            } catch (err) {
+              entry.destroy();
+              throw err;
+            }
             files.add(rel);
             break;
           }
