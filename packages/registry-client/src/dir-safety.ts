@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryError } from './errors.js';
 
@@ -84,10 +84,13 @@ export async function regularSize(path: string): Promise<number | undefined> {
 }
 
 /**
- * @internal Creates the dir: destination. The directory itself (the last component the user named)
- * must not be a symlink: a planted `DIR -> /elsewhere` would send every write elsewhere.
+ * @internal Creates the dir: destination, as skopeo does: a new or empty directory is used as is; a
+ * non-empty one must be a dir: image (a regular `version` file with `version` text), whose contents are
+ * then removed so that it holds one image; anything else is refused rather than overwritten. The
+ * directory itself (the last component the user named) must not be a symlink: a planted
+ * `DIR -> /elsewhere` would send every write elsewhere.
  */
-export async function prepareDestinationDir(dir: string): Promise<void> {
+export async function prepareDestinationDir(dir: string, version: string): Promise<void> {
   const st = await lstat(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
@@ -98,7 +101,28 @@ export async function prepareDestinationDir(dir: string): Promise<void> {
   if (st && !st.isDirectory()) {
     throw new RegistryError('ERR_UNSAFE_PATH', `${dir} exists and is not a directory`, { hint: 'Name a new or existing directory as the dir: destination.' });
   }
-  if (!st) await mkdir(dir, { recursive: true });
+  if (!st) {
+    await mkdir(dir, { recursive: true });
+    return;
+  }
+  const names = await readdir(dir);
+  if (names.length === 0) return;
+  const opened = await openRegular(join(dir, 'version'));
+  let text = '';
+  if (opened) {
+    try {
+      text = (await readBounded(opened.fh, join(dir, 'version'), 4096)).toString('utf8');
+    } finally {
+      await opened.fh.close().catch(() => undefined);
+    }
+  }
+  if (text !== version) {
+    throw new RegistryError('ERR_DESTINATION_NOT_EMPTY', `${dir} is not empty and is not a dir: image; refusing to overwrite it`, {
+      hint: 'Name a new or empty directory, or one written by `skopeo copy ... dir:DIR` (whose contents are then replaced).',
+    });
+  }
+  // rm does not follow symlinks: a planted link is removed, never its target
+  for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
 }
 
 /**

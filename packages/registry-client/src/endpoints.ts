@@ -232,11 +232,11 @@ export function dirSource(dir: string): CopySource {
 
 /** skopeo's `dir:` format as a destination (keeps Docker media types, as skopeo does). */
 export function dirDestination(dir: string): CopyDestination {
-  // DIR itself must not be a symlink; names inside are written by O_EXCL temp file + rename, so a
-  // planted symlink (or fifo) is replaced, never written through; existing blobs are lstat'ed.
+  // DIR itself must not be a symlink; a non-empty DIR must be a dir: image and is emptied (as skopeo
+  // does); names are written by O_EXCL temp file + rename, so nothing planted is written through.
   let prepared: Promise<void> | undefined;
   const prepare = (): Promise<void> => (prepared ??= (async () => {
-    await prepareDestinationDir(dir);
+    await prepareDestinationDir(dir, DIR_VERSION);
     await writeInside(dir, 'version', DIR_VERSION);
   })());
   return {

@@ -149,29 +149,54 @@ describe('dir: transport against hostile directories', () => {
     await outsideUntouched();
   });
 
-  it('symlinks planted inside a destination (version, manifest.json, a blob) are replaced, never written through', async () => {
+  it('symlinks planted inside a dir: image destination are removed, never written through', async () => {
     const dest = join(src, '..', 'dest');
     await mkdir(dest);
-    await symlink(canary, join(dest, 'version'));
-    await symlink(canary, join(dest, 'manifest.json'));
+    await writeFile(join(dest, 'version'), 'Directory Transport Version: 1.1\n');
     const layerHex = hello.layers[0]!.digest.slice('sha256:'.length);
+    await symlink(canary, join(dest, 'manifest.json'));
     await symlink(canary, join(dest, layerHex));
+    await symlink(outside, join(dest, 'sub'));
     await copyIn(dest);
     await outsideUntouched();
     for (const f of ['version', 'manifest.json', layerHex]) expect((await lstat(join(dest, f))).isFile()).toBe(true);
+    expect(await readdir(dest)).not.toContain('sub');
     expect((await readdir(dest)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it('a fifo planted at a destination name is replaced (no hang); a directory there is ERR_UNSAFE_PATH', async () => {
+  it('a version that is a symlink out (even to the right text) is refused, the target untouched', async () => {
+    const dest = join(src, '..', 'dest');
+    await mkdir(dest);
+    await writeFile(canary, 'Directory Transport Version: 1.1\n');
+    await symlink(canary, join(dest, 'version'));
+    await expect(copyIn(dest)).rejects.toMatchObject({ code: 'ERR_UNSAFE_PATH' });
+    expect(await readFile(canary, 'utf8')).toBe('Directory Transport Version: 1.1\n');
+    expect((await lstat(join(dest, 'version'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('a non-empty directory that is not a dir: image is ERR_DESTINATION_NOT_EMPTY and left alone (as skopeo)', async () => {
+    const dest = join(src, '..', 'dest');
+    await mkdir(dest);
+    await writeFile(join(dest, 'important'), 'data');
+    await expect(copyIn(dest)).rejects.toMatchObject({ code: 'ERR_DESTINATION_NOT_EMPTY' });
+    expect(await readdir(dest)).toEqual(['important']);
+  });
+
+  it('a fifo planted at a destination name is refused or replaced, never opened (no hang); a directory there is ERR_UNSAFE_PATH', async () => {
     const dest = join(src, '..', 'dest');
     await mkdir(dest);
     execFileSync('mkfifo', [join(dest, 'version')]);
-    await copyIn(dest);
-    expect((await lstat(join(dest, 'version'))).isFile()).toBe(true);
+    await expect(copyIn(dest)).rejects.toMatchObject({ code: 'ERR_UNSAFE_PATH' });
 
+    // a name squatted after the destination was prepared
     const dest2 = join(src, '..', 'dest2');
-    await mkdir(join(dest2, 'manifest.json'), { recursive: true });
-    await expect(copyIn(dest2)).rejects.toMatchObject({ code: 'ERR_UNSAFE_PATH' });
+    const d = dirDestination(dest2);
+    expect(await d.hasBlob(hello.layers[0]!)).toBe(false);
+    execFileSync('mkfifo', [join(dest2, 'manifest.json')]);
+    await mkdir(join(dest2, hello.layers[0]!.digest.slice('sha256:'.length)));
+    await expect(d.hasBlob(hello.layers[0]!)).rejects.toMatchObject({ code: 'ERR_UNSAFE_PATH' });
+    await d.putManifest({ bytes: Buffer.from('{}'), digest: `sha256:${'0'.repeat(64)}`, mediaType: 'x' }, { top: true } as never);
+    expect((await lstat(join(dest2, 'manifest.json'))).isFile()).toBe(true);
   }, 15_000);
 
   it('a failed blob write leaves no temp file and no blob', async () => {
