@@ -186,6 +186,7 @@ describe('oci-archive: extraction of hostile archives', () => {
     expect(r.stderr).toContain('hint:');
     expect(await readFile(canary, 'utf8')).toBe('canary\n');
     expect((await readdir(parent)).filter((f) => f.startsWith('oci-archive-'))).toEqual([]);
+    expect(await readdir(parent)).not.toContain('out');
   });
 
   it('a real image copies from a gzip\'ed archive (as skopeo accepts) to the same digest skopeo reads', async () => {
