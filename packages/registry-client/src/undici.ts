@@ -22,10 +22,15 @@ export function undici(): Undici {
     if (typeof base.prototype.request !== 'function') Object.assign(base.prototype, require('undici/lib/api/index.js'));
     const Agent = require('undici/lib/dispatcher/agent.js') as typeof AgentClass;
     if (typeof Agent !== 'function' || typeof base.prototype.request !== 'function') throw new Error('unexpected undici layout');
-    // proxies are rare: load the whole package for them
-    loaded = { Agent, EnvHttpProxyAgent: () => (require('undici') as typeof import('undici')).EnvHttpProxyAgent };
+    // proxies are rare: load that agent only when asked
+    loaded = {
+      Agent,
+      EnvHttpProxyAgent: () => require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgentClass,
+    };
   } catch {
-    const full = require('undici') as typeof import('undici');
+    // not a literal: bundlers (the CLIs are bundled) must not pull the whole package in for a fallback
+    const name = 'undici';
+    const full = require(name) as typeof import('undici');
     loaded = { Agent: full.Agent, EnvHttpProxyAgent: () => full.EnvHttpProxyAgent };
   }
   return loaded;

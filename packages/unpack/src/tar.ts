@@ -46,9 +46,9 @@ const XATTR_PREFIX = 'SCHILY.xattr.';
 // keep the raw bytes of SCHILY.xattr.* records under a symbol key that
 // Object.assign carries along and JSON/for-in ignore.
 function patchPaxDecoder(): void {
+  // the same module instance tar-stream's index requires (a literal path, so that bundlers keep it one module)
   const require = createRequire(import.meta.url);
-  const tarPath = require.resolve('tar-stream');
-  const headers = require(tarPath.replace(/index\.js$/, 'headers.js')) as {
+  const headers = require('tar-stream/headers.js') as {
     decodePax: (buf: Buffer) => Record<string | symbol, unknown>;
     __ociRawXattrs?: boolean;
   };
