@@ -76,6 +76,26 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
   }
 }
 
+/** Writes the chunks in order, several per system call (writev), finishing short writes. */
+async function writeChunks(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  if (chunks.length === 1) return await writeAll(fh, chunks[0]!);
+  let rest = chunks;
+  while (rest.length > 0) {
+    const batch = rest.slice(0, 512); // IOV_MAX is 1024 on Linux
+    let { bytesWritten } = await fh.writev(batch);
+    let i = 0;
+    while (i < batch.length && bytesWritten >= batch[i]!.byteLength) bytesWritten -= batch[i++]!.byteLength;
+    if (i < batch.length) {
+      await writeAll(fh, batch[i]!.subarray(bytesWritten));
+      i++;
+    }
+    rest = rest.slice(i);
+  }
+}
+
+/** Bytes gathered while a write is in flight before reading waits for it (bounds memory). */
+const WRITE_BATCH = 1 << 20;
+
 function sizeMismatch(expected: number, actual: number, early: boolean): LayoutError {
   return new LayoutError(
     'ERR_SIZE_MISMATCH',
@@ -144,17 +164,33 @@ async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: 
   try {
     let written = 0;
     let pending: Promise<void> | undefined;
+    let writing = false;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pending !== undefined) await pending;
+      const chunks = batch;
+      batch = [];
+      batchBytes = 0;
+      writing = true;
+      pending = writeChunks(fh, chunks).finally(() => {
+        writing = false;
+      });
+    };
     try {
       for await (const chunk of chunksOf(source)) {
         if (signal?.aborted) throw abortReason(signal);
         written += chunk.byteLength;
         if (size !== undefined && written > size) throw sizeMismatch(size, written, true);
         hash.update(chunk);
-        // Overlap: hash chunk N+1 while chunk N is being written by the thread pool.
-        if (pending !== undefined) await pending;
-        pending = writeAll(fh, chunk);
+        // Overlap: hash (and read) the next chunks while the thread pool writes; what arrives meanwhile
+        // goes out in one writev when the write in flight is done (fewer thread-pool round trips).
+        batch.push(chunk);
+        batchBytes += chunk.byteLength;
+        if (!writing || batchBytes >= WRITE_BATCH) await flush();
         onProgress?.({ bytes: written, total: size });
       }
+      if (batch.length > 0) await flush();
     } finally {
       // Never leave a write in flight behind us, whatever happened.
       if (pending !== undefined) await pending.catch(() => {});

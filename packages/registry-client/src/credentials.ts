@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -117,7 +116,9 @@ function candidateKeys(registry: string, repository?: string): string[] {
 }
 
 /** Runs `docker-credential-NAME get` with the server on stdin. */
-export function runCredentialHelper(name: string, server: string, signal?: AbortSignal): Promise<Credentials | undefined> {
+export async function runCredentialHelper(name: string, server: string, signal?: AbortSignal): Promise<Credentials | undefined> {
+  // loaded here: node:child_process (with net, dgram...) costs ~20-150 ms of start-up that copies never need
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${name}`, ['get'], { timeout: 30_000, signal, maxBuffer: 1 << 20 },
       (err, stdout) => {
