@@ -53,6 +53,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
+#include <net/if.h>
 #include <sys/wait.h>
 
 #ifndef CLONE_NEWTIME
@@ -814,6 +815,22 @@ static int reap_main(char **argv)
 
 /* ---------------------------------------------------------------- B: the container process */
 
+/* a new network namespace starts with "lo" DOWN: bring it up, as runc does (loopback only) */
+static void loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) die("socket for loopback: %s", strerror(errno));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die("get lo flags: %s", strerror(errno));
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die("bring lo up: %s", strerror(errno));
+	}
+	close(s);
+}
+
 static int ns_flag(const char *t)
 {
 	if (!strcmp(t, "user")) return CLONE_NEWUSER;
@@ -836,11 +853,12 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	struct line *nsu = NULL;
-	int newuser = 0, newcg = 0, newns = 0;
+	int newuser = 0, newcg = 0, newns = 0, newnet = 0;
 	for (int i = 0; i < nlines; i++) {
 		struct line *l = &lines[i];
 		if (!is(l, "ns")) continue;
 		if (!strcmp(l->tok[1], "user")) { nsu = l; newuser = l->n < 3 || !*l->tok[2]; }
+		if (!strcmp(l->tok[1], "net") && (l->n < 3 || !*l->tok[2])) newnet = 1;
 		if (!strcmp(l->tok[1], "cgroup") && (l->n < 3 || !*l->tok[2])) newcg = 1;
 		if (!strcmp(l->tok[1], "mnt")) newns = 1;
 	}
@@ -848,6 +866,8 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die("become root in the user namespace: %s", strerror(errno));
 	}
 	(void)nsu;
+	/* only a namespace we created: one joined by path belongs to someone else, leave it as it is */
+	if (newnet && !exec_mode) loopback_up();
 	const char *oom = arg1("oom");
 	if (oom) write_file("/proc/self/oom_score_adj", oom);
 	if (setsid() < 0) die("setsid: %s", strerror(errno));
