@@ -63,19 +63,32 @@ function runOurs(dir, script = oursScript) {
     ? [cliBin, create ? 'create' : 'unpack', '--ref', 'latest', fx.layout, join(dir, create ? 'bundle' : 'rootfs')]
     : ['--input-type=module', '-e', script, fx.layout, join(dir, 'rootfs')];
   const r = gnuTime
-    ? spawnSync(gnuTime, ['-f', 'MAXRSS %M', process.execPath, ...args], { encoding: 'utf8' })
+    ? spawnSync(gnuTime, ['-f', 'MAXRSS %M BENCHCPU %U %S', process.execPath, ...args], { encoding: 'utf8' })
     : spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ours failed: ${r.stderr}`);
-  const m = /MAXRSS (\d+)/.exec(r.stderr ?? '');
+  const m = /MAXRSS (\d+) BENCHCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  lastCpu = m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN;
   if (m) return { maxRSS: Number(m[1]) };
   const last = r.stdout.trim().split('\n').pop();
   return last?.startsWith('{') ? JSON.parse(last) : { maxRSS: 0 };
 }
 console.log(`ours: ${useCli ? 'oci-image CLI' : '@oci/unpack in a node process'}`);
 
+/** Runs a command (under GNU time when installed): CPU ms (user+sys, children included) of the last run. */
+let lastCpu = NaN;
+function timedExec(cmd, args) {
+  const r = gnuTime
+    ? spawnSync(gnuTime, ['-f', 'BENCHCPU %U %S', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  const m = /BENCHCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  lastCpu = m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN;
+}
+
 for (const target of targets) {
   const base = target === 'shm' ? '/dev/shm' : tmpdir();
   const t = { ours: [], umoci: [], tar: [], create: [], oit: [] };
+  const cpu = { ours: [], umoci: [], tar: [], create: [], oit: [] };
   let rss = 0;
   for (let i = 0; i < runs; i++) {
     for (const who of ['ours', 'umoci', 'tar', 'create', 'oit']) {
@@ -91,20 +104,24 @@ for (const target of targets) {
           runOurs(dir, createScript);
           t.create.push(performance.now() - t0);
         } else if (who === 'oit') {
-          t.oit.push(ms(() => execFileSync('oci-image-tool', ['create', '--ref', 'name=latest', fx.gzipLayout, join(dir, 'bundle')], { stdio: 'ignore' })));
+          t.oit.push(ms(() => timedExec('oci-image-tool', ['create', '--ref', 'name=latest', fx.gzipLayout, join(dir, 'bundle')])));
         } else if (who === 'umoci') {
-          t.umoci.push(ms(() => execFileSync('umoci', ['unpack', '--image', `${fx.gzipLayout}:latest`, join(dir, 'bundle')], { stdio: 'ignore' })));
+          t.umoci.push(ms(() => timedExec('umoci', ['unpack', '--image', `${fx.gzipLayout}:latest`, join(dir, 'bundle')])));
         } else {
+          let tarCpu = 0;
           t.tar.push(
             ms(() => {
               for (const l of fx.layers) {
                 const blob = join(fx.layout, 'blobs', l.digest.replace(':', '/'));
                 const dec = l.compression === 'zstd' ? 'zstd -dc' : l.compression === 'gzip' ? 'gzip -dc' : 'cat';
-                execFileSync('sh', ['-c', `${dec} "$1" | tar -x --numeric-owner -p --xattrs -C "$2"`, 'sh', blob, dir], { stdio: 'ignore' });
+                timedExec('sh', ['-c', `${dec} "$1" | tar -x --numeric-owner -p --xattrs -C "$2"`, 'sh', blob, dir]);
+                tarCpu += lastCpu;
               }
             }),
           );
+          lastCpu = tarCpu;
         }
+        cpu[who].push(lastCpu);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -115,6 +132,12 @@ for (const target of targets) {
   console.log(`RATIO unpack ${image} ${target}: ours/gnu-tar = ${(o / g).toFixed(2)} (ours ${o.toFixed(0)}ms, peer ${g.toFixed(0)}ms)`);
   const [c, oit] = [median(t.create), median(t.oit)];
   console.log(`RATIO create ${image} ${target}: ours/oci-image-tool = ${(c / oit).toFixed(2)} (ours ${c.toFixed(0)}ms, peer ${oit.toFixed(0)}ms)`);
+  if (gnuTime) {
+    const [oc, uc, gc, cc, oitc] = ['ours', 'umoci', 'tar', 'create', 'oit'].map((k) => median(cpu[k]));
+    console.log(`RATIO unpack ${image} ${target} cpu: ours/umoci = ${(oc / uc).toFixed(2)} (ours ${oc.toFixed(0)}ms, peer ${uc.toFixed(0)}ms CPU user+sys)`);
+    console.log(`RATIO unpack ${image} ${target} cpu: ours/gnu-tar = ${(oc / gc).toFixed(2)} (ours ${oc.toFixed(0)}ms, peer ${gc.toFixed(0)}ms CPU user+sys)`);
+    console.log(`RATIO create ${image} ${target} cpu: ours/oci-image-tool = ${(cc / oitc).toFixed(2)} (ours ${cc.toFixed(0)}ms, peer ${oitc.toFixed(0)}ms CPU user+sys)`);
+  }
   console.log(`peak RSS ours (${target}): ${(rss / 1024).toFixed(0)} MB`);
 }
 

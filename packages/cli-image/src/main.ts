@@ -46,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`oci-image: ${msg}\nRun oci-image --help for usage.\n`);
       throw Object.assign(new Error(msg), { usage: true });
     });
+  // yargs renders (and caches) the whole help text of a command every time the command runs (string-width
+  // on every option: 5-15 ms of each start); help is still rendered when asked for.
+  const usageInstance = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usageInstance && typeof usageInstance.cacheHelpMessage === 'function') usageInstance.cacheHelpMessage = () => {};
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -45,6 +45,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`oci: ${msg}\nRun oci --help for usage.\n`);
       throw new Error(msg);
     });
+  // yargs renders (and caches) the whole help text of a command every time the command runs (string-width
+  // on every option: 5-15 ms of each start); help is still rendered when asked for.
+  const usageInstance = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usageInstance && typeof usageInstance.cacheHelpMessage === 'function') usageInstance.cacheHelpMessage = () => {};
   try {
     await cli.parseAsync();
   } catch (err) {
