@@ -29,8 +29,9 @@ type Argv = Record<string, unknown>;
 export function accessFlags(argv: Argv, side: 'src' | 'dest' | ''): AccessFlags {
   const p = side ? `${side}-` : '';
   return {
-    creds: argv[`${p}creds`] as string | undefined,
-    noCreds: argv[`${p}no-creds`] as boolean | undefined,
+    // yargs reads an unprefixed --no-creds as the negation of --creds (creds: false), not as no-creds
+    creds: typeof argv[`${p}creds`] === 'string' ? (argv[`${p}creds`] as string) : undefined,
+    noCreds: argv[`${p}no-creds`] === true || argv[`${p}creds`] === false ? true : (argv[`${p}no-creds`] as boolean | undefined),
     tlsVerify: argv[`${p}tls-verify`] as boolean | undefined,
     certDir: argv[`${p}cert-dir`] as string | undefined,
     authfile: ((side ? argv[`${p}authfile`] : undefined) ?? argv.authfile) as string | undefined,

@@ -79,6 +79,12 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(a.stdout).toBe(b.stdout);
   });
 
+  it('inspect --no-creds (unprefixed) reads anonymously as skopeo does', async () => {
+    const args = ['inspect', '--raw', '--tls-verify=false', '--no-creds', `docker://${plain.host}/fx/hello:latest`];
+    const [a, b] = await Promise.all([ours(args), skopeo(args)]);
+    expect({ code: a.code, out: a.stdout, err: a.stderr }).toEqual({ code: b.code, out: b.stdout, err: '' });
+  });
+
   it('writes dir: like skopeo and pushes oci-archive round trips', async () => {
     const [d1, d2] = [join(tmp.path, 'dir-ours'), join(tmp.path, 'dir-skopeo')];
     expect((await ours(['copy', '--src-tls-verify=false', `docker://${plain.host}/fx/busybox:latest`, `dir:${d1}`])).code).toBe(0);
