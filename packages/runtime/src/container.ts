@@ -207,7 +207,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     const procs = createCgroups(cgPaths, spec.linux?.resources, cgroupLayout(), spec.linux?.devices ?? []);
     const warnings: string[] = [];
     const p = spec.process;
-    const user = p ? lookupUser(rootfs, p.user?.uid ?? 0, p.user?.gid ?? 0) : { home: '/', groups: [] };
+    const user = p ? lookupUser(rootfs, p.user?.uid ?? 0) : { home: '/' };
     const layout = cgroupLayout();
     const hierarchies: Record<string, string> = {};
     for (const c of Object.keys(cgPaths)) if (c !== 'unified' || layout.version === 'v2') hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
@@ -224,7 +224,6 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       cgroupMount: { hierarchies },
       hostHasKcore: hostHasKcore(),
       home: user.home,
-      extraGroups: user.groups,
       warnings,
       setgroupsDeny: false,
     });
@@ -533,7 +532,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   const p = execProcess(s.spec, o);
   if (!p.args?.length) throw new RuntimeError('ERR_INVALID_ARGUMENT', 'exec needs a command', { hint: 'oci-runtime exec ID COMMAND [ARGS...]' });
   if (p.terminal && o.detach && !o.consoleSocket) throw new RuntimeError('ERR_INVALID_ARGUMENT', 'cannot allocate tty if the runtime will detach without setting console socket', { hint: 'pass --console-socket PATH' });
-  const user = lookupUser(s.rootfs, p.user?.uid ?? 0, p.user?.gid ?? 0);
+  const user = lookupUser(s.rootfs, p.user?.uid ?? 0);
   const procs = Object.values(s.cgroupPaths).map((d) => join(d, 'cgroup.procs')).filter((f) => existsSync(f));
   const plan = planExec(p, s.spec.linux?.seccomp, {
     pid: s.pid,
@@ -543,7 +542,6 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     foreground: !o.detach,
     preserveFds: o.preserveFds ?? 0,
     home: user.home,
-    extraGroups: user.groups,
   });
   const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
   let pid = 0;

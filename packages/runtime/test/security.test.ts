@@ -1,6 +1,6 @@
 // Regression tests shaped like the runc CVEs they guard against.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,5 +141,73 @@ describe('CVE-2021-30465: mount destinations are resolved inside the rootfs', ()
     });
     await ours(['run', '--bundle', b, uid('magic')]);
     expect(readdirSync(host)).toEqual([]);
+  });
+});
+
+describe('passwd/group escape: a rootfs whose /etc is a symlink out never makes us read the host\'s files', () => {
+  // a host user with a HOME and, if the host has one, a supplementary group: the marker that must not leak
+  function hostMarker(): { uid: number; gid: number; home: string; groups: number[] } {
+    const users = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 6 && Number(f[2]) > 0 && f[5] && f[5] !== '/');
+    const groups = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+    const memberOf = (name: string) => groups.filter((g) => g[3]!.split(',').includes(name)).map((g) => Number(g[2]));
+    const u = users.find((f) => memberOf(f[0]!).length > 0) ?? users[0]!;
+    return { uid: Number(u[2]), gid: Number(u[3]), home: u[5]!, groups: memberOf(u[0]!) };
+  }
+
+  const probe = 'echo "HOME=$HOME"; id -G';
+
+  for (const target of ['/etc', '../../../../../../../../etc']) {
+    it(`etc -> ${target}: run and exec get HOME=/ and no host groups, as with runc`, async () => {
+      const m = hostMarker();
+      const rootfs = privateRootfs();
+      spawnSync('rm', ['-rf', join(rootfs, 'etc')]);
+      symlinkSync(target, join(rootfs, 'etc'));
+      const b = await bundle((c) => {
+        c['root'].path = rootfs;
+        c['process'].user = { uid: m.uid, gid: m.gid };
+        c['process'].args = ['sh', '-c', probe];
+      });
+      const o = await ours(['run', '--bundle', b, uid('pw')]);
+      const r = await runc(['run', '--bundle', b, uid('rpw')]);
+      expect(r.code).toBe(0);
+      expect(o.code).toBe(0);
+      expect(o.stdout).toBe(r.stdout);
+      expect(o.stdout).toBe(`HOME=/\n${m.gid}\n`);
+      expect(o.stdout).not.toContain(m.home);
+
+      // exec into a running container takes the same path
+      const sb = await bundle((c) => {
+        c['root'].path = rootfs;
+        c['process'].args = ['sleep', '1000'];
+      });
+      const id = uid('pwexec');
+      const d = await detached('ours', ['run', '-d', '--bundle', sb, id]);
+      try {
+        const e = await ours(['exec', '-u', `${m.uid}:${m.gid}`, id, 'sh', '-c', probe]);
+        expect(e.code).toBe(0);
+        expect(e.stdout).toBe(`HOME=/\n${m.gid}\n`);
+      } finally {
+        await ours(['delete', '-f', id]);
+        await d.done;
+      }
+    });
+  }
+
+  it('etc -> usr/etc (a link that stays inside) is still followed, inside the rootfs', async () => {
+    const rootfs = privateRootfs();
+    spawnSync('rm', ['-rf', join(rootfs, 'etc')]);
+    mkdirSync(join(rootfs, 'usr', 'etc'), { recursive: true });
+    symlinkSync('/usr/etc', join(rootfs, 'etc'));
+    writeFileSync(join(rootfs, 'usr', 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:4242:4242:app:/home/app:/bin/sh\n');
+    writeFileSync(join(rootfs, 'usr', 'etc', 'group'), 'root:x:0:\napp:x:4242:\nextra:x:4343:app\n');
+    const b = await bundle((c) => {
+      c['root'].path = rootfs;
+      c['process'].user = { uid: 4242, gid: 4242 };
+      c['process'].args = ['sh', '-c', probe];
+    });
+    const o = await ours(['run', '--bundle', b, uid('pwin')]);
+    const r = await runc(['run', '--bundle', b, uid('rpwin')]);
+    expect(o.stdout).toBe(r.stdout);
+    expect(o.stdout).toBe('HOME=/home/app\n4242\n');
   });
 });
