@@ -55,10 +55,14 @@ async function main(): Promise<number> {
   }
 }
 
-const code = await main();
-process.exitCode = code;
-if (code !== 0 || !process.env['OCI_RUNTIME_NO_EXIT']) {
-  // flush stdout then exit: detached containers keep no handle open in this process
-  if (process.stdout.writableLength === 0) process.exit(code);
-  else process.stdout.once('drain', () => process.exit(code));
+function exit(code: number): void {
+  process.exitCode = code;
+  if (code !== 0 || !process.env['OCI_RUNTIME_NO_EXIT']) {
+    // flush stdout then exit: detached containers keep no handle open in this process
+    if (process.stdout.writableLength === 0) process.exit(code);
+    else process.stdout.once('drain', () => process.exit(code));
+  }
 }
+
+// no top-level await: the build bundles this entry as CommonJS (scripts/bundle.mjs)
+void main().then(exit);
