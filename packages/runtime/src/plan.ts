@@ -114,7 +114,7 @@ export function capMask(names: readonly string[] | undefined, unknown: string[] 
 // ------------------------------------------------------------------ process part (create and exec)
 
 export interface ProcessPlanOptions {
-  /** supplementary groups found in the container's /etc/group */
+  /** extra supplementary groups besides additionalGids (create/exec pass none: like runc, /etc/group is not consulted) */
   extraGroups?: readonly number[];
   /** HOME when process.env has none */
   home?: string;
