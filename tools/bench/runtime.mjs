@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const N = Number(process.argv[2] ?? 20);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(repo, 'packages/cli-runtime/bin/oci-runtime.js');
+// OCI_RUNTIME_CLI: another entry of the CLI to measure (e.g. an older build, for before/after numbers)
+const CLI = process.env.OCI_RUNTIME_CLI ?? join(repo, 'packages/cli-runtime/bin/oci-runtime.js');
 if (!existsSync(join(repo, 'packages/runtime/native/oci-runtime-init'))) {
   console.error('build first: pnpm --filter @oci/runtime build && pnpm --filter @oci/cli-runtime build');
   process.exit(1);
@@ -42,16 +43,18 @@ const cmds = {
   crun: (args) => [...crunPrefix, 'crun', '--root', roots.crun, ...args],
 };
 
-// CPU time (user+sys of the command and the children it waited for) is recorded too: on a shared,
+// CPU time (user+sys of the command and the children it waited for, from bash's `times`) is recorded too: on a shared,
 // loaded machine wall time is mostly waiting for a core, CPU time is what the runtime itself costs.
 const cpu = [];
+// bash's `times` reports the children's user+sys in ms (GNU time's %U %S only in 10 ms steps)
 function time(argv, cwd = work) {
   const t = process.hrtime.bigint();
   // stdout ignored: a detached container would keep a pipe open (and spawnSync waiting) forever
-  const r = spawnSync('/usr/bin/time', ['-f', '@@%U %S', '-o', timeFile, ...argv], { cwd, stdio: 'ignore', timeout: 30000 });
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1 </dev/null; rc=$?; times >"$T"; exit $rc', 'bench', ...argv], { cwd, stdio: 'ignore', timeout: 30000, env: { ...process.env, T: timeFile } });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (status ${r.status})`);
-  const [u, s] = readFileSync(timeFile, 'utf8').split('@@').pop().trim().split(' ').map(Number);
+  // second line: children's user and system time, e.g. "0m0.061s 0m0.012s"
+  const [u, s] = readFileSync(timeFile, 'utf8').trim().split('\n')[1].split(' ').map((x) => { const m = /^(\d+)m([\d.]+)s$/.exec(x); return Number(m[1]) * 60 + Number(m[2]); });
   cpu.push((u + s) * 1000);
   return ms;
 }
@@ -108,7 +111,7 @@ for (const [name, o] of Object.entries({ run, state, list, 'create+start+delete'
   const starts = name === 'create+start+delete' ? 3 : 1;
   console.log(`RATIO ${name} (ours - ${starts}x node -e 0)/runc = ${((o.ours - starts * o.node) / o.runc).toFixed(2)} (first bar: <= 0.5; node -e 0 ${o.node.toFixed(1)}ms in the same loop)`);
   const c = cpuMedians[name];
-  console.log(`  cpu ${name}: ours ${c.ours.toFixed(1)}ms, ${peers.map((p) => `${p} ${c[p].toFixed(1)}ms`).join(', ')}, node -e 0 ${c.node.toFixed(1)}ms (GNU time: 10 ms resolution)`);
+  console.log(`  cpu ${name}: ours ${c.ours.toFixed(1)}ms, ${peers.map((p) => `${p} ${c[p].toFixed(1)}ms`).join(', ')}, node -e 0 ${c.node.toFixed(1)}ms (user+sys, bash times)`);
 }
 
 // peak RSS of the runtime during `run` (GNU time: max RSS of the process tree's largest member)

@@ -1,13 +1,42 @@
 #!/usr/bin/env node
-// Tiny bin, CommonJS on purpose (bin/package.json): it loads the CLI bundled into one CommonJS file by the
-// build (scripts/bundle.mjs), so a start resolves and compiles no ES module graph (docs/cli-runtime.md,
-// "Start-up"). Without the bundle (a plain `tsc` build) it falls back to the ES module entry.
+// Tiny bin, CommonJS on purpose (bin/package.json). It runs the CLI bundled into one CommonJS file by the
+// build (scripts/bundle.mjs) so that a start resolves and links no ES module graph, and compiles it with a
+// V8 code cache (dist/oci-runtime.cjs.cache, written by the build; rewritten here, best effort, when V8
+// rejects it, e.g. after a Node upgrade). See docs/cli-runtime.md, "Start-up".
+// Without the bundle (a plain `tsc` build) it falls back to the ES module entry.
 'use strict';
-const nodeModule = require('node:module');
-nodeModule.enableCompileCache?.();
+const fs = require('node:fs');
+const path = require('node:path');
+
+const file = path.join(__dirname, '..', 'dist', 'oci-runtime.cjs');
+let source;
 try {
-  require('../dist/oci-runtime.cjs');
+  source = fs.readFileSync(file, 'utf8');
 } catch (err) {
-  if (err?.code !== 'MODULE_NOT_FOUND' || !String(err.message).startsWith("Cannot find module '../dist/oci-runtime.cjs'")) throw err;
+  if (err?.code !== 'ENOENT') throw err;
+}
+if (source === undefined) {
   import('../dist/main.js');
+} else {
+  const vm = require('node:vm');
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch { /* no cache yet */ }
+  // the CommonJS wrapper, on the first line so that stack traces keep the bundle's line numbers
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        try { fs.unlinkSync(tmp); } catch { /* not written */ }
+      }
+    });
+  }
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(file), mod, file, path.dirname(file));
 }

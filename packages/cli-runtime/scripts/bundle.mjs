@@ -5,8 +5,12 @@
 // `import ... from 'node:fs'` builds an ESM facade of the builtin that touches all its lazy getters
 // (which loads fs streams). One CommonJS file avoids both (see docs/cli-runtime.md, "Start-up").
 // yargs (help and usage errors only) and the generated schema validators stay outside, loaded on demand.
+// Then one run of the bundle writes its V8 code cache, dist/oci-runtime.cjs.cache, which the bin uses.
 //   node scripts/bundle.mjs [--analyze]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -60,6 +64,23 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+
+// The bin compiles the bundle with vm.Script, where import() has no loader: load yargs with require()
+const out = join(pkgDir, 'dist', 'oci-runtime.cjs');
+const text = readFileSync(out, 'utf8');
+const patched = text.replaceAll('await import("yargs")', 'await Promise.resolve().then(() => ({ default: require("yargs") }))');
+if (patched === text || /\bimport\(/.test(patched.replace(/__esm|init_/g, ''))) throw new Error('scripts/bundle.mjs: unexpected import() in the bundle');
+writeFileSync(out, patched);
+
+// the V8 code cache the bin loads: written by one run of the bundle (a `list` on an empty state root)
+rmSync(join(pkgDir, 'dist', 'oci-runtime.cjs.cache'), { force: true });
+const root = mkdtempSync(join(tmpdir(), 'oci-runtime-cache-'));
+try {
+  spawnSync(process.execPath, [join(pkgDir, 'bin', 'oci-runtime.js'), '--root', root, 'list'], { stdio: 'ignore' });
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
 if (process.argv.includes('--analyze')) {
   const { analyzeMetafile } = await import('esbuild');
   console.log(await analyzeMetafile(result.metafile));
