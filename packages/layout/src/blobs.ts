@@ -26,6 +26,24 @@ export interface PutBlobOptions {
   algorithm?: 'sha256' | 'sha512' | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: PutBlobProgress) => void) | undefined;
+  /**
+   * false: skip the fsync of the blob directory after the rename (the blob file itself is still fsynced).
+   * The directory is synced before the next index.json write of this layout (`tag`, `updateIndex`), so an
+   * index never names a blob whose rename a crash could undo; copies of many blobs pay one directory fsync
+   * instead of one per blob. Default true.
+   */
+  syncDir?: boolean | undefined;
+}
+
+/** Blob directories renamed into without a directory fsync, per layout directory. @internal */
+const unsyncedDirs = new Map<string, Set<string>>();
+
+/** fsync the blob directories that puts with `syncDir: false` left unsynced. @internal */
+export async function syncPendingDirs(layoutDir: string): Promise<void> {
+  const dirs = unsyncedDirs.get(layoutDir);
+  if (dirs === undefined) return;
+  unsyncedDirs.delete(layoutDir);
+  for (const d of dirs) await fsyncDir(d);
 }
 
 export interface PutBlobResult {
@@ -230,7 +248,13 @@ async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: 
       });
     }
     kept = true;
-    await fsyncDir(dirname(target));
+    if (options.syncDir === false) {
+      let dirs = unsyncedDirs.get(paths.dir);
+      if (dirs === undefined) unsyncedDirs.set(paths.dir, (dirs = new Set()));
+      dirs.add(dirname(target));
+    } else {
+      await fsyncDir(dirname(target));
+    }
     return { digest, size: written, existed: false };
   } finally {
     signal?.removeEventListener('abort', onAbort);

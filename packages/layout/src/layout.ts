@@ -5,6 +5,7 @@ import {
   abortReason,
   getBlobIn,
   putBlobIn,
+  syncPendingDirs,
   readBlobIn,
   statBlobIn,
   type BlobSource,
@@ -531,6 +532,8 @@ export class Layout {
   }
 
   private async updateIndexUnmapped(change: (index: ImageIndex) => void | boolean | Promise<void | boolean>, options: LockOptions): Promise<ImageIndex> {
+    // blobs put with syncDir: false become durable before any index can name them
+    await syncPendingDirs(this.paths.dir);
     return await this.withLock(async () => {
       const index = await this.index();
       const result = await change(index);

@@ -72,6 +72,8 @@ export interface LayoutLike {
   putBlob(source: Readable | AsyncIterable<Uint8Array> | Uint8Array, options?: {
     digest?: string | undefined; size?: number | undefined; signal?: AbortSignal | undefined;
     onProgress?: ((p: { bytes: number }) => void) | undefined;
+    /** false: one directory fsync before the index is written instead of one per blob (@oci/layout). */
+    syncDir?: boolean | undefined;
   }): Promise<{ digest: string; size: number }>;
   getBlob(digest: string, options?: { signal?: AbortSignal | undefined; verify?: boolean | undefined }): Promise<Readable>;
   readBlob(digest: string, options?: { maxSize?: number | undefined }): Promise<Buffer>;
@@ -137,14 +139,15 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
     },
     async putBlob(d, openSource, o = {}) {
       const stream = await openSource();
+      // the blob directory is fsynced once, before the index names the image (tag/updateIndex)
       await layout.putBlob(stream, {
-        digest: d.digest, size: d.size, signal: o.signal,
+        digest: d.digest, size: d.size, signal: o.signal, syncDir: false,
         onProgress: o.onBytes ? (p) => o.onBytes!(p.bytes) : undefined,
       });
       return 'uploaded';
     },
     async putManifest(m, o) {
-      await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal });
+      await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal, syncDir: false });
       if (!o.top) return;
       const desc: PlainDescriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
       if (refName) {
