@@ -3,13 +3,13 @@
 // commands load with `await import()`. Runs after tsc (which still emits dist/index.js and the .d.ts
 // files of the library API). Node spends most of a CLI start resolving and loading hundreds of small
 // modules; one bundle avoids that (see docs/registry-client.md, "Start-up").
-//   node scripts/bundle.mjs [--external NAME]...
+//   oci-bundle-cli [--external NAME]...   (from the package directory)
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Run by a CLI package's build script: the package is the working directory.
+const pkgDir = process.cwd();
 const args = process.argv.slice(2);
 const external = args.flatMap((a, i) => (args[i - 1] === '--external' ? [a] : []));
 
