@@ -136,6 +136,10 @@ export async function statBlobIn(paths: LayoutPaths, digest: string): Promise<{ 
  * Any failure removes the temp file. @internal
  */
 export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+  // A stream source may fail while we are still opening the temp file, before anything reads it: keep
+  // that error from becoming an uncaught exception (the read loop still sees it through stream.errored).
+  const emitter = typeof (source as { on?: unknown }).on === 'function' ? (source as NodeJS.EventEmitter) : undefined;
+  emitter?.on('error', ignoreEarlyError);
   try {
     const result = await putBlobUnmapped(paths, source, options);
     pin(paths.dir, result.digest);
@@ -143,8 +147,12 @@ export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options:
   } catch (err) {
     discard(source);
     throw writeError(err, paths.dir);
+  } finally {
+    emitter?.off('error', ignoreEarlyError);
   }
 }
+
+function ignoreEarlyError(): void {}
 
 async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: PutBlobOptions): Promise<PutBlobResult> {
   const { signal, onProgress, size } = options;

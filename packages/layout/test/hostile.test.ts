@@ -382,6 +382,15 @@ describe('puts that go wrong leave nothing behind', () => {
     expect(await leftovers(l)).toEqual([]);
   });
 
+  it('a source that fails before putBlob reads it: a rejection, not an uncaught exception', async () => {
+    const { l } = await fresh();
+    const src = new PassThrough();
+    src.write(Buffer.alloc(1 << 16, 1));
+    src.destroy(new Error('connection reset early'));
+    await expect(l.putBlob(src)).rejects.toThrow('connection reset early');
+    expect(await leftovers(l)).toEqual([]);
+  });
+
   it('an abort mid-way rejects with the signal reason and leaves nothing', async () => {
     const { l } = await fresh();
     const ac = new AbortController();
