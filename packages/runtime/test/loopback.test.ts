@@ -21,10 +21,12 @@ describe('loopback in a new network namespace (runc oracle)', () => {
 
   it('a TCP connection to 127.0.0.1 inside the container works (busybox nc server and client)', async () => {
     const script = [
-      '(nc -l -p 8087 > /tmp/got &)',
+      // the server's stdin stays open (an async list's stdin is /dev/null, and nc may stop at its EOF)
+      'sleep 10 | nc -l -p 8087 > /tmp/got & srv=$!',
       'i=0; while [ $i -lt 50 ] && ! netstat -ltn 2>/dev/null | grep -q ":8087"; do sleep 0.1; i=$((i+1)); done',
       'echo hello | nc -w 2 127.0.0.1 8087; echo "rc=$?"',
-      'sleep 0.2; cat /tmp/got',
+      // wait for the server to see the end of the connection (a fixed sleep was flaky under load)
+      'i=0; while [ $i -lt 50 ] && kill -0 $srv 2>/dev/null; do sleep 0.1; i=$((i+1)); done; cat /tmp/got',
     ].join('; ');
     const b = await bundle((c) => {
       shc(script)(c);
