@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
 
 export const OURS_CLI = fileURLToPath(new URL('../../cli-runtime/bin/oci-runtime.js', import.meta.url));
 export type Which = 'runc' | 'ours';
@@ -649,4 +650,20 @@ export function count(b: Both): void {
 }
 export function printTally(area: string): void {
   if (process.env['OCI_CONFORMANCE_TALLY']) console.log(`TALLY ${area} ${JSON.stringify(tally)}`);
+}
+
+/**
+ * Runs one inside-container probe with both runtimes and asserts what every "inside" conformance test
+ * asserts: runc succeeds, ours exits the same, the reports are equal, and ours fails no runtimetest
+ * assertion that runc passes.
+ */
+export async function conformBoth(rt: Runtimes, config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> {
+  const b = await probeBoth(rt, config, opts);
+  count(b);
+  expect(b.runc.result.code, 'runc: ' + b.runc.result.stderr).toBe(0);
+  expect(b.ours.result.code, 'ours: ' + b.ours.result.stderr).toBe(b.runc.result.code);
+  expect(comparable(b.ours.report)).toEqual(comparable(b.runc.report));
+  const runcFailed = new Set(failed(b.runc.checks));
+  expect(failed(b.ours.checks).filter((f) => !runcFailed.has(f))).toEqual([]);
+  return b;
 }

@@ -6,6 +6,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RUNTIMES, Runtimes, comparable, count, failed, generatorDefault, makeBundle, printTally, probeBoth, removeTemps,
+  conformBoth,
 } from './conformance-helpers.js';
 import type { Both, BundleOptions, Config, ProbeOptions, Which } from './conformance-helpers.js';
 
@@ -22,16 +23,7 @@ afterAll(async () => {
   printTally('linux');
 });
 
-async function conform(config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> {
-  const b = await probeBoth(rt, config, opts);
-  count(b);
-  expect(b.runc.result.code, 'runc: ' + b.runc.result.stderr).toBe(0);
-  expect(b.ours.result.code, 'ours: ' + b.ours.result.stderr).toBe(b.runc.result.code);
-  expect(comparable(b.ours.report)).toEqual(comparable(b.runc.report));
-  const runcFailed = new Set(failed(b.runc.checks));
-  expect(failed(b.ours.checks).filter((f) => !runcFailed.has(f))).toEqual([]);
-  return b;
-}
+const conform = (config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> => conformBoth(rt, config, opts);
 
 const PROC_NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'user', 'uts'] as const;
 const SPEC_NS: Record<string, string> = { cgroup: 'cgroup', ipc: 'ipc', mnt: 'mount', net: 'network', pid: 'pid', user: 'user', uts: 'uts' };

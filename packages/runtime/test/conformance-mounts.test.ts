@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RUNTIMES, Runtimes, comparable, count, failed, generatorDefault, makeBundle, printTally, probeBoth, removeTemps, writeConfig,
+  conformBoth,
 } from './conformance-helpers.js';
 import type { Both, BundleOptions, Config, ProbeOptions } from './conformance-helpers.js';
 
@@ -19,16 +20,7 @@ afterAll(async () => {
   printTally('mounts');
 });
 
-async function conform(config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> {
-  const b = await probeBoth(rt, config, opts);
-  count(b);
-  expect(b.runc.result.code, 'runc: ' + b.runc.result.stderr).toBe(0);
-  expect(b.ours.result.code, 'ours: ' + b.ours.result.stderr).toBe(b.runc.result.code);
-  expect(comparable(b.ours.report)).toEqual(comparable(b.runc.report));
-  const runcFailed = new Set(failed(b.runc.checks));
-  expect(failed(b.ours.checks).filter((f) => !runcFailed.has(f))).toEqual([]);
-  return b;
-}
+const conform = (config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> => conformBoth(rt, config, opts);
 
 /** run a config (no probe) with both runtimes; exit codes and stderr */
 async function codes(config: Config, opts: BundleOptions = {}): Promise<Record<'runc' | 'ours', { code: number; stderr: string }>> {

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CAP_NAMES, RUNTIMES, Runtimes, comparable, count, failed, generatorDefault, makeBundle, printTally, probeBoth, removeTemps,
+  conformBoth,
 } from './conformance-helpers.js';
 import type { Both, Config, ProbeOptions, BundleOptions } from './conformance-helpers.js';
 
@@ -21,16 +22,7 @@ afterAll(async () => {
   printTally('process');
 });
 
-async function conform(config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> {
-  const b = await probeBoth(rt, config, opts);
-  count(b);
-  expect(b.runc.result.code, 'runc: ' + b.runc.result.stderr).toBe(0);
-  expect(b.ours.result.code, 'ours: ' + b.ours.result.stderr).toBe(b.runc.result.code);
-  expect(comparable(b.ours.report)).toEqual(comparable(b.runc.report));
-  const runcFailed = new Set(failed(b.runc.checks));
-  expect(failed(b.ours.checks).filter((f) => !runcFailed.has(f))).toEqual([]);
-  return b;
-}
+const conform = (config: Config, opts: BundleOptions & ProbeOptions = {}): Promise<Both> => conformBoth(rt, config, opts);
 
 describe('runtime-tools validation, process area (runc oracle)', () => {
   it('default: the generator default config passes every runtimetest assertion', async () => {
