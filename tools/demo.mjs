@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const bin = (pkg, name) => join(root, 'packages', pkg, 'bin', `${name}.js`);
+// the commands as npm links them: bin/NAME (a sh launcher, docs/architecture.md) or bin/NAME.js
+const bin = (pkg, name) => [join(root, 'packages', pkg, 'bin', name), join(root, 'packages', pkg, 'bin', `${name}.js`)].find((f) => existsSync(f));
 const built = (pkg) => existsSync(join(root, 'packages', pkg, 'dist', 'main.js'));
 const say = (msg) => process.stderr.write(`\n\x1b[1m==> ${msg}\x1b[0m\n`);
 

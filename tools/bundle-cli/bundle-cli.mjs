@@ -1,52 +1,121 @@
 #!/usr/bin/env node
-// Bundles the CLI entry (src/main.ts) into dist/main.js: one ESM file plus lazy chunks for what the
-// commands load with `await import()`. Runs after tsc (which still emits dist/index.js and the .d.ts
-// files of the library API). Node spends most of a CLI start resolving and loading hundreds of small
-// modules; one bundle avoids that (see docs/registry-client.md, "Start-up").
-//   oci-bundle-cli [--external NAME]...   (from the package directory)
-import { readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// Bundles a CLI package's entry (dist/main.js, after tsc) with the @oci libraries and npm dependencies it
+// uses into one CommonJS file, dist/<bin>.cjs, copies the shared loader (loader.cjs) to dist/cli-loader.cjs,
+// and writes the bundle's V8 code cache by running the CLI once. bin/<bin>.js loads the bundle through the
+// loader; bin/<bin> (sh) starts Node without NODE_EXTRA_CA_CERTS. Why each piece: docs/architecture.md,
+// "Start-up of the command-line tools".
+//   oci-bundle-cli --bin NAME [--analyze]     (from the package directory)
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
 
 // Run by a CLI package's build script: the package is the working directory.
 const pkgDir = process.cwd();
 const args = process.argv.slice(2);
-const external = args.flatMap((a, i) => (args[i - 1] === '--external' ? [a] : []));
+const opt = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? undefined : args[i + 1];
+};
+const bin = opt('bin');
+if (!bin) {
+  console.error('oci-bundle-cli: --bin NAME is required (the bin name in package.json)');
+  process.exit(2);
+}
+const here = dirname(new URL(import.meta.url).pathname);
 
-// Our libraries load some CommonJS files lazily through createRequire(import.meta.url) (undici's agent,
-// tar-stream's PAX decoder). In the bundle import.meta.url is the chunk, from where those packages may not
-// resolve: let esbuild see a plain `require` so that it bundles them (still evaluated lazily, on first call).
-const inlineRequire = {
-  name: 'inline-create-require',
+// Where a bundled @oci library file came from: its package name and its path inside the package.
+function ociPackageFile(path) {
+  const m = /[\\/]((?:packages|tools)[\\/][^\\/]+)[\\/](dist[\\/].*\.js)$/.exec(path);
+  if (!m) return undefined;
+  const pkgJson = JSON.parse(readFileSync(join(path.slice(0, m.index), m[1], 'package.json'), 'utf8'));
+  return { name: pkgJson.name, file: m[2].split(sep).join('/') };
+}
+
+// Two rewrites in our own libraries' files:
+// - `const require = createRequire(import.meta.url);` is dropped, so that esbuild sees plain require() calls and
+//   bundles what they load (undici's agent, tar-stream's PAX decoder, image-spec's validators); they still run
+//   lazily, on first call.
+// - any other import.meta.url becomes the URL of the same file in the installed package, found at run time
+//   (__ociPackageUrl in the banner), so that `new URL('../native/...', import.meta.url)` and
+//   createRequire(import.meta.url)('./generated/x.cjs') keep pointing into that package.
+const rewriteImportMeta = {
+  name: 'oci-import-meta',
   setup(b) {
-    b.onLoad({ filter: /[\\/]packages[\\/](image-spec|registry-client|unpack)[\\/]dist[\\/].*\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      if (!text.includes('createRequire(import.meta.url)')) return undefined;
-      const contents = text.replace(/const require = createRequire\(import\.meta\.url\);/g, '');
-      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    b.onLoad({ filter: /[\\/](packages|tools)[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, async (a) => {
+      const text = await readFile(a.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const where = ociPackageFile(a.path);
+      if (!where) return undefined;
+      const contents = text
+        .replace(/const require = createRequire\(import\.meta\.url\);/g, '')
+        .replaceAll('import.meta.url', `__ociPackageUrl(${JSON.stringify(where.name)}, ${JSON.stringify(where.file)})`);
+      return { contents, loader: 'js', resolveDir: dirname(a.path) };
     });
   },
 };
 
-await rm(join(pkgDir, 'dist', 'chunks'), { recursive: true, force: true });
+const banner = [
+  '"use strict";',
+  // bundled npm packages may declare their own top-level __dirname (yargs does): keep ours
+  'const __ociDir = __dirname;',
+  "const __ociBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+  // require.resolve() costs ~5 ms of CPU on its first call (it sets up the exports-map resolver): try where
+  // pnpm (workspace, store) and npm put a dependency first, one stat each, and resolve only if it is elsewhere.
+  'const __ociUrls = new Map();',
+  'function __ociPackageUrl(name, file) {',
+  '  const key = name + "/" + file;',
+  '  let url = __ociUrls.get(key);',
+  '  if (url) return url;',
+  "  const { existsSync } = require('node:fs');",
+  "  const { dirname, join } = require('node:path');",
+  "  const dirs = [join(__ociDir, '..', 'node_modules', name), join(__ociDir, '..', '..', '..', name)];",
+  "  let dir = dirs.find((d) => existsSync(join(d, 'package.json')));",
+  "  if (dir === undefined) dir = dirname(require.resolve(name + '/package.json'));",
+  "  url = require('node:url').pathToFileURL(join(dir, file)).href;",
+  '  __ociUrls.set(key, url);',
+  '  return url;',
+  '}',
+].join('\n');
+
+const out = join(pkgDir, 'dist', `${bin}.cjs`);
 const result = await build({
   absWorkingDir: pkgDir,
-  entryPoints: { main: 'src/main.ts' },
+  entryPoints: { [bin]: 'dist/main.js' },
   outdir: 'dist',
-  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // some bundled CommonJS calls require() for Node builtins
-  banner: { js: "import { createRequire as __ociCreateRequire } from 'node:module';\nconst require = __ociCreateRequire(import.meta.url);" },
-  external,
-  plugins: [inlineRequire],
+  banner: { js: banner },
+  // import.meta.url of bundled npm packages (yargs: its locales, which are optional): the bundle's own URL
+  define: { 'import.meta.url': '__ociBundleUrl' },
+  plugins: [rewriteImportMeta],
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
 });
+// The loader compiles the bundle with vm.Script, where import() has no module loader: Node builtins that
+// esbuild left as import() are loaded with require(); anything else must be bundled. (esbuild prints code
+// strings with double quotes; single-quoted import('...') are in comments of bundled packages.)
+const text = readFileSync(out, 'utf8').replace(/\bimport\("((?:node:)?[a-z_/]+)"\)/g, (all, name) =>
+  builtinModules.includes(name.replace(/^node:/, ''))
+    ? `Promise.resolve().then(() => { const m = require(${JSON.stringify(name)}); return { ...m, default: m }; })`
+    : all);
+const dynamic = text.match(/\bimport\("[^"]*"\)/g);
+if (dynamic) throw new Error(`oci-bundle-cli: ${relative(pkgDir, out)} still has ${dynamic.join(', ')}: bundle it or load it with require()`);
+writeFileSync(out, text);
+copyFileSync(join(here, 'loader.cjs'), join(pkgDir, 'dist', 'cli-loader.cjs'));
+
+// The loader writes one V8 code cache per command on its first run; drop those of an older bundle.
+for (const f of readdirSync(join(pkgDir, 'dist'))) if (f.startsWith(`${bin}.cjs.`) && f.endsWith('.cache')) rmSync(join(pkgDir, 'dist', f), { force: true });
+// One run writes the cache of --help (usage errors and help are common first runs).
+const r = spawnSync(process.execPath, [join(pkgDir, 'bin', `${bin}.js`), '--help'], { stdio: 'ignore', timeout: 60_000 });
+if (r.error) throw r.error;
+
 if (args.includes('--analyze')) {
   const { analyzeMetafile } = await import('esbuild');
   console.log(await analyzeMetafile(result.metafile));

@@ -63,4 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   return getExitCode();
 }
 
-process.exitCode = await main(hideBin(process.argv));
+// no top-level await: the build bundles this entry as CommonJS (tools/bundle-cli)
+void main(hideBin(process.argv)).then((code) => {
+  process.exitCode = code;
+});

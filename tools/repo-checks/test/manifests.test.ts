@@ -1,7 +1,7 @@
 // Checks the published manifests against the built files, so that `exports`, `files`, `bin` and the
 // build output cannot drift apart (STYLE.md rules 5 and 7).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publishedPackages, repoRoot } from './packages.js';
 
@@ -59,7 +59,16 @@ describe.each(publishedPackages())('$manifest.name', ({ dir, relDir, manifest })
       const file = join(dir, target);
       expect(existsSync(file), target).toBe(true);
       expect(statSync(file).mode & 0o111).not.toBe(0);
-      expect(readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+      const text = readFileSync(file, 'utf8');
+      if (text.startsWith('#!/bin/sh\n')) {
+        // a launcher (docs/architecture.md, "Start-up of the command-line tools"): it execs node on bin/NAME.js
+        const js = `${target}.js`;
+        expect(text, target).toContain(`exec node "\${self%/*}/${basename(js)}" "$@"`);
+        expect(existsSync(join(dir, js)), js).toBe(true);
+        expect(readFileSync(join(dir, js), 'utf8').startsWith('#!/usr/bin/env node'), js).toBe(true);
+      } else {
+        expect(text.startsWith('#!/usr/bin/env node'), target).toBe(true);
+      }
     }
   });
 });

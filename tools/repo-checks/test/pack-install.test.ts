@@ -1,6 +1,6 @@
 // Proves that the packed tarballs install into an empty directory without the workspace and import.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,23 @@ describe('packed tarballs', () => {
   it.each(packages.flatMap((p) => Object.keys(p.manifest.bin ?? {})))('bin %s answers --help', (bin) => {
     const out = execFileSync(join(app, 'node_modules', '.bin', bin), ['--help'], { encoding: 'utf8' });
     expect(out).toMatch(/Usage|Commands|Options/i);
+  });
+
+  // npm links bins as symlinks: the sh launchers find their bin/NAME.js through the link, and start Node without
+  // NODE_EXTRA_CA_CERTS (Node warns at start when it cannot load that file: no warning means it never saw it)
+  it.each(packages.flatMap((p) => Object.entries<string>(p.manifest.bin ?? {})
+    .filter(([, target]) => readFileSync(join(p.dir, target), 'utf8').startsWith('#!/bin/sh'))
+    .map(([bin]) => bin)))('bin %s starts Node without NODE_EXTRA_CA_CERTS', (bin) => {
+    const r = spawnSync(join(app, 'node_modules', '.bin', bin), ['--help'], {
+      encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(work, 'no-such-ca.pem') },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Usage|Commands|Options/i);
+    expect(r.stderr).not.toMatch(/extra certs/i);
+    // the control: Node started directly with the same environment does warn, so the check above can fail
+    const direct = spawnSync(process.execPath, ['-e', '0'], {
+      encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(work, 'no-such-ca.pem') },
+    });
+    expect(direct.stderr).toMatch(/extra certs/i);
   });
 });

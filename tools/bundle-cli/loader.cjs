@@ -1,0 +1,43 @@
+'use strict';
+// The loader of a bundled CLI (copied to dist/cli-loader.cjs by oci-bundle-cli; bin/<name>.js calls run()).
+// It compiles the one-file CommonJS bundle with vm.Script and a V8 code cache, which skips most of the
+// compile work of a start. V8 caches the functions that have run, so there is one cache per command
+// (<bundle>.<command>.cache, the command being the first argument that is not an option): the first run of a
+// command writes it at exit (best effort, atomically; skipped where the package directory is read-only),
+// later runs load it. When V8 rejects a cache (after a Node upgrade, say) it is rewritten the same way.
+// See docs/architecture.md, "Start-up of the command-line tools".
+const fs = require('node:fs');
+const path = require('node:path');
+
+function cacheFileFor(file, argv) {
+  const command = argv.find((a) => !a.startsWith('-'));
+  return `${file}.${command && /^[a-z][a-z0-9-]{0,31}$/.test(command) ? command : 'default'}.cache`;
+}
+
+/** Runs the bundle at `file` as the main module. */
+function run(file) {
+  const source = fs.readFileSync(file, 'utf8');
+  const vm = require('node:vm');
+  const cacheFile = cacheFileFor(file, process.argv.slice(2));
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch { /* none yet */ }
+  // the CommonJS wrapper on the first line, so that stack traces keep the bundle's line numbers
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        try { fs.unlinkSync(tmp); } catch { /* not written */ }
+      }
+    });
+  }
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(file), mod, file, path.dirname(file));
+}
+
+module.exports = { run };
