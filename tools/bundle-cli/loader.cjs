@@ -16,6 +16,12 @@ function cacheFileFor(file, argv) {
 
 /** Runs the bundle at `file` as the main module. */
 function run(file) {
+  // bin/NAME (sh) set the user's NODE_EXTRA_CA_CERTS aside so that Node would not load it at start: put it back
+  const saved = process.env.OCI_NODE_EXTRA_CA_CERTS;
+  if (saved !== undefined) {
+    process.env.NODE_EXTRA_CA_CERTS = saved;
+    delete process.env.OCI_NODE_EXTRA_CA_CERTS;
+  }
   const source = fs.readFileSync(file, 'utf8');
   const vm = require('node:vm');
   const cacheFile = cacheFileFor(file, process.argv.slice(2));
