@@ -57,6 +57,23 @@ const rewriteImportMeta = {
   },
 };
 
+// yargs imports node:assert for two internal checks; loading node:assert costs ~5 ms of every start (it pulls
+// in util/colors, which creates process.stderr and the stream modules). Give yargs those two functions.
+const yargsAssert = {
+  name: 'oci-yargs-assert',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, (a) => (/[\\/]yargs[\\/]/.test(a.importer) ? { path: 'assert', namespace: 'oci-yargs-assert' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'oci-yargs-assert' }, () => ({
+      loader: 'js',
+      contents: [
+        'function fail(message) { const err = new Error(message); err.code = "ERR_ASSERTION"; throw err; }',
+        'export function strictEqual(actual, expected, message) { if (!Object.is(actual, expected)) fail(message ?? `Expected ${String(actual)} to be strictly equal to ${String(expected)}`); }',
+        'export function notStrictEqual(actual, expected, message) { if (Object.is(actual, expected)) fail(message ?? `Expected a value other than ${String(expected)}`); }',
+      ].join('\n'),
+    }));
+  },
+};
+
 const banner = [
   '"use strict";',
   // bundled npm packages may declare their own top-level __dirname (yargs does): keep ours
@@ -93,7 +110,7 @@ const result = await build({
   banner: { js: banner },
   // import.meta.url of bundled npm packages (yargs: its locales, which are optional): the bundle's own URL
   define: { 'import.meta.url': '__ociBundleUrl' },
-  plugins: [rewriteImportMeta],
+  plugins: [rewriteImportMeta, yargsAssert],
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
