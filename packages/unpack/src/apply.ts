@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UnpackError, throwIfAborted, unsafePath, type UnpackWarning } from './errors.js';
 import { RootResolver } from './resolve.js';
-import { parseLayer, tarError, type LayerEntry } from './tar.js';
+import { TarReader, tarError, type EntryHeader, type TarHandler } from './tar.js';
 
 export interface ApplyLayerOptions {
   /** Not root: skip chown (owners are recorded in the result), skip devices with a warning. Default: true unless running as uid 0. */
@@ -51,7 +51,7 @@ export function isRootless(): boolean {
 }
 
 /** State of one layer application. @internal */
-class LayerApplier {
+class LayerApplier implements TarHandler {
   readonly root: string;
   readonly resolver: RootResolver;
   readonly rootless: boolean;
@@ -61,6 +61,11 @@ class LayerApplier {
   readonly layerPaths = new Set<string>();
   readonly dirTimes: { abs: string; mtime: Date }[] = [];
   readonly result: ApplyLayerResult = { entries: 0, bytes: 0, warnings: [], owners: [] };
+  /** The regular file being written: its fd and entry (the reader streams its data in between). */
+  private fd = -1;
+  private file: EntryHeader | undefined;
+  private fileAbs = '';
+  private fileRel = '';
 
   constructor(root: string, opts: ApplyLayerOptions) {
     this.root = root;
@@ -114,7 +119,7 @@ class LayerApplier {
     return true;
   }
 
-  owner(abs: string, rel: string, e: LayerEntry, fd?: number): void {
+  owner(abs: string, rel: string, e: EntryHeader, fd?: number): void {
     if (this.rootless) {
       if (e.uid !== 0 || e.gid !== 0) this.result.owners.push({ path: '/' + rel, uid: e.uid, gid: e.gid });
       return;
@@ -123,7 +128,7 @@ class LayerApplier {
     else fs.lchownSync(abs, e.uid, e.gid);
   }
 
-  xattrs(abs: string, rel: string, e: LayerEntry): void {
+  xattrs(abs: string, rel: string, e: EntryHeader): void {
     for (const [name, value] of e.xattrs) {
       if (this.rootless && !name.startsWith('user.')) {
         this.warn('WARN_XATTR_SKIPPED', `xattr ${name} of /${rel} skipped in rootless mode`, '/' + rel);
@@ -137,7 +142,7 @@ class LayerApplier {
     }
   }
 
-  async apply(e: LayerEntry): Promise<void> {
+  entry(e: EntryHeader): void {
     const r = this.result;
     r.entries++;
     if (e.parts.length === 0) {
@@ -145,15 +150,12 @@ class LayerApplier {
       if (e.kind === 'directory' || e.kind === 'opaque') {
         if (e.kind === 'opaque') this.clearLower('');
         else this.metaDir(this.root, '', e);
-        e.body.resume();
         return;
       }
-      e.body.resume();
       throw unsafePath(e.rawName, `a ${e.kind} cannot replace the rootfs directory`);
     }
 
     if (e.kind === 'whiteout') {
-      e.body.resume();
       const parent = this.resolver.resolveDir(e.parts.slice(0, -1), false);
       if (parent === undefined) return;
       const name = e.parts[e.parts.length - 1]!;
@@ -169,7 +171,6 @@ class LayerApplier {
       return;
     }
     if (e.kind === 'opaque') {
-      e.body.resume();
       const dir = this.resolver.resolveDir(e.parts, true, (rel) => this.mark(rel))!;
       this.mark(dir);
       this.clearLower(dir);
@@ -184,29 +185,15 @@ class LayerApplier {
 
     switch (e.kind) {
       case 'file': {
-        const mode = e.mode;
-        let fd = -1;
         this.createExclusive(abs, () => {
-          fd = fs.openSync(abs, O_FILE, 0o600);
+          this.fd = fs.openSync(abs, O_FILE, 0o600);
         });
-        try {
-          for await (const chunk of e.body) {
-            const buf = chunk as Buffer;
-            let off = 0;
-            while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
-            r.bytes += buf.length;
-          }
-          this.owner(abs, rel, e, fd);
-          fs.fchmodSync(fd, mode); // after chown: chown clears setuid/setgid
-          this.xattrs(abs, rel, e);
-          fs.futimesSync(fd, e.mtime, e.mtime);
-        } finally {
-          fs.closeSync(fd);
-        }
+        this.file = e;
+        this.fileAbs = abs;
+        this.fileRel = rel;
         return;
       }
       case 'directory': {
-        e.body.resume();
         const created = this.createExclusive(
           abs,
           () => fs.mkdirSync(abs, { mode: 0o700 }),
@@ -217,8 +204,7 @@ class LayerApplier {
         return;
       }
       case 'symlink': {
-        e.body.resume();
-        // a new name cannot be on a cached resolution; replacing one invalidates in remove()
+          // a new name cannot be on a cached resolution; replacing one invalidates in remove()
         this.createExclusive(abs, () => fs.symlinkSync(e.linkname!, abs));
         this.owner(abs, rel, e);
         this.xattrs(abs, rel, e);
@@ -226,8 +212,7 @@ class LayerApplier {
         return;
       }
       case 'hardlink': {
-        e.body.resume();
-        const lp = e.linkParts!;
+          const lp = e.linkParts!;
         const tparent = this.resolver.resolveDir(lp.slice(0, -1), false);
         const tname = lp[lp.length - 1]!;
         const trel = tparent === undefined ? undefined : tparent === '' ? tname : `${tparent}/${tname}`;
@@ -247,8 +232,7 @@ class LayerApplier {
       case 'char':
       case 'block':
       case 'fifo': {
-        e.body.resume();
-        if (this.rootless && e.kind !== 'fifo') {
+          if (this.rootless && e.kind !== 'fifo') {
           this.warn('WARN_DEVICE_SKIPPED', `${e.kind} device /${rel} skipped: creating devices needs root`, '/' + rel);
           return;
         }
@@ -273,7 +257,40 @@ class LayerApplier {
     }
   }
 
-  metaDir(abs: string, rel: string, e: LayerEntry): void {
+  data(buf: Buffer): void {
+    const fd = this.fd;
+    if (fd < 0) return; // content of an entry that has none on disk (e.g. a symlink with a size)
+    let off = 0;
+    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+    this.result.bytes += buf.length;
+  }
+
+  end(): void {
+    const fd = this.fd;
+    if (fd < 0) return;
+    const e = this.file!;
+    try {
+      this.owner(this.fileAbs, this.fileRel, e, fd);
+      fs.fchmodSync(fd, e.mode); // after chown: chown clears setuid/setgid
+      this.xattrs(this.fileAbs, this.fileRel, e);
+      fs.futimesSync(fd, e.mtime, e.mtime);
+    } finally {
+      this.fd = -1;
+      this.file = undefined;
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Close a file left open by an error. */
+  abort(): void {
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      fs.closeSync(fd);
+    }
+  }
+
+  metaDir(abs: string, rel: string, e: EntryHeader): void {
     this.owner(abs, rel, e);
     fs.chmodSync(abs, this.rootless ? e.mode | 0o700 : e.mode);
     this.xattrs(abs, rel, e);
@@ -330,21 +347,23 @@ export async function applyLayer(
     throw new UnpackError('ERR_NOT_A_DIRECTORY', `rootfs ${rootfs} is not a directory`, { path: rootfs });
   }
   const applier = new LayerApplier(root, opts);
+  const reader = new TarReader(applier);
+  const { signal, onProgress } = opts;
   let lastReport = 0;
   try {
-    for await (const entry of parseLayer(tar)) {
-      throwIfAborted(opts.signal);
-      try {
-        await applier.apply(entry);
-      } finally {
-        if (!entry.body.readableEnded) entry.body.resume();
-      }
-      if (opts.onProgress && applier.result.bytes - lastReport >= 1 << 20) {
+    // one await per chunk of the archive, none per entry: the reader and the applier are synchronous
+    for await (const chunk of tar) {
+      throwIfAborted(signal);
+      reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (onProgress && applier.result.bytes - lastReport >= 1 << 20) {
         lastReport = applier.result.bytes;
-        opts.onProgress({ entries: applier.result.entries, bytes: applier.result.bytes });
+        onProgress({ entries: applier.result.entries, bytes: applier.result.bytes });
       }
     }
+    throwIfAborted(signal);
+    reader.end();
   } catch (err) {
+    applier.abort();
     throw tarError(err);
   }
   applier.finish();

@@ -45,13 +45,16 @@ const XATTR_PREFIX = 'SCHILY.xattr.';
 // security.capability. We wrap its PAX decoder (same output for every key) and
 // keep the raw bytes of SCHILY.xattr.* records under a symbol key that
 // Object.assign carries along and JSON/for-in ignore.
+interface TarHeaders {
+  decode: (buf: Buffer, filenameEncoding: string, allowUnknownFormat: boolean) => tarStream.Headers | null;
+  decodePax: (buf: Buffer) => Record<string | symbol, unknown>;
+  decodeLongPath: (buf: Buffer, encoding: string) => string;
+  __ociRawXattrs?: boolean;
+}
+// the same module instance tar-stream's index requires (a literal path, so that bundlers keep it one module)
+const headers = createRequire(import.meta.url)('tar-stream/headers.js') as TarHeaders;
+
 function patchPaxDecoder(): void {
-  // the same module instance tar-stream's index requires (a literal path, so that bundlers keep it one module)
-  const require = createRequire(import.meta.url);
-  const headers = require('tar-stream/headers.js') as {
-    decodePax: (buf: Buffer) => Record<string | symbol, unknown>;
-    __ociRawXattrs?: boolean;
-  };
   if (headers.__ociRawXattrs) return;
   const original = headers.decodePax;
   headers.decodePax = function decodePax(buf: Buffer) {
@@ -114,41 +117,61 @@ function num(v: unknown, fallback: number): number {
 
 /** Normalise one tar-stream header into a LayerEntry (pure). Returns undefined for entries to skip. */
 export function toLayerEntry(header: tarStream.Headers, body: Readable): LayerEntry | undefined {
+  const e = toEntryHeader(header) as LayerEntry | undefined;
+  if (e !== undefined) e.body = body;
+  return e;
+}
+
+/** A LayerEntry without its body (the synchronous reader delivers data separately). @internal */
+export type EntryHeader = Omit<LayerEntry, 'body'> & { body?: Readable };
+
+/** Normalise one decoded tar header (pure). Returns undefined for entries to skip. @internal */
+export function toEntryHeader(header: tarStream.Headers): EntryHeader | undefined {
   const rawName = header.name;
   const parts = cleanEntryPath(rawName);
-  const pax = ((header as { pax?: unknown }).pax ?? {}) as Record<string | symbol, unknown>;
-  const rawX = pax[RAW] as Map<string, Buffer> | undefined;
+  const pax = ((header as { pax?: unknown }).pax ?? undefined) as Record<string | symbol, unknown> | undefined;
   const xattrs = new Map<string, Buffer>();
-  for (const key of Object.keys(pax)) {
-    if (key.startsWith(XATTR_PREFIX)) {
-      const k = key.slice(XATTR_PREFIX.length);
-      xattrs.set(k, rawX?.get(k) ?? Buffer.from(String(pax[key]), 'utf8'));
-    }
-  }
   let mtime = header.mtime ?? new Date(0);
-  if (typeof pax.mtime === 'string' && /^-?\d+(\.\d+)?$/.test(pax.mtime)) {
-    mtime = new Date(Number.parseFloat(pax.mtime) * 1000);
+  let uid = header.uid ?? 0;
+  let gid = header.gid ?? 0;
+  if (pax !== undefined) {
+    const rawX = pax[RAW] as Map<string, Buffer> | undefined;
+    for (const key of Object.keys(pax)) {
+      if (key.startsWith(XATTR_PREFIX)) {
+        const k = key.slice(XATTR_PREFIX.length);
+        xattrs.set(k, rawX?.get(k) ?? Buffer.from(String(pax[key]), 'utf8'));
+      }
+    }
+    if (typeof pax.mtime === 'string' && /^-?\d+(\.\d+)?$/.test(pax.mtime)) {
+      mtime = new Date(Number.parseFloat(pax.mtime) * 1000);
+    }
+    uid = num(pax.uid, uid);
+    gid = num(pax.gid, gid);
   }
-  const base: Omit<LayerEntry, 'kind'> = {
+  const base: EntryHeader = {
+    kind: 'file',
     rawName,
     parts,
     linkname: undefined,
     linkParts: undefined,
     mode: (header.mode ?? 0o644) & 0o7777,
-    uid: num(pax.uid, header.uid ?? 0),
-    gid: num(pax.gid, header.gid ?? 0),
+    uid,
+    gid,
     mtime,
     size: header.size ?? 0,
     devmajor: header.devmajor ?? 0,
     devminor: header.devminor ?? 0,
     xattrs,
-    body,
   };
 
   const basename = parts[parts.length - 1];
   if (basename !== undefined && basename.startsWith(WH)) {
     const dirParts = parts.slice(0, -1);
-    if (basename === OPAQUE) return { ...base, kind: 'opaque', parts: dirParts };
+    if (basename === OPAQUE) {
+      base.kind = 'opaque';
+      base.parts = dirParts;
+      return base;
+    }
     const hidden = basename.slice(WH.length);
     if (hidden.startsWith(WH)) {
       // other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): not part of the image
@@ -157,18 +180,25 @@ export function toLayerEntry(header: tarStream.Headers, body: Readable): LayerEn
     if (hidden === '' || hidden === '.' || hidden === '..') {
       throw unsafePath(rawName, `whiteout names "${hidden}"`);
     }
-    return { ...base, kind: 'whiteout', parts: [...dirParts, hidden] };
+    dirParts.push(hidden);
+    base.kind = 'whiteout';
+    base.parts = dirParts;
+    return base;
   }
 
   switch (header.type) {
     case 'file':
     case 'contiguous-file':
-      return { ...base, kind: 'file' };
+      base.kind = 'file';
+      return base;
     case 'directory':
-      return { ...base, kind: 'directory' };
+      base.kind = 'directory';
+      return base;
     case 'symlink':
       if (!header.linkname) throw new UnpackError('ERR_BAD_LAYER', `symlink "${rawName}" has no target`, { path: rawName });
-      return { ...base, kind: 'symlink', linkname: header.linkname };
+      base.kind = 'symlink';
+      base.linkname = header.linkname;
+      return base;
     case 'link': {
       if (!header.linkname) throw new UnpackError('ERR_BAD_LAYER', `hardlink "${rawName}" has no target`, { path: rawName });
       let linkParts: string[];
@@ -178,20 +208,239 @@ export function toLayerEntry(header: tarStream.Headers, body: Readable): LayerEn
         throw unsafePath(rawName, `hardlink target "${header.linkname}" is outside the rootfs`);
       }
       if (linkParts.length === 0) throw unsafePath(rawName, 'hardlink to the rootfs itself');
-      return { ...base, kind: 'hardlink', linkname: linkParts.join('/'), linkParts };
+      base.kind = 'hardlink';
+      base.linkname = linkParts.join('/');
+      base.linkParts = linkParts;
+      return base;
     }
     case 'character-device':
-      return { ...base, kind: 'char' };
+      base.kind = 'char';
+      return base;
     case 'block-device':
-      return { ...base, kind: 'block' };
+      base.kind = 'block';
+      return base;
     case 'fifo':
-      return { ...base, kind: 'fifo' };
+      base.kind = 'fifo';
+      return base;
     default:
       throw new UnpackError('ERR_UNSUPPORTED_ENTRY', `tar entry "${rawName}" has unsupported type ${String(header.type)}`, {
         path: rawName,
         hint: 'sparse and other GNU extension entries are not supported in image layers',
       });
   }
+}
+
+/** Receives the entries of a layer from TarReader, synchronously and in order. @internal */
+export interface TarHandler {
+  /** An entry's header. For entries with data, data() follows for each slice, then end(). */
+  entry(e: EntryHeader): void;
+  /** A slice of the current entry's content, valid only during the call. */
+  data(buf: Buffer): void;
+  /** The current entry's content is complete (called for every entry). */
+  end(): void;
+}
+
+/** PAX and GNU long-name records larger than this are refused, as Go's archive/tar does (umoci, containerd). */
+export const MAX_SPECIAL_RECORD = 1 << 20;
+
+const S_HEADER = 0;
+const S_LONG = 1;
+const S_DATA = 2;
+const S_SKIP = 3;
+
+function badTar(message: string, cause?: unknown): UnpackError {
+  return new UnpackError('ERR_BAD_LAYER', `layer is not a valid tar archive: ${message}`, {
+    cause,
+    hint: 'the layer blob is truncated or corrupt; fetch the image again',
+  });
+}
+
+/**
+ * A synchronous tar reader: push() the archive's bytes in chunks of any size and
+ * the handler is called for each entry and each slice of its content, without a
+ * stream or a promise per entry (the hot path of unpacking many small files).
+ * Header decoding is tar-stream's (checksums, base-256 numbers, ustar prefix),
+ * framing and PAX/GNU long-name merging follow tar-stream's extract. @internal
+ */
+export class TarReader {
+  private readonly handler: TarHandler;
+  private state = S_HEADER;
+  /** bytes still needed in this state */
+  private need = 512;
+  /** padding to skip after the current data */
+  private pad = 0;
+  private acc: Buffer = Buffer.allocUnsafe(512);
+  private accLen = 0;
+  private longType: string | undefined;
+  private pax: Record<string | symbol, unknown> | null = null;
+  private paxGlobal: Record<string | symbol, unknown> | null = null;
+  private gnuLongPath: string | null = null;
+  private gnuLongLinkPath: string | null = null;
+
+  constructor(handler: TarHandler) {
+    this.handler = handler;
+  }
+
+  push(chunk: Buffer): void {
+    const len = chunk.length;
+    let off = 0;
+    while (off < len) {
+      const state = this.state;
+      if (state === S_DATA || state === S_SKIP) {
+        const n = Math.min(this.need, len - off);
+        if (state === S_DATA) this.handler.data(chunk.subarray(off, off + n));
+        off += n;
+        this.need -= n;
+        if (this.need === 0) this.afterData();
+        continue;
+      }
+      // header or long record: needs `need` contiguous bytes
+      let block: Buffer;
+      if (this.accLen === 0 && len - off >= this.need) {
+        block = chunk.subarray(off, off + this.need);
+        off += this.need;
+      } else {
+        if (this.acc.length < this.need) {
+          const bigger = Buffer.allocUnsafe(this.need);
+          this.acc.copy(bigger, 0, 0, this.accLen);
+          this.acc = bigger;
+        }
+        const n = Math.min(this.need - this.accLen, len - off);
+        chunk.copy(this.acc, this.accLen, off, off + n);
+        this.accLen += n;
+        off += n;
+        if (this.accLen < this.need) return;
+        block = this.acc.subarray(0, this.need);
+        this.accLen = 0;
+      }
+      if (state === S_HEADER) this.onHeader(block);
+      else this.onLong(block);
+    }
+  }
+
+  /** The archive ended: refuses a truncated one. */
+  end(): void {
+    if (this.state !== S_HEADER || this.accLen !== 0) throw badTar('Unexpected end of data');
+    if (this.acc.length > 512) this.acc = Buffer.allocUnsafe(512);
+  }
+
+  private afterData(): void {
+    if (this.state === S_DATA) {
+      this.handler.end();
+      if (this.pad > 0) {
+        this.state = S_SKIP;
+        this.need = this.pad;
+        this.pad = 0;
+        return;
+      }
+    }
+    this.state = S_HEADER;
+    this.need = 512;
+  }
+
+  private skipThen(n: number): void {
+    // skip n bytes (data nobody wants plus padding), then a header
+    if (n > 0) {
+      this.state = S_SKIP;
+      this.need = n;
+    } else {
+      this.state = S_HEADER;
+      this.need = 512;
+    }
+  }
+
+  private onHeader(block: Buffer): void {
+    let h: tarStream.Headers | null;
+    try {
+      h = headers.decode(block, 'utf-8', false);
+    } catch (err) {
+      throw badTar((err as Error).message, err);
+    }
+    if (h === null) return; // a zero block (end-of-archive marker); tar-stream reads on
+    switch (h.type) {
+      case 'gnu-long-path':
+      case 'gnu-long-link-path':
+      case 'pax-global-header':
+      case 'pax-header': {
+        const size = h.size ?? 0;
+        if (size > MAX_SPECIAL_RECORD) {
+          throw new UnpackError('ERR_BAD_LAYER', `layer has a ${h.type} record of ${size} bytes (limit ${MAX_SPECIAL_RECORD})`, {
+            hint: 'the layer is corrupt or hostile; do not trust this image',
+          });
+        }
+        this.longType = h.type;
+        if (size === 0) {
+          this.onLong(Buffer.alloc(0));
+          return;
+        }
+        this.state = S_LONG;
+        this.need = size;
+        this.pad = overflow(size);
+        return;
+      }
+    }
+    if (this.gnuLongPath !== null) {
+      h.name = this.gnuLongPath;
+      this.gnuLongPath = null;
+    }
+    if (this.gnuLongLinkPath !== null) {
+      h.linkname = this.gnuLongLinkPath;
+      this.gnuLongLinkPath = null;
+    }
+    if (this.pax !== null) {
+      const pax = this.pax;
+      if (pax.path) h.name = pax.path as string;
+      if (pax.linkpath) h.linkname = pax.linkpath as string;
+      if (pax.size) h.size = Number.parseInt(pax.size as string, 10);
+      (h as { pax?: unknown }).pax = pax;
+      this.pax = null;
+    }
+    const size = h.type === 'directory' ? 0 : (h.size ?? 0);
+    if (!Number.isSafeInteger(size) || size < 0) throw badTar(`entry "${h.name}" has an invalid size`);
+    const e = toEntryHeader(h);
+    if (e === undefined) {
+      this.skipThen(size + overflow(size));
+      return;
+    }
+    this.handler.entry(e);
+    if (size === 0) {
+      this.handler.end();
+      this.state = S_HEADER;
+      this.need = 512;
+      return;
+    }
+    this.state = S_DATA;
+    this.need = size;
+    this.pad = overflow(size);
+  }
+
+  private onLong(buf: Buffer): void {
+    try {
+      switch (this.longType) {
+        case 'gnu-long-path':
+          this.gnuLongPath = headers.decodeLongPath(buf, 'utf-8');
+          break;
+        case 'gnu-long-link-path':
+          this.gnuLongLinkPath = headers.decodeLongPath(buf, 'utf-8');
+          break;
+        case 'pax-global-header':
+          this.paxGlobal = headers.decodePax(buf);
+          break;
+        case 'pax-header':
+          this.pax = this.paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this.paxGlobal, headers.decodePax(buf));
+          break;
+      }
+    } catch (err) {
+      throw badTar((err as Error).message, err);
+    }
+    this.skipThen(this.pad);
+    this.pad = 0;
+  }
+}
+
+function overflow(size: number): number {
+  const r = size & 511;
+  return r === 0 ? 0 : 512 - r;
 }
 
 /** Map tar-stream's format errors to ERR_BAD_LAYER; other errors pass through. */
