@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-// Tiny bin, CommonJS on purpose (bin/package.json). It runs the CLI bundled into one CommonJS file by the
-// build (scripts/bundle.mjs) so that a start resolves and links no ES module graph, and compiles it with a
-// V8 code cache (dist/oci-runtime.cjs.cache, written by the build; rewritten here, best effort, when V8
-// rejects it, e.g. after a Node upgrade). See docs/cli-runtime.md, "Start-up".
+// The oci-runtime command's entry (bin/oci-runtime, the sh launcher that npm links, execs it). Tiny bin,
+// CommonJS on purpose (bin/package.json). It runs the CLI bundled into one CommonJS file by the build
+// (scripts/bundle.mjs) so that a start resolves and links no ES module graph, and compiles it with a V8 code cache
+// (dist/oci-runtime.cjs.cache, written by the build; rewritten here, best effort, when V8 rejects it, e.g. after a Node upgrade). See docs/cli-runtime.md, "Start-up".
 // Without the bundle (a plain `tsc` build) it falls back to the ES module entry.
 'use strict';
+// bin/oci-runtime (sh) set the caller's NODE_EXTRA_CA_CERTS aside so that Node would not load it at start: put it back
+const savedCa = process.env.OCI_NODE_EXTRA_CA_CERTS;
+if (savedCa !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = savedCa;
+  delete process.env.OCI_NODE_EXTRA_CA_CERTS;
+}
 const fs = require('node:fs');
 const path = require('node:path');
 

@@ -6,13 +6,14 @@
 // Everything runs under one child-subreaper (the conformance harness' Reaper): containerd's shims and
 // podman's conmon double-fork, and PID 1 on these machines does not reap.
 import { chmodSync, existsSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reaper, removeTemps, tmp } from '../../runtime/test/conformance-helpers.js';
 import type { Result } from '../../runtime/test/conformance-helpers.js';
 
-const CLI = fileURLToPath(new URL('../bin/oci-runtime.js', import.meta.url));
+// the sh launcher npm links as the `oci-runtime` bin (it execs node bin/oci-runtime.js)
+const LAUNCHER = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
 const IMAGE = 'docker.io/library/busybox:latest';
 const has = (bin: string) => ['/usr/bin', '/usr/sbin', '/usr/local/bin'].some((d) => existsSync(join(d, bin)));
 const haveEngines = has('containerd') && has('ctr') && has('podman') && has('conmon') && has('skopeo') && has('runc');
@@ -35,7 +36,7 @@ beforeAll(async () => {
   // the engines exec one path with runc's arguments; log each call so the tests can see ours was used
   calls = join(work, 'calls.log');
   wrapper = join(work, 'oci-runtime');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${calls}\nexec ${process.execPath} ${CLI} "$@"\n`);
+  writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${calls}\nPATH=${dirname(process.execPath)}:$PATH exec ${LAUNCHER} "$@"\n`);
   chmodSync(wrapper, 0o755);
 }, 120000);
 
