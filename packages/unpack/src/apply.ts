@@ -22,6 +22,8 @@ export interface ApplyLayerOptions {
   signal?: AbortSignal;
   onWarning?: (warning: UnpackWarning) => void;
   onProgress?: (progress: { entries: number; bytes: number }) => void;
+  /** Refuse (ERR_LAYER_TOO_LARGE) a tar of more than this many bytes; default: no limit. */
+  maxLayerSize?: number | undefined;
 }
 
 export interface OwnerRecord {
@@ -349,11 +351,20 @@ export async function applyLayer(
   const applier = new LayerApplier(root, opts);
   const reader = new TarReader(applier);
   const { signal, onProgress } = opts;
+  const max = opts.maxLayerSize ?? Number.POSITIVE_INFINITY;
+  let total = 0;
   let lastReport = 0;
   try {
     // one await per chunk of the archive, none per entry: the reader and the applier are synchronous
     for await (const chunk of tar) {
       throwIfAborted(signal);
+      total += chunk.byteLength;
+      if (total > max) {
+        throw new UnpackError('ERR_LAYER_TOO_LARGE', `layer is larger than the limit of ${max} bytes uncompressed`, {
+          expected: String(max),
+          hint: 'raise the limit (maxLayerSize, --max-layer-size) if the image is trusted; otherwise do not unpack it',
+        });
+      }
       reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       if (onProgress && applier.result.bytes - lastReport >= 1 << 20) {
         lastReport = applier.result.bytes;

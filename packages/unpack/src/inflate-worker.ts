@@ -1,11 +1,18 @@
-// Hashing and gzip decompression of one layer on a worker thread, so that the
-// main thread only parses tar and writes files: on 2 cores the two halves run
-// in parallel instead of taking turns. The worker reads the blob file, hashes
-// the compressed bytes (digest, size), gunzips, hashes the uncompressed bytes
-// (diff_id) and sends the tar bytes back in transferred chunks, with a credit
-// window so that memory stays bounded (~8 MiB in flight) whatever the layer size.
-// The last chunk is sent only after both digests were verified.
-import { Readable } from 'node:stream';
+// Hashing and gzip decompression of an image's gzip layers on ONE worker thread,
+// so that the main thread only parses tar and writes files: on 2 cores the two
+// halves run in parallel instead of taking turns.
+//
+// The worker reads each blob through a file descriptor the caller opened (once,
+// safely, by @oci/layout: no path is opened twice), hashes the compressed bytes
+// (digest, size), gunzips, hashes the uncompressed bytes (diff_id) and copies
+// them into a fixed ring of slots in one SharedArrayBuffer: the main thread
+// reads each slot in place (the tar reader and the applier are synchronous) and
+// hands it back when it asks for the next one. Memory is that ring (4 MiB) plus
+// zlib's buffers whatever the layer sizes, and no garbage is made per chunk on
+// the main thread. The last slot of a layer is handed over only after both its
+// digests were verified. The worker goes on to the next layer as soon as it has
+// finished one, so the next layer is decompressed while the current one is still
+// being applied (bounded: the ring fills, then the worker waits).
 import { Worker } from 'node:worker_threads';
 import { UnpackError } from './errors.js';
 
@@ -17,147 +24,330 @@ const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads
 const fs = process.getBuiltinModule('node:fs');
 const zlib = process.getBuiltinModule('node:zlib');
 const { createHash } = process.getBuiltinModule('node:crypto');
-const { path, digest, size, diffId, chunkSize, window } = workerData;
+const { jobs, sab, slots, slotSize, readSize, zchunk } = workerData;
+const ring = Buffer.from(sab);
 const algo = (d) => d.slice(0, d.indexOf(':'));
-const hc = createHash(algo(digest));
-const hu = createHash(algo(diffId));
-let seen = 0;
-let inflight = 0;
-let held = null;
-let waiting = null;
-let failed = false;
-const fail = (stage, err) => {
-  if (failed) return;
-  failed = true;
-  parentPort.postMessage({ type: 'error', stage, message: err.message, code: err.code, expected: err.expected, actual: err.actual });
-  try { src.destroy(); gunzip.destroy(); } catch {}
-};
+const err = (code, message, expected, actual) => Object.assign(new Error(message), { code, expected, actual });
+const free = [];
+for (let i = 0; i < slots; i++) free.push(i);
+let onFree = null;
 parentPort.on('message', (m) => {
   if (m.type === 'ack') {
-    inflight -= m.n;
-    if (waiting && inflight < window) { const w = waiting; waiting = null; w(); }
+    free.push(m.slot);
+    if (onFree !== null) onFree();
   }
 });
-const src = fs.createReadStream(path, { highWaterMark: 256 << 10 });
-const gunzip = zlib.createGunzip({ chunkSize });
-src.on('data', (c) => {
-  seen += c.length;
-  if (seen > size) { fail('compressed', Object.assign(new Error('blob is larger than its descriptor size ' + size), { code: 'ERR_SIZE_MISMATCH', expected: String(size), actual: String(seen) })); return; }
-  hc.update(c);
-  if (gzError) return; // keep hashing: a corrupt blob is reported as such, not as bad gzip
-  if (!gunzip.write(c)) { src.pause(); gunzip.once('drain', () => src.resume()); }
-});
-src.on('error', (e) => fail('source', e));
-src.on('end', () => {
-  srcDone = true;
-  if (seen !== size) { fail('compressed', Object.assign(new Error('blob has ' + seen + ' bytes, its descriptor says ' + size), { code: 'ERR_SIZE_MISMATCH', expected: String(size), actual: String(seen) })); return; }
-  const got = algo(digest) + ':' + hc.digest('hex');
-  if (got !== digest) { fail('compressed', Object.assign(new Error('blob digest is ' + got), { code: 'ERR_DIGEST_MISMATCH', expected: digest, actual: got })); return; }
-  if (gzError) { fail('decompress', gzError); return; }
-  gunzip.end();
-});
-let gzError = null;
-let srcDone = false;
-const onGzError = (e) => { gzError = gzError || e; if (srcDone) fail('decompress', gzError); else src.resume(); };
-gunzip.on('error', onGzError);
-const send = (buf) => {
-  const ab = buf.buffer.byteLength === buf.length && buf.byteOffset === 0 ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
-  inflight++;
-  parentPort.postMessage({ type: 'data', buf: ab, c: seen }, [ab]);
-};
-(async () => {
-  try {
-    for await (const chunk of gunzip) {
-      if (failed) return;
-      hu.update(chunk);
-      if (held) send(held);
-      held = chunk;
-      if (inflight >= window) await new Promise((r) => { waiting = r; });
+// two read buffers used in turn: one is read into again only once zlib has consumed it
+const rbufs = [Buffer.allocUnsafe(readSize), Buffer.allocUnsafe(readSize)];
+
+const run = (job) => {
+  const { fd, digest, size, diffId, maxSize } = jobs[job];
+  const hc = createHash(algo(digest));
+  const hu = createHash(algo(diffId));
+  let seen = 0;
+  let out = 0;
+  let held = -1;
+  let heldLen = 0;
+  let pend = null;
+  let pendOff = 0;
+  let failed = false;
+  let gzError = null;
+  let srcDone = false;
+  const busy = [false, false];
+  let ri = 0;
+  let readWaits = false;
+  const gunzip = zlib.createGunzip({ chunkSize: zchunk });
+  const fail = (stage, e) => {
+    if (failed) return;
+    failed = true;
+    onFree = null;
+    // the worker stops here: the caller fails this layer and tears everything down
+    parentPort.postMessage({ type: 'error', job, stage, message: e.message, code: e.code, expected: e.expected, actual: e.actual });
+    try { gunzip.destroy(); } catch {}
+  };
+  const post = (slot, len) => parentPort.postMessage({ type: 'data', job, slot, len, c: seen });
+  // move decompressed bytes into free slots; pause the gunzip while the ring is full
+  const drain = () => {
+    while (pend !== null && free.length > 0) {
+      const slot = free.shift();
+      const n = Math.min(slotSize, pend.length - pendOff);
+      pend.copy(ring, slot * slotSize, pendOff, pendOff + n);
+      pendOff += n;
+      if (pendOff === pend.length) { pend = null; pendOff = 0; }
+      if (held >= 0) post(held, heldLen);
+      held = slot;
+      heldLen = n;
     }
+    if (pend !== null) gunzip.pause();
+    else if (gunzip.isPaused() && !failed) gunzip.resume();
+  };
+  onFree = drain;
+  gunzip.on('data', (c) => {
+    if (failed) return;
+    out += c.length;
+    if (maxSize >= 0 && out > maxSize) {
+      fail('limit', err('ERR_LAYER_TOO_LARGE', 'layer uncompresses to more than ' + maxSize + ' bytes', String(maxSize), String(out)));
+      return;
+    }
+    hu.update(c);
+    pend = c;
+    pendOff = 0;
+    drain();
+  });
+  const onGzError = (e) => { gzError = gzError || e; if (srcDone) fail('decompress', gzError); else readMore(); };
+  gunzip.on('error', onGzError);
+  gunzip.on('end', () => {
     if (failed) return;
     const got = algo(diffId) + ':' + hu.digest('hex');
-    if (got !== diffId) { fail('uncompressed', Object.assign(new Error('layer uncompresses to ' + got), { code: 'ERR_DIGEST_MISMATCH', expected: diffId, actual: got })); return; }
-    if (held) send(held);
-    parentPort.postMessage({ type: 'end' });
-  } catch (e) { onGzError(e); }
-})();
+    if (got !== diffId) { fail('uncompressed', err('ERR_DIGEST_MISMATCH', 'layer uncompresses to ' + got, diffId, got)); return; }
+    if (held >= 0) post(held, heldLen);
+    held = -1;
+    parentPort.postMessage({ type: 'end', job });
+    onFree = null;
+    if (job + 1 < jobs.length) run(job + 1);
+  });
+  const srcEnd = () => {
+    srcDone = true;
+    if (seen !== size) { fail('compressed', err('ERR_SIZE_MISMATCH', 'blob has ' + seen + ' bytes, its descriptor says ' + size, String(size), String(seen))); return; }
+    const got = algo(digest) + ':' + hc.digest('hex');
+    if (got !== digest) { fail('compressed', err('ERR_DIGEST_MISMATCH', 'blob digest is ' + got, digest, got)); return; }
+    if (gzError) { fail('decompress', gzError); return; }
+    gunzip.end();
+  };
+  // positional reads: the caller's descriptor is read from its start whatever else holds it
+  const readMore = () => {
+    if (failed) return;
+    const i = ri;
+    if (busy[i]) { readWaits = true; return; }
+    ri ^= 1;
+    const buf = rbufs[i];
+    fs.read(fd, buf, 0, readSize, seen, (e, n) => {
+      if (failed) return;
+      if (e) { fail('source', e); return; }
+      if (n === 0) { srcEnd(); return; }
+      const c = buf.subarray(0, n);
+      seen += n;
+      if (seen > size) { fail('compressed', err('ERR_SIZE_MISMATCH', 'blob is larger than its descriptor size ' + size, String(size), String(seen))); return; }
+      hc.update(c);
+      if (gzError) { readMore(); return; } // keep hashing: a corrupt blob is reported as such, not as bad gzip
+      busy[i] = true;
+      const more = gunzip.write(c, () => {
+        busy[i] = false;
+        if (readWaits) { readWaits = false; readMore(); }
+      });
+      if (more) readMore();
+      else gunzip.once('drain', readMore);
+    });
+  };
+  readMore();
+};
+if (jobs.length > 0) run(0);
 `;
 
-const WINDOW = 16;
-const ACK_BATCH = 8;
+/** Ring of SLOTS slots of SLOT_SIZE bytes: the uncompressed bytes in flight to the main thread. */
+const SLOTS = 8;
+const SLOT_SIZE = 512 << 10;
+/** Compressed bytes per read, and zlib's output chunk (smaller chunks cost more CPU per byte). */
+const READ_SIZE = 512 << 10;
+const ZCHUNK = 512 << 10;
 
-export interface WorkerLayerOptions {
-  path: string;
+export interface InflateJob {
+  /** An open descriptor of the blob (read with positions from 0; the caller closes it after `exited`). */
+  fd: number;
   digest: string;
   size: number;
   diffId: string;
-  signal?: AbortSignal | undefined;
-  onBytes?: (compressedBytesApprox: number) => void;
+  /** Refuse (ERR_LAYER_TOO_LARGE) a layer that uncompresses to more bytes. */
+  maxSize?: number | undefined;
+}
+
+/** What a layer's consumer plugs in. */
+export interface InflateHooks {
+  onBytes?: ((compressedBytes: number) => void) | undefined;
   /** Map a failure (stage, code, message...) to the error to throw. */
   mapError: (stage: string, err: Error & { code?: string; expected?: string; actual?: string }) => unknown;
 }
 
-/** The uncompressed tar of a gzip layer, verified, produced on a worker thread. */
-export function workerGunzipStream(opts: WorkerLayerOptions): Readable {
-  const window = WINDOW;
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
-    workerData: { path: opts.path, digest: opts.digest, size: opts.size, diffId: opts.diffId, chunkSize: 256 << 10, window },
-  });
-  let pendingAcks = 0;
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    opts.signal?.removeEventListener('abort', onAbort);
-    void worker.terminate();
-  };
-  const out = new Readable({
-    highWaterMark: 1 << 20,
-    read() {
-      // acks in batches (a postMessage costs ~0.1 ms); the worker waits only when
-      // WINDOW chunks are unacked, and then pendingAcks >= ACK_BATCH here
-      if (pendingAcks >= ACK_BATCH && !done) {
-        worker.postMessage({ type: 'ack', n: pendingAcks });
-        pendingAcks = 0;
-      }
-    },
-    destroy(err, cb) {
-      finish();
-      cb(err);
-    },
-  });
-  const onAbort = () => out.destroy(opts.signal?.reason ?? new UnpackError('ERR_ABORTED', 'aborted'));
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  worker.on('message', (m: { type: string; buf?: ArrayBuffer; c?: number; stage?: string; message?: string; code?: string; expected?: string; actual?: string }) => {
-    if (out.destroyed) return;
+type Msg = { type: string; job?: number; slot?: number; len?: number; c?: number; stage?: string; message?: string; code?: string; expected?: string; actual?: string };
+
+interface JobState {
+  queue: { slot: number; len: number }[];
+  ended: boolean;
+  /** the raw failure from the worker, mapped when surfaced */
+  failure: Msg | undefined;
+  hooks: InflateHooks | undefined;
+  source: InflateSource | undefined;
+}
+
+/** One worker thread that decompresses and verifies a list of gzip layers in order. */
+export class Inflater {
+  private readonly worker: Worker;
+  readonly ring: Buffer;
+  private readonly jobs: JobState[];
+  private stopped = false;
+  /** why everything stopped (abort, worker crash), if not a layer's own failure */
+  private stopError: unknown;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onAbort: () => void;
+  /** Settles when the worker thread is gone (then the caller may close the descriptors). */
+  readonly exited: Promise<void>;
+
+  constructor(jobs: InflateJob[], opts: { signal?: AbortSignal | undefined } = {}) {
+    const sab = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
+    this.ring = Buffer.from(sab);
+    this.jobs = jobs.map(() => ({ queue: [], ended: false, failure: undefined, hooks: undefined, source: undefined }));
+    this.signal = opts.signal;
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+      workerData: {
+        jobs: jobs.map((j) => ({ fd: j.fd, digest: j.digest, size: j.size, diffId: j.diffId, maxSize: j.maxSize ?? -1 })),
+        sab,
+        slots: SLOTS,
+        slotSize: SLOT_SIZE,
+        readSize: READ_SIZE,
+        zchunk: ZCHUNK,
+      },
+    });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.onAbort = () => this.stop(this.signal?.reason ?? new UnpackError('ERR_ABORTED', 'aborted'));
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.worker.on('message', (m: Msg) => this.onMessage(m));
+    this.worker.on('error', (err) => {
+      const e = Object.assign(err, { code: (err as { code?: string }).code });
+      this.stop(undefined, e);
+    });
+    this.worker.on('exit', () => {
+      if (!this.stopped) this.stop(new UnpackError('ERR_BAD_LAYER', 'the decompression worker stopped unexpectedly'));
+    });
+  }
+
+  private onMessage(m: Msg): void {
+    if (this.stopped) return;
+    const job = this.jobs[m.job!]!;
     if (m.type === 'data') {
-      pendingAcks++;
-      if (m.c !== undefined) opts.onBytes?.(m.c);
-      out.push(Buffer.from(m.buf!));
-      if (pendingAcks >= ACK_BATCH && out.readableLength < out.readableHighWaterMark) {
-        worker.postMessage({ type: 'ack', n: pendingAcks });
-        pendingAcks = 0;
-      }
+      if (m.c !== undefined) job.hooks?.onBytes?.(m.c);
+      job.queue.push({ slot: m.slot!, len: m.len! });
     } else if (m.type === 'end') {
-      finish();
-      out.push(null);
+      job.ended = true;
     } else if (m.type === 'error') {
-      finish();
+      job.failure = m;
+      // the worker stops after a failure: later layers cannot complete either
+      for (const j of this.jobs) if (j !== job && !j.ended) j.failure ??= { type: 'error', stage: 'decompress', message: 'an earlier layer failed' };
+    }
+    job.source?.wake();
+    if (m.type === 'error') for (const j of this.jobs) j.source?.wake();
+  }
+
+  /** Stop the worker; pending and later reads fail with `reason` (or a worker error mapped per layer). */
+  stop(reason?: unknown, workerError?: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (reason !== undefined) this.stopError = reason;
+    else if (workerError !== undefined) {
+      for (const j of this.jobs) if (!j.ended) j.failure ??= { type: 'error', stage: 'decompress', message: workerError.message, code: (workerError as { code?: string }).code };
+    }
+    this.signal?.removeEventListener('abort', this.onAbort);
+    void this.worker.terminate();
+    for (const j of this.jobs) j.source?.wake();
+  }
+
+  /** The uncompressed tar of job k (ask once per job, in order). */
+  source(k: number, hooks: InflateHooks): InflateSource {
+    const job = this.jobs[k]!;
+    job.hooks = hooks;
+    job.source = new InflateSource(this, job);
+    return job.source;
+  }
+
+  /** @internal */
+  ack(slot: number): void {
+    if (!this.stopped) this.worker.postMessage({ type: 'ack', slot });
+  }
+
+  /** @internal the error job `job` ends with, if any */
+  errorOf(job: JobState): unknown {
+    if (job.failure !== undefined) {
+      const m = job.failure;
       const e = Object.assign(new Error(m.message), { code: m.code, expected: m.expected, actual: m.actual });
-      out.destroy(opts.mapError(m.stage ?? 'decompress', e) as Error);
+      return job.hooks ? job.hooks.mapError(m.stage ?? 'decompress', e) : e;
     }
-  });
-  worker.on('error', (err) => {
-    finish();
-    out.destroy(opts.mapError('decompress', err) as Error);
-  });
-  worker.on('exit', () => {
-    if (!done) {
-      done = true;
-      out.destroy(new UnpackError('ERR_BAD_LAYER', 'the decompression worker stopped unexpectedly'));
+    if (this.stopped && !job.ended) return this.stopError ?? new UnpackError('ERR_ABORTED', 'aborted');
+    return undefined;
+  }
+}
+
+/**
+ * The uncompressed tar of one layer: an async iterable of Buffers that are views
+ * into the ring. A view is valid until the next call of next() (the consumer must
+ * use it synchronously or copy it).
+ */
+export class InflateSource implements AsyncIterableIterator<Buffer> {
+  private readonly inflater: Inflater;
+  private readonly job: JobState;
+  /** the slot the consumer holds (handed back at its next next()) */
+  private current = -1;
+  private finished = false;
+  private error: unknown;
+  private waiter: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: unknown) => void } | undefined;
+
+  constructor(inflater: Inflater, job: JobState) {
+    this.inflater = inflater;
+    this.job = job;
+  }
+
+  /** @internal new data, end or failure */
+  wake(): void {
+    const w = this.waiter;
+    if (w === undefined) return;
+    this.waiter = undefined;
+    this.settle(w);
+  }
+
+  private settle(w: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: unknown) => void }): void {
+    const next = this.job.queue.shift();
+    if (next !== undefined) {
+      this.current = next.slot;
+      const start = next.slot * SLOT_SIZE;
+      w.resolve({ value: this.inflater.ring.subarray(start, start + next.len), done: false });
+      return;
     }
-  });
-  return out;
+    if (this.job.ended) {
+      this.finished = true;
+      w.resolve({ value: undefined, done: true });
+      return;
+    }
+    const err = this.inflater.errorOf(this.job);
+    if (err !== undefined) {
+      this.error ??= err;
+      w.reject(this.error);
+      return;
+    }
+    this.waiter = w;
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    if (this.current >= 0) {
+      this.inflater.ack(this.current);
+      this.current = -1;
+    }
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.settle({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<Buffer>> {
+    if (!this.finished && !this.job.ended) this.inflater.stop(new UnpackError('ERR_ABORTED', 'layer reading stopped'));
+    this.finished = true;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The error that ended this layer, if any (the first one). */
+  get failure(): unknown {
+    return this.job.failure !== undefined ? this.inflater.errorOf(this.job) : this.error;
+  }
 }

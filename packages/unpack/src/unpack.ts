@@ -8,7 +8,7 @@ import type { Layout } from '@oci/layout';
 import { applyLayer, isRootless, type OwnerRecord } from './apply.js';
 import { createDecompressor, type Compression } from './decompress.js';
 import { UnpackError, throwIfAborted, type UnpackWarning } from './errors.js';
-import { workerGunzipStream } from './inflate-worker.js';
+import { Inflater } from './inflate-worker.js';
 
 const WORKER_MIN_SIZE = 1 << 20;
 
@@ -95,6 +95,12 @@ export interface UnpackOptions {
   onWarning?: ((warning: UnpackWarning) => void) | undefined;
   /** Decompress and hash gzip layers on a worker thread: true always, false never, default for layers of 1 MiB or more. */
   worker?: boolean | undefined;
+  /**
+   * Refuse a layer whose uncompressed tar is larger than this many bytes (ERR_LAYER_TOO_LARGE), so that
+   * a small blob cannot fill the disk (a "decompression bomb" whose digests are self-consistent).
+   * Default: no limit, like umoci and GNU tar.
+   */
+  maxLayerSize?: number | undefined;
 }
 
 export interface UnpackResult {
@@ -163,6 +169,14 @@ function mapLayerError(layout: Layout, plan: LayerPlan, name: string, err: unkno
       hint: 'the image config does not match its layers; do not trust this image',
     });
   }
+  if (code === 'ERR_LAYER_TOO_LARGE') {
+    return new UnpackError('ERR_LAYER_TOO_LARGE', `layer ${plan.index} (${plan.digest}) uncompresses to more than ${(err as { expected?: string }).expected ?? 'the limit of'} bytes`, {
+      cause: err,
+      digest: plan.digest,
+      expected: (err as { expected?: string }).expected,
+      hint: 'raise the limit (maxLayerSize, --max-layer-size) if the image is trusted; otherwise do not unpack it',
+    });
+  }
   if (name === 'decompress') {
     return new UnpackError('ERR_BAD_LAYER', `layer ${plan.index} (${plan.digest}) could not be decompressed as ${plan.compression}: ${(err as Error).message}`, {
       cause: err,
@@ -200,9 +214,101 @@ function layerStream(layout: Layout, plan: LayerPlan, source: Readable, verify: 
   return out as Readable;
 }
 
+/** One layer's uncompressed tar, being produced (possibly ahead of its turn). */
+interface LayerSource {
+  tar: AsyncIterable<Uint8Array>;
+  /** compressed bytes read so far */
+  bytes(): number;
+  /** the error to report for a failure seen while applying */
+  mapError(err: unknown): unknown;
+  /** stop producing and release everything (idempotent) */
+  close(): Promise<void>;
+}
+
+function blobUnknown(p: LayerPlan, layout: Layout, cause?: unknown): UnpackError {
+  return new UnpackError('ERR_BLOB_UNKNOWN', `layer ${p.index} blob ${p.digest} is not in ${layout.dir}`, {
+    cause,
+    digest: p.digest,
+    hint: p.nonDistributable
+      ? `it is a non-distributable layer${p.urls?.length ? ` (from ${p.urls.join(', ')})` : ''}; fetch it into the layout first`
+      : 'the layout is incomplete; copy the image again',
+  });
+}
+
+/**
+ * Open every layer blob once, through @oci/layout (no symlink, fifo or device; no
+ * second open by path later): a missing blob fails before anything is written.
+ */
+async function openBlobs(layout: Layout, plans: LayerPlan[], signal: AbortSignal | undefined): Promise<Readable[]> {
+  const opened: Readable[] = [];
+  try {
+    for (const p of plans) {
+      try {
+        throwIfAborted(signal);
+        const blob = await layout.getBlob(p.digest);
+        // a blob only held for its descriptor (worker path) has no other listener; errors while
+        // reading it reach the consumer through the pipeline or the worker
+        blob.on('error', () => {});
+        opened.push(blob);
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'ERR_BLOB_UNKNOWN') throw blobUnknown(p, layout, err);
+        throw err;
+      }
+    }
+  } catch (err) {
+    for (const s of opened) s.destroy();
+    throw err;
+  }
+  return opened;
+}
+
+const blobFd = (blob: Readable): number | undefined => {
+  const fd = (blob as Readable & { fd?: unknown }).fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+};
+
+function useWorker(plan: LayerPlan, blob: Readable, opts: UnpackOptions): boolean {
+  if (plan.compression !== 'gzip' || blobFd(blob) === undefined) return false;
+  return opts.worker === true || (opts.worker === undefined && plan.size >= WORKER_MIN_SIZE);
+}
+
+function openLayer(
+  layout: Layout,
+  plan: LayerPlan,
+  blob: Readable,
+  verify: typeof import('@oci/image-spec').verifyingStream,
+  opts: UnpackOptions,
+  inflater: { inflater: Inflater; job: number } | undefined,
+): LayerSource {
+  let bytes = 0;
+  const onBytes = (n: number) => {
+    bytes = n;
+  };
+  if (inflater !== undefined) {
+    const src = inflater.inflater.source(inflater.job, { onBytes, mapError: (stage, err) => mapLayerError(layout, plan, stage, err) });
+    return {
+      tar: src,
+      bytes: () => bytes,
+      mapError: (err) => src.failure ?? err,
+      close: async () => {}, // the worker and the descriptors are released when the image is done
+    };
+  }
+  const tar = layerStream(layout, plan, blob, verify, opts.signal, onBytes);
+  return {
+    tar,
+    bytes: () => bytes,
+    mapError: (err) => (tar as Readable & { firstError?: (e: unknown) => unknown }).firstError?.(err) ?? err,
+    close: async () => {
+      tar.destroy();
+      blob.destroy();
+    },
+  };
+}
+
 /**
  * Unpack the layers of an already-resolved image into an existing, empty,
- * private directory. @internal (used by unpackImage and createBundle)
+ * private directory. The next layer is decompressed (into a bounded buffer)
+ * while the current one is applied. @internal (used by unpackImage and createBundle)
  */
 export async function unpackInto(
   layout: Layout,
@@ -213,68 +319,73 @@ export async function unpackInto(
 ): Promise<Pick<UnpackResult, 'layers' | 'warnings' | 'owners'>> {
   const { verifyingStream } = await import('@oci/image-spec');
   const plans = planUnpack(manifest, config);
-  // fail fast on missing blobs (non-distributable layers are often absent)
-  for (const p of plans) {
-    const st = await layout.statBlob(p.digest);
-    if (st === undefined) {
-      throw new UnpackError('ERR_BLOB_UNKNOWN', `layer ${p.index} blob ${p.digest} is not in ${layout.dir}`, {
-        digest: p.digest,
-        hint: p.nonDistributable
-          ? `it is a non-distributable layer${p.urls?.length ? ` (from ${p.urls.join(', ')})` : ''}; fetch it into the layout first`
-          : 'the layout is incomplete; copy the image again',
-      });
-    }
+  const maxLayerSize = opts.maxLayerSize;
+  if (maxLayerSize !== undefined && (!Number.isSafeInteger(maxLayerSize) || maxLayerSize < 0)) {
+    throw new UnpackError('ERR_INVALID_OPTION', `maxLayerSize must be a non-negative integer number of bytes, not ${String(maxLayerSize)}`, {
+      hint: 'pass a byte count, e.g. 10 * 2 ** 30 for 10 GiB',
+    });
   }
+  const blobs = await openBlobs(layout, plans, opts.signal);
   const rootless = opts.rootless ?? isRootless();
   const result: Pick<UnpackResult, 'layers' | 'warnings' | 'owners'> = { layers: [], warnings: [], owners: [] };
   const owners = new Map<string, OwnerRecord>();
-  for (const plan of plans) {
-    throwIfAborted(opts.signal);
-    let bytes = 0;
-    let entries = 0;
-    const report = () =>
-      opts.onProgress?.({ layer: plan.index, layers: plans.length, digest: plan.digest, bytes, size: plan.size, entries });
-    const onBytes = (n: number) => {
-      bytes = n;
-    };
-    let source: Readable | undefined;
-    let tar: Readable;
-    if (plan.compression === 'gzip' && (opts.worker === true || (opts.worker === undefined && plan.size >= WORKER_MIN_SIZE))) {
-      tar = workerGunzipStream({
-        path: layout.blobPath(plan.digest),
-        digest: plan.digest,
-        size: plan.size,
-        diffId: plan.diffId,
-        signal: opts.signal,
-        onBytes,
-        mapError: (stage, err) => mapLayerError(layout, plan, stage, err),
-      });
-    } else {
-      // big reads: fewer thread-pool round trips than the 64 KiB default
-      source = fs.createReadStream(layout.blobPath(plan.digest), { highWaterMark: 1 << 20 });
-      tar = layerStream(layout, plan, source, verifyingStream, opts.signal, onBytes);
+  const sources: (LayerSource | undefined)[] = plans.map(() => undefined);
+  // gzip layers: one worker decompresses them all in order, running ahead of the applier by its ring
+  const jobOf = new Map<number, number>();
+  const jobs = plans.filter((p) => useWorker(p, blobs[p.index]!, opts));
+  jobs.forEach((p, k) => jobOf.set(p.index, k));
+  let inflater: Inflater | undefined;
+  try {
+    if (jobs.length > 0) {
+      inflater = new Inflater(
+        jobs.map((p) => ({ fd: blobFd(blobs[p.index]!)!, digest: p.digest, size: p.size, diffId: p.diffId, maxSize: maxLayerSize })),
+        { signal: opts.signal },
+      );
     }
-    try {
-      const r = await applyLayer(rootfs, tar, {
-        rootless,
-        strict: opts.strict,
-        signal: opts.signal,
-        onWarning: opts.onWarning,
-        onProgress: (p) => {
-          entries = p.entries;
-          report();
-        },
-      } as Parameters<typeof applyLayer>[2]);
-      result.layers.push({ digest: plan.digest, diffId: plan.diffId, entries: r.entries, bytes: r.bytes });
-      result.warnings.push(...r.warnings);
-      for (const o of r.owners) owners.set(o.path, o);
-    } catch (err) {
-      const mapped = (tar as Readable & { firstError?: (e: unknown) => unknown }).firstError?.(err);
-      throw mapped ?? err;
-    } finally {
-      tar.destroy();
-      source?.destroy();
+  } catch (err) {
+    for (const b of blobs) b.destroy();
+    throw err;
+  }
+  const source = (i: number): LayerSource => {
+    const job = jobOf.get(i);
+    return (sources[i] ??= openLayer(layout, plans[i]!, blobs[i]!, verifyingStream, opts, job === undefined ? undefined : { inflater: inflater!, job }));
+  };
+  try {
+    for (const plan of plans) {
+      throwIfAborted(opts.signal);
+      const cur = source(plan.index);
+      // prefetch: the next layer decompresses into its bounded buffer meanwhile
+      if (plan.index + 1 < plans.length) source(plan.index + 1);
+      let entries = 0;
+      try {
+        const r = await applyLayer(rootfs, cur.tar, {
+          rootless,
+          strict: opts.strict,
+          signal: opts.signal,
+          onWarning: opts.onWarning,
+          maxLayerSize,
+          onProgress: (p) => {
+            entries = p.entries;
+            opts.onProgress?.({ layer: plan.index, layers: plans.length, digest: plan.digest, bytes: cur.bytes(), size: plan.size, entries });
+          },
+        } as Parameters<typeof applyLayer>[2]);
+        result.layers.push({ digest: plan.digest, diffId: plan.diffId, entries: r.entries, bytes: r.bytes });
+        result.warnings.push(...r.warnings);
+        for (const o of r.owners) owners.set(o.path, o);
+      } catch (err) {
+        throw cur.mapError(err);
+      } finally {
+        await cur.close();
+        sources[plan.index] = undefined;
+      }
     }
+  } finally {
+    await Promise.all(sources.map((s) => s?.close()));
+    if (inflater !== undefined) {
+      inflater.stop();
+      await inflater.exited; // it may be reading a descriptor until it is gone
+    }
+    for (const b of blobs) b.destroy();
   }
   result.owners = [...owners.values()];
   return result;
