@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Agent as AgentClass, Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentClass } from 'undici';
+import type { Agent as AgentClass, buildConnector as BuildConnector, Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentClass } from 'undici';
 
 /**
  * @internal undici's Agent, EnvHttpProxyAgent and Dispatcher#request without loading the whole package
@@ -8,6 +8,7 @@ import type { Agent as AgentClass, Dispatcher, EnvHttpProxyAgent as EnvHttpProxy
  */
 interface Undici {
   Agent: typeof AgentClass;
+  buildConnector: typeof BuildConnector;
   EnvHttpProxyAgent: () => typeof EnvHttpProxyAgentClass;
 }
 
@@ -21,17 +22,21 @@ export function undici(): Undici {
     // what undici's index does: request/stream/pipeline/upgrade/connect on every dispatcher
     if (typeof base.prototype.request !== 'function') Object.assign(base.prototype, require('undici/lib/api/index.js'));
     const Agent = require('undici/lib/dispatcher/agent.js') as typeof AgentClass;
-    if (typeof Agent !== 'function' || typeof base.prototype.request !== 'function') throw new Error('unexpected undici layout');
+    const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
+    if (typeof Agent !== 'function' || typeof buildConnector !== 'function' || typeof base.prototype.request !== 'function') {
+      throw new Error('unexpected undici layout');
+    }
     // proxies are rare: load that agent only when asked
     loaded = {
       Agent,
+      buildConnector,
       EnvHttpProxyAgent: () => require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgentClass,
     };
   } catch {
     // not a literal: bundlers (the CLIs are bundled) must not pull the whole package in for a fallback
     const name = 'undici';
     const full = require(name) as typeof import('undici');
-    loaded = { Agent: full.Agent, EnvHttpProxyAgent: () => full.EnvHttpProxyAgent };
+    loaded = { Agent: full.Agent, buildConnector: full.buildConnector, EnvHttpProxyAgent: () => full.EnvHttpProxyAgent };
   }
   return loaded;
 }
