@@ -1,3 +1,5 @@
+import { CliError } from './errors.js';
+
 export interface CommonArgs {
   json: boolean;
 }
@@ -42,4 +44,19 @@ export function setExitCode(code: number): void {
 }
 export function getExitCode(): number {
   return exitCode;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/**
+ * A byte count from the command line: "1048576", "512M", "10G", "1.5GiB", "2t" (binary units,
+ * case-insensitive, optional "i"/"iB"/"B"). A usage error (exit 2) otherwise.
+ */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  const n = m === null ? Number.NaN : Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new CliError('ERR_USAGE', `${flag}: "${text}" is not a size`, { hint: 'give bytes or a number with K, M, G or T (binary units), e.g. 10G' });
+  }
+  return n;
 }

@@ -56,6 +56,21 @@ describe('oci-image', () => {
     expect(fs.existsSync(join(base, 'y'))).toBe(false);
   });
 
+  it('--max-layer-size refuses a bigger layer (ERR_LAYER_TOO_LARGE, exit 1, nothing left); a bad size exits 2', async () => {
+    const r = await oci('unpack', '--max-layer-size', '4K', '--ref', 'latest', busybox.layout, join(base, 'capped'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('ERR_LAYER_TOO_LARGE');
+    expect(r.stderr).toContain('hint:');
+    expect(fs.existsSync(join(base, 'capped'))).toBe(false);
+    const c = await oci('create', '--max-layer-size', '4k', '--ref', 'latest', busybox.layout, join(base, 'capped-bundle'));
+    expect(c.code, c.stderr).toBe(1);
+    expect(c.stderr).toContain('ERR_LAYER_TOO_LARGE');
+    expect(fs.existsSync(join(base, 'capped-bundle'))).toBe(false);
+    const ok = await oci('unpack', '--max-layer-size', '1G', '--ref', 'latest', busybox.layout, join(base, 'uncapped'));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await oci('unpack', '--max-layer-size', 'lots', '--ref', 'latest', busybox.layout, join(base, 'z'))).code).toBe(2);
+  });
+
   it('rootless for real (as nobody): no chown failures, devices skipped with warnings, owners reported', async () => {
     const tricky = await buildFixture('tricky');
     const dir = join(base, 'rootless');

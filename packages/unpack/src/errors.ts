@@ -40,13 +40,21 @@ export class UnpackError extends Error {
     Object.defineProperty(this, brand, { value: true });
   }
 
+  /**
+   * True for an error of any @oci package (the shared `Symbol.for('oci.error')` brand), optionally with
+   * `code`: unpackImage() also rejects with @oci/layout's errors (e.g. ERR_REF_UNKNOWN, ERR_UNSAFE_PATH)
+   * and @oci/image-spec's, and they all carry `code` and `hint`.
+   */
   static is(err: unknown, code?: string): err is UnpackError {
     if (typeof err !== 'object' || err === null) return false;
     if ((err as Record<symbol, unknown>)[brand] !== true) return false;
-    // the brand is shared by every @oci package's error: check that it is ours
-    if ((err as { name?: unknown }).name !== 'UnpackError') return false;
     return code === undefined || (err as { code?: unknown }).code === code;
   }
+}
+
+/** True for an UnpackError proper (from any copy of this package), not another @oci package's error. @internal */
+export function isUnpackError(err: unknown): err is UnpackError {
+  return UnpackError.is(err) && (err as { name?: unknown }).name === 'UnpackError';
 }
 
 /** A recoverable anomaly met while unpacking; `strict: true` turns it into an UnpackError. */

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
-import { UnpackError, unsafePath } from './errors.js';
+import { UnpackError, isUnpackError, unsafePath } from './errors.js';
 
 export type EntryKind =
   | 'file'
@@ -445,7 +445,7 @@ function overflow(size: number): number {
 
 /** Map tar-stream's format errors to ERR_BAD_LAYER; other errors pass through. */
 export function tarError(err: unknown): unknown {
-  if (err instanceof Error && !UnpackError.is(err) && /Unexpected end of data|Invalid tar header|checksum|Premature close/i.test(err.message)) {
+  if (err instanceof Error && !isUnpackError(err) && /Unexpected end of data|Invalid tar header|checksum|Premature close/i.test(err.message)) {
     return new UnpackError('ERR_BAD_LAYER', `layer is not a valid tar archive: ${err.message}`, {
       cause: err,
       hint: 'the layer blob is truncated or corrupt; fetch the image again',

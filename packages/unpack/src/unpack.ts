@@ -7,7 +7,7 @@ import type { Descriptor, ImageConfig, ImageManifest, Platform } from '@oci/imag
 import type { Layout } from '@oci/layout';
 import { applyLayer, isRootless, type OwnerRecord } from './apply.js';
 import { createDecompressor, type Compression } from './decompress.js';
-import { UnpackError, throwIfAborted, type UnpackWarning } from './errors.js';
+import { UnpackError, isUnpackError, throwIfAborted, type UnpackWarning } from './errors.js';
 import { Inflater } from './inflate-worker.js';
 
 const WORKER_MIN_SIZE = 1 << 20;
@@ -149,7 +149,7 @@ export function commitStaged(staged: string, target: string): void {
 }
 
 function mapLayerError(layout: Layout, plan: LayerPlan, name: string, err: unknown): unknown {
-  if (UnpackError.is(err)) return err;
+  if (isUnpackError(err)) return err;
   const code = (err as { code?: string }).code;
   if (name === 'compressed' && (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH')) {
     return new UnpackError(code, `layer ${plan.index} blob ${plan.digest} does not match its descriptor: ${(err as Error).message}`, {
@@ -196,7 +196,7 @@ function layerStream(layout: Layout, plan: LayerPlan, source: Readable, verify: 
   let first: unknown;
   const classify = (err: unknown): unknown => {
     const code = (err as { code?: string }).code;
-    if ((code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH') && !UnpackError.is(err)) {
+    if ((code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH') && !isUnpackError(err)) {
       const expected = (err as { expected?: unknown }).expected;
       const isDiff = expected === plan.diffId && plan.diffId !== plan.digest;
       return stage(isDiff ? 'uncompressed' : 'compressed', err);

@@ -1,7 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { parseRefArgs } from '../ref.js';
 import { progressRenderer } from '../progress.js';
-import { abortSignal, printJson, type CommonArgs } from '../common.js';
+import { abortSignal, parseSize, printJson, type CommonArgs } from '../common.js';
 
 export interface CreateArgs extends CommonArgs {
   layout: string;
@@ -10,6 +10,7 @@ export interface CreateArgs extends CommonArgs {
   platform: string | undefined;
   rootless: boolean | undefined;
   strict: boolean;
+  maxLayerSize: string | undefined;
   args: string[] | undefined;
 }
 
@@ -24,11 +25,16 @@ export function builder(y: Argv): Argv<CreateArgs> {
     .option('ref', { type: 'string', demandOption: true, describe: 'Ref: NAME, name=NAME, platform.os=, platform.arch=' })
     .option('platform', { type: 'string', describe: 'Platform inside an index: os/arch[/variant]' })
     .option('rootless', { type: 'boolean', describe: 'Rootless bundle: no chown, user namespace config (default: when not root)' })
-    .option('strict', { type: 'boolean', default: false, describe: 'Turn warnings into errors' }) as unknown as Argv<CreateArgs>;
+    .option('strict', { type: 'boolean', default: false, describe: 'Turn warnings into errors' })
+    .option('max-layer-size', {
+      type: 'string',
+      describe: 'Refuse a layer that uncompresses to more than SIZE (e.g. 10G; binary units). Default: no limit, like umoci',
+    }) as unknown as Argv<CreateArgs>;
 }
 
 export async function handler(argv: ArgumentsCamelCase<CreateArgs>): Promise<void> {
   const sel = parseRefArgs(([] as string[]).concat(argv.ref), argv.platform);
+  const maxLayerSize = argv.maxLayerSize === undefined ? undefined : parseSize(String(argv.maxLayerSize), '--max-layer-size');
   const [{ Layout }, { createBundle }] = await Promise.all([import('@oci/layout'), import('@oci/unpack')]);
   const layout = await Layout.open(argv.layout);
   const progress = progressRenderer(!argv.json);
@@ -39,6 +45,7 @@ export async function handler(argv: ArgumentsCamelCase<CreateArgs>): Promise<voi
       platform: sel.platform,
       rootless: argv.rootless,
       strict: argv.strict,
+      maxLayerSize,
       ...(extra.length > 0 ? { args: extra } : {}),
       signal: abortSignal(),
       onProgress: progress.onProgress,

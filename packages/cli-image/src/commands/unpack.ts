@@ -1,7 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { parseRefArgs } from '../ref.js';
 import { progressRenderer } from '../progress.js';
-import { abortSignal, printJson, type CommonArgs } from '../common.js';
+import { abortSignal, parseSize, printJson, type CommonArgs } from '../common.js';
 
 export interface UnpackArgs extends CommonArgs {
   layout: string;
@@ -10,6 +10,7 @@ export interface UnpackArgs extends CommonArgs {
   platform: string | undefined;
   rootless: boolean | undefined;
   strict: boolean;
+  maxLayerSize: string | undefined;
 }
 
 export const command = 'unpack <layout> <rootfs>';
@@ -22,11 +23,16 @@ export function builder(y: Argv): Argv<UnpackArgs> {
     .option('ref', { type: 'string', demandOption: true, describe: 'Ref to unpack: NAME, name=NAME, platform.os=, platform.arch=' })
     .option('platform', { type: 'string', describe: 'Platform inside an index: os/arch[/variant]' })
     .option('rootless', { type: 'boolean', describe: 'Do not chown; skip device nodes (default: when not root)' })
-    .option('strict', { type: 'boolean', default: false, describe: 'Turn warnings into errors' }) as unknown as Argv<UnpackArgs>;
+    .option('strict', { type: 'boolean', default: false, describe: 'Turn warnings into errors' })
+    .option('max-layer-size', {
+      type: 'string',
+      describe: 'Refuse a layer that uncompresses to more than SIZE (e.g. 10G; binary units). Default: no limit, like umoci',
+    }) as unknown as Argv<UnpackArgs>;
 }
 
 export async function handler(argv: ArgumentsCamelCase<UnpackArgs>): Promise<void> {
   const sel = parseRefArgs(([] as string[]).concat(argv.ref), argv.platform);
+  const maxLayerSize = argv.maxLayerSize === undefined ? undefined : parseSize(String(argv.maxLayerSize), '--max-layer-size');
   const [{ Layout }, { unpackImage }] = await Promise.all([import('@oci/layout'), import('@oci/unpack')]);
   const layout = await Layout.open(argv.layout);
   const progress = progressRenderer(!argv.json);
@@ -36,6 +42,7 @@ export async function handler(argv: ArgumentsCamelCase<UnpackArgs>): Promise<voi
       platform: sel.platform,
       rootless: argv.rootless,
       strict: argv.strict,
+      maxLayerSize,
       signal: abortSignal(),
       onProgress: progress.onProgress,
       onWarning: (w) => warnings.push(`warning: ${w.code}: ${w.message}`),

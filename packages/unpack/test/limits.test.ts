@@ -1,0 +1,166 @@
+// Safety leftovers: layer blobs opened once, a cap on a layer's uncompressed size,
+// UnpackError.is and the shared @oci error brand.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import * as zlib from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unpackImage, UnpackError } from '../src/index.js';
+import { makeImage } from './helpers/image.js';
+import { makeTar } from './helpers/tar.js';
+
+let base: string;
+beforeEach(() => {
+  base = fs.mkdtempSync(join(os.tmpdir(), 'oci-unpack-limits-test-'));
+});
+afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+const target = () => join(base, 'out');
+function assertNothingLeft(): void {
+  expect(fs.existsSync(target())).toBe(false);
+  expect(fs.readdirSync(base).filter((n) => n !== 'layout' && n !== 'outside')).toEqual([]);
+}
+async function fail(p: Promise<unknown>): Promise<UnpackError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'expected a rejection').toBeDefined();
+  return err as UnpackError;
+}
+const blobPath = (layoutDir: string, digest: string) => join(layoutDir, 'blobs', ...digest.split(':'));
+
+describe.each([false, true])('maxLayerSize (worker: %s)', (worker) => {
+  it('refuses a layer that uncompresses to more than the limit (ERR_LAYER_TOO_LARGE), nothing left', async () => {
+    // 8 MiB of zeros: a 8 KiB blob (a small "decompression bomb" whose digests are consistent)
+    const tar = await makeTar([{ name: 'zeros', content: Buffer.alloc(8 << 20) }]);
+    const layout = await makeImage(join(base, 'layout'), [{ tar }]);
+    const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, worker, maxLayerSize: 1 << 20 }));
+    expect(UnpackError.is(err, 'ERR_LAYER_TOO_LARGE'), String(err)).toBe(true);
+    expect(err.name).toBe('UnpackError');
+    expect(err.expected).toBe(String(1 << 20));
+    expect(err.hint).toMatch(/max-layer-size/);
+    assertNothingLeft();
+  });
+
+  it('accepts a layer of exactly the limit, and checks every layer', async () => {
+    const small = await makeTar([{ name: 'a', content: 'a' }]);
+    const big = await makeTar([{ name: 'b', content: Buffer.alloc(64 << 10, 1) }]);
+    const layout = await makeImage(join(base, 'layout'), [{ tar: small }, { tar: big }]);
+    const r = await unpackImage(layout, 'latest', target(), { rootless: false, worker, maxLayerSize: big.length });
+    expect(r.layers).toHaveLength(2);
+    fs.rmSync(target(), { recursive: true });
+    const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, worker, maxLayerSize: big.length - 1 }));
+    expect(UnpackError.is(err, 'ERR_LAYER_TOO_LARGE'), String(err)).toBe(true);
+    assertNothingLeft();
+  });
+});
+
+describe('maxLayerSize', () => {
+  it('applies to plain and zstd layers too', async () => {
+    const tar = await makeTar([{ name: 'z', content: Buffer.alloc(256 << 10) }]);
+    for (const compression of ['none', 'zstd'] as const) {
+      const dir = join(base, `layout-${compression}`);
+      const layout = await makeImage(dir, [{ tar, compression }]);
+      const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, maxLayerSize: 4096 }));
+      expect(UnpackError.is(err, 'ERR_LAYER_TOO_LARGE'), `${compression}: ${String(err)}`).toBe(true);
+      fs.rmSync(dir, { recursive: true });
+    }
+    assertNothingLeft();
+  });
+
+  it('refuses a limit that is not a byte count (ERR_INVALID_OPTION)', async () => {
+    const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
+    for (const maxLayerSize of [-1, 1.5, Number.NaN]) {
+      const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, maxLayerSize }));
+      expect(UnpackError.is(err, 'ERR_INVALID_OPTION'), String(err)).toBe(true);
+    }
+    assertNothingLeft();
+  });
+});
+
+describe.each([false, true])('layer blobs are opened once (worker: %s)', (worker) => {
+  it('a blob swapped after unpacking started is not read: the bytes opened first are', async () => {
+    const t0 = await makeTar([{ name: 'first', content: 'first' }]);
+    const t1 = await makeTar([{ name: 'second', content: Buffer.alloc(2 << 20, 2) }]);
+    const layoutDir = join(base, 'layout');
+    const layout = await makeImage(layoutDir, [{ tar: t0 }, { tar: t1 }]);
+    const manifest = (await layout.resolve('latest')).manifest;
+    const victim = blobPath(layoutDir, manifest.layers[1]!.digest);
+    // a different, valid layer under the same name: reading it by path now would be a digest mismatch
+    const evil = zlib.gzipSync(await makeTar([{ name: 'evil', content: 'evil' }]));
+    let swapped = false;
+    const r = await unpackImage(layout, 'latest', target(), {
+      rootless: false,
+      worker,
+      onProgress: (p) => {
+        if (p.layer === 0 && !swapped) {
+          swapped = true;
+          fs.writeFileSync(`${victim}.new`, evil);
+          fs.renameSync(`${victim}.new`, victim);
+        }
+      },
+    });
+    expect(swapped).toBe(true);
+    expect(r.layers).toHaveLength(2);
+    expect(fs.readdirSync(target()).sort()).toEqual(['first', 'second']);
+  });
+});
+
+describe('hostile blobs in the layout', () => {
+  it('a layer blob that is a symlink out of the layout: ERR_UNSAFE_PATH, not followed, nothing left', async () => {
+    const tar = await makeTar([{ name: 'a', content: 'a' }]);
+    const layoutDir = join(base, 'layout');
+    const layout = await makeImage(layoutDir, [{ tar }]);
+    const manifest = (await layout.resolve('latest')).manifest;
+    const p = blobPath(layoutDir, manifest.layers[0]!.digest);
+    fs.mkdirSync(join(base, 'outside'));
+    fs.renameSync(p, join(base, 'outside', 'blob'));
+    fs.symlinkSync(join(base, 'outside', 'blob'), p);
+    const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false }));
+    expect(UnpackError.is(err, 'ERR_UNSAFE_PATH'), String(err)).toBe(true);
+    assertNothingLeft();
+  });
+
+  it('a layer blob that is a fifo: refused without hanging', async () => {
+    const tar = await makeTar([{ name: 'a', content: 'a' }]);
+    const layoutDir = join(base, 'layout');
+    const layout = await makeImage(layoutDir, [{ tar }]);
+    const manifest = (await layout.resolve('latest')).manifest;
+    const p = blobPath(layoutDir, manifest.layers[0]!.digest);
+    fs.rmSync(p);
+    execFileSync('mkfifo', [p]);
+    const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false }));
+    expect(UnpackError.is(err, 'ERR_UNSAFE_PATH'), String(err)).toBe(true);
+    assertNothingLeft();
+  });
+
+  it('a missing layer blob: ERR_BLOB_UNKNOWN before anything is written', async () => {
+    const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }, { tar: await makeTar([{ name: 'b', content: 'b' }]), omitBlob: true }]);
+    const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false }));
+    expect(UnpackError.is(err, 'ERR_BLOB_UNKNOWN'), String(err)).toBe(true);
+    expect(err.name).toBe('UnpackError');
+    assertNothingLeft();
+  });
+});
+
+describe('UnpackError.is', () => {
+  it('recognises every @oci error by the shared Symbol.for("oci.error") brand, optionally with a code', async () => {
+    const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
+    // a ref the layout does not have: @oci/layout's LayoutError, passed through by unpackImage
+    const err = await fail(unpackImage(layout, 'nope', target(), { rootless: false }));
+    expect(err.name).not.toBe('UnpackError');
+    expect(UnpackError.is(err)).toBe(true);
+    expect(UnpackError.is(err, 'ERR_REF_UNKNOWN'), String(err)).toBe(true);
+    expect(UnpackError.is(err, 'ERR_BAD_LAYER')).toBe(false);
+    const own = new UnpackError('ERR_BAD_LAYER', 'x');
+    expect(UnpackError.is(own, 'ERR_BAD_LAYER')).toBe(true);
+    expect((own as unknown as Record<symbol, unknown>)[Symbol.for('oci.error')]).toBe(true);
+    const foreign = Object.assign(new Error('y'), { code: 'ERR_BAD_LAYER' });
+    expect(UnpackError.is(foreign)).toBe(false);
+    expect(UnpackError.is(null)).toBe(false);
+    expect(UnpackError.is('ERR_BAD_LAYER')).toBe(false);
+    assertNothingLeft();
+  });
+});
