@@ -42,7 +42,32 @@ export async function clientOptions(flags: AccessFlags): Promise<RegistryClientO
   return o;
 }
 
+let wasmTiering = true;
+
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it with Liftoff, then recompiles it with
+ * TurboFan on a background thread, and Node waits for that job before a process can exit: ~100 ms of CPU and
+ * of wall time at the end of every command, for parsing a few headers (body bytes are not parsed). A command
+ * is short-lived: Liftoff code is enough. Process-wide, so set here (the CLI owns its process), not in the library.
+ */
+function noWasmTierUp(): void {
+  if (!wasmTiering) return;
+  wasmTiering = false;
+  // the user's own wasm flags win (and we could not restore them, see below)
+  if ([...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /wasm|liftoff/.test(a))) return;
+  try {
+    const v8 = process.getBuiltinModule('node:v8');
+    v8.setFlagsFromString('--liftoff-only');
+    // V8 code caches carry a hash of the flags: put them back (--liftoff-only also turned both tierings off)
+    // before anything writes one at exit (the CLI loader does), or the next start would reject it.
+    process.prependOnceListener('exit', () => v8.setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering'));
+  } catch {
+    // an unknown flag in some V8 version: only slower
+  }
+}
+
 export async function newClient(flags: AccessFlags): Promise<RegistryClient> {
+  noWasmTierUp();
   const { RegistryClient } = await import('@oci/registry-client');
   return new RegistryClient(await clientOptions(flags));
 }
