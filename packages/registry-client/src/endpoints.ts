@@ -128,17 +128,33 @@ export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
 
 /** An OCI layout as a copy destination; the top manifest is tagged `refName` (if given). */
 export function layoutDestination(layout: LayoutLike, refName?: string): CopyDestination {
+  // Whether this copy stored anything: when it did not and index.json already says what we would write, the
+  // index is left alone (no lock, no temp file, no fsync): a re-copy of a present image writes nothing.
+  let wrote = false;
+  const present = async (d: { digest: string; size: number }): Promise<boolean> => {
+    const st = await layout.statBlob(d.digest);
+    return st !== undefined && st.size === d.size;
+  };
+  const alreadyIndexed = async (desc: PlainDescriptor): Promise<boolean> => {
+    if (wrote) return false;
+    const { manifests } = await layout.index();
+    if (!refName) return manifests.some((x) => x.digest === desc.digest && !x.annotations?.[REF_NAME]);
+    const named = manifests.filter((x) => x.annotations?.[REF_NAME] === refName);
+    // exactly what tag() would write: the descriptor plus the ref name, nothing else
+    const x = named[0];
+    return named.length === 1 && x !== undefined && x.mediaType === desc.mediaType && x.digest === desc.digest && x.size === desc.size &&
+      Object.keys(x).every((k) => k === 'mediaType' || k === 'digest' || k === 'size' || k === 'annotations') &&
+      Object.keys(x.annotations ?? {}).length === 1;
+  };
   return {
     name: `oci:${layout.dir}${refName ? `:${refName}` : ''}`,
     acceptsDockerMediaTypes: false,
     // Layout.putBlob with a digest hashes while writing and leaves nothing on a mismatch
     verifiesBlobs: true,
-    async hasBlob(d) {
-      const st = await layout.statBlob(d.digest);
-      return st !== undefined && st.size === d.size;
-    },
+    hasBlob: present,
     async putBlob(d, openSource, o = {}) {
       const stream = await openSource();
+      wrote = true;
       // the blob directory is fsynced once, before the index names the image (tag/updateIndex)
       await layout.putBlob(stream, {
         digest: d.digest, size: d.size, signal: o.signal, syncDir: false,
@@ -147,9 +163,13 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
       return 'uploaded';
     },
     async putManifest(m, o) {
-      await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal, syncDir: false });
+      if (!(await present({ digest: m.digest, size: m.bytes.length }))) {
+        wrote = true;
+        await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal, syncDir: false });
+      }
       if (!o.top) return;
       const desc: PlainDescriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+      if (await alreadyIndexed(desc)) return;
       if (refName) {
         await layout.tag(refName, desc);
       } else {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, pushFixture, type FixtureInfo } from '@oci/fixtures';
@@ -61,6 +61,31 @@ describe('copy against the real registry, skopeo as the oracle', () => {
     const again = await copyImage(registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`)),
       layoutDestination(asLayout(await Layout.open(ours)), 'latest'));
     expect(again.blobs.every((b) => b.outcome === 'skipped')).toBe(true);
+  });
+
+  it('a re-copy of a present image leaves index.json alone; a changed tag or a missing blob rewrites it', async () => {
+    const dir = join(tmp.path, 'recopy-index');
+    const src = () => registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`));
+    await copyImage(src(), layoutDestination(asLayout(await Layout.init(dir)), 'latest'));
+    const before = await stat(join(dir, 'index.json'));
+    await copyImage(src(), layoutDestination(asLayout(await Layout.open(dir)), 'latest'));
+    const same = await stat(join(dir, 'index.json'));
+    expect([same.ino, same.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    // another ref name: written
+    await copyImage(src(), layoutDestination(asLayout(await Layout.open(dir)), 'other'));
+    const refs = (await indexJson(dir)).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).sort();
+    expect(refs).toEqual(['latest', 'other']);
+    // a blob missing: stored again and the index rewritten (after the blob directory is synced)
+    const after = await stat(join(dir, 'index.json'));
+    await rm(join(dir, 'blobs', 'sha256', busybox.layers[0]!.digest.slice('sha256:'.length)));
+    const res = await copyImage(src(), layoutDestination(asLayout(await Layout.open(dir)), 'latest'));
+    expect(res.blobs.filter((b) => b.outcome === 'uploaded').map((b) => b.digest)).toEqual([busybox.layers[0]!.digest]);
+    expect((await stat(join(dir, 'index.json'))).ino).not.toBe(after.ino);
+    // an untagged copy of an image already listed untagged: nothing written either
+    await copyImage(src(), layoutDestination(asLayout(await Layout.open(dir))));
+    const untagged = await stat(join(dir, 'index.json'));
+    await copyImage(src(), layoutDestination(asLayout(await Layout.open(dir))));
+    expect((await stat(join(dir, 'index.json'))).ino).toBe(untagged.ino);
   });
 
   it('converts a Docker v2s2 image exactly as skopeo does', async () => {
