@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Benchmark: unpack an image layout into a rootfs.
-//   ours:  `oci-image unpack` (packages/cli-image, when built; else unpackImage() in a fresh node process)
+//   ours:  `oci-image unpack` as users run it: the sh launcher packages/cli-image/bin/oci-image (else
+//          `node bin/oci-image.js`; else unpackImage() in a fresh node process when the CLI is not built)
 //   umoci: `umoci unpack --image LAYOUT:latest BUNDLE`
 //   tar:   `gzip -dc LAYER | tar -x` per layer (GNU tar, no whiteout handling: a floor, not a peer)
 //   create: our createBundle() (fresh process) vs `oci-image-tool create --ref name=latest LAYOUT BUNDLE`
 // Image: debian-redis when its fixture is cached (or BENCH_IMAGE=debian-redis to build it), else busybox.
 // Targets: tmpfs (/dev/shm, the CPU decides) and disk (os.tmpdir(), the disk decides); BENCH_TARGETS=shm,disk.
 // Median of BENCH_RUNS (default 5). Needs: pnpm --filter @oci/unpack build (and its deps), fixtures built.
+// Baselines printed first: `node -e 0` in the caller's environment and `NODE_EXTRA_CA_CERTS= node -e 0`
+// (bare Node start; see docs/architecture.md "Start-up"). Wall times are noisy on a shared machine:
+// compare the CPU (user+sys) lines there.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,19 +56,23 @@ await unpackImage(layout, 'latest', process.argv[2], { rootless: false });
 console.log(JSON.stringify({ ms: performance.now() - t0, maxRSS: process.resourceUsage().maxRSS }));
 `;
 
-// ours is the `oci-image` CLI when it is built (what users run), else the library in a node process;
-// peak RSS from GNU time (%M) when it is installed
+// ours is the `oci-image` CLI when it is built (what users run: the sh launcher, else node bin/oci-image.js),
+// else the library in a node process; peak RSS from GNU time (%M) when it is installed
+const launcher = join(root, 'packages/cli-image/bin/oci-image');
 const cliBin = join(root, 'packages/cli-image/bin/oci-image.js');
 const useCli = existsSync(join(root, 'packages/cli-image/dist/main.js'));
+const useLauncher = useCli && existsSync(launcher);
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+/** argv of our CLI with `args` */
+const cliArgv = (args) => (useLauncher ? [launcher, ...args] : [process.execPath, cliBin, ...args]);
 function runOurs(dir, script = oursScript) {
   const create = script === createScript;
-  const args = useCli
-    ? [cliBin, create ? 'create' : 'unpack', '--ref', 'latest', fx.layout, join(dir, create ? 'bundle' : 'rootfs')]
-    : ['--input-type=module', '-e', script, fx.layout, join(dir, 'rootfs')];
+  const argv = useCli
+    ? cliArgv([create ? 'create' : 'unpack', '--ref', 'latest', fx.layout, join(dir, create ? 'bundle' : 'rootfs')])
+    : [process.execPath, '--input-type=module', '-e', script, fx.layout, join(dir, 'rootfs')];
   const r = gnuTime
-    ? spawnSync(gnuTime, ['-f', 'MAXRSS %M BENCHCPU %U %S', process.execPath, ...args], { encoding: 'utf8' })
-    : spawnSync(process.execPath, args, { encoding: 'utf8' });
+    ? spawnSync(gnuTime, ['-f', 'MAXRSS %M BENCHCPU %U %S', ...argv], { encoding: 'utf8' })
+    : spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ours failed: ${r.stderr}`);
   const m = /MAXRSS (\d+) BENCHCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   lastCpu = m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN;
@@ -72,7 +80,7 @@ function runOurs(dir, script = oursScript) {
   const last = r.stdout.trim().split('\n').pop();
   return last?.startsWith('{') ? JSON.parse(last) : { maxRSS: 0 };
 }
-console.log(`ours: ${useCli ? 'oci-image CLI' : '@oci/unpack in a node process'}`);
+console.log(`ours: ${useLauncher ? 'oci-image CLI (bin/oci-image sh launcher)' : useCli ? 'oci-image CLI (node bin/oci-image.js)' : '@oci/unpack in a node process'}`);
 
 /** Runs a command (under GNU time when installed): CPU ms (user+sys, children included) of the last run. */
 let lastCpu = NaN;
@@ -83,6 +91,26 @@ function timedExec(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   const m = /BENCHCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   lastCpu = m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN;
+}
+
+// Node start-up baselines (wall and CPU, median of BENCH_RUNS * 2)
+{
+  const base = (env) => {
+    const w = [];
+    const c = [];
+    for (let i = 0; i < runs * 2; i++) {
+      const t0 = performance.now();
+      const r = gnuTime
+        ? spawnSync(gnuTime, ['-f', 'BENCHCPU %U %S', process.execPath, '-e', '0'], { encoding: 'utf8', env })
+        : spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env });
+      w.push(performance.now() - t0);
+      const m = /BENCHCPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+      c.push(m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN);
+    }
+    return `${median(w).toFixed(0)}ms wall, ${median(c).toFixed(0)}ms CPU`;
+  };
+  console.log(`baseline node -e 0 (caller's env${process.env.NODE_EXTRA_CA_CERTS ? ', NODE_EXTRA_CA_CERTS set' : ''}): ${base(process.env)}`);
+  console.log(`baseline NODE_EXTRA_CA_CERTS= node -e 0 (bare Node start): ${base({ ...process.env, NODE_EXTRA_CA_CERTS: '' })}`);
 }
 
 for (const target of targets) {
@@ -158,10 +186,25 @@ if (process.env.BENCH_BIG !== '0') {
       'application/vnd.oci.image.manifest.v1+json',
     );
     await layout.tag('latest', m);
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', oursScript, join(dir, 'layout'), join(dir, 'rootfs')], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop());
-    console.log(`peak RSS ours, one 1 GiB layer: ${(out.maxRSS / 1024).toFixed(0)} MB (${out.ms.toFixed(0)}ms)`);
+    // what users run (the CLI under GNU time) when built, else the library in a node process
+    const bigRuns = Number(process.env.BENCH_BIG_RUNS ?? 3);
+    const rss = [];
+    const times = [];
+    for (let i = 0; i < bigRuns; i++) {
+      rmSync(join(dir, 'rootfs'), { recursive: true, force: true });
+      const t0 = performance.now();
+      if (useCli && gnuTime) {
+        const r = spawnSync(gnuTime, ['-f', 'MAXRSS %M', ...cliArgv(['unpack', '--ref', 'latest', join(dir, 'layout'), join(dir, 'rootfs')])], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(r.stderr);
+        rss.push(Number(/MAXRSS (\d+)/.exec(r.stderr)[1]));
+      } else {
+        const r = spawnSync(process.execPath, ['--input-type=module', '-e', oursScript, join(dir, 'layout'), join(dir, 'rootfs')], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(r.stderr);
+        rss.push(JSON.parse(r.stdout.trim().split('\n').pop()).maxRSS);
+      }
+      times.push(performance.now() - t0);
+    }
+    console.log(`peak RSS ours, one 1 GiB layer: ${(median(rss) / 1024).toFixed(0)} MB median, ${(Math.max(...rss) / 1024).toFixed(0)} MB max of ${bigRuns} (${median(times).toFixed(0)}ms)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,15 +4,19 @@
 //
 // The worker reads each blob through a file descriptor the caller opened (once,
 // safely, by @oci/layout: no path is opened twice), hashes the compressed bytes
-// (digest, size), gunzips, hashes the uncompressed bytes (diff_id) and copies
-// them into a fixed ring of slots in one SharedArrayBuffer: the main thread
-// reads each slot in place (the tar reader and the applier are synchronous) and
-// hands it back when it asks for the next one. Memory is that ring (4 MiB) plus
-// zlib's buffers whatever the layer sizes, and no garbage is made per chunk on
-// the main thread. The last slot of a layer is handed over only after both its
-// digests were verified. The worker goes on to the next layer as soon as it has
-// finished one, so the next layer is decompressed while the current one is still
-// being applied (bounded: the ring fills, then the worker waits).
+// (digest, size), gunzips (zlib works on the thread pool while the worker copies
+// the previous output) and copies the output into a fixed ring of slots in one
+// SharedArrayBuffer. The main thread hashes each slot for the diff_id (it has
+// the idle time: the inflate chain is the critical path), reads it in place (the
+// tar reader and the applier are synchronous) and hands it back when it asks for
+// the next one. Memory is that ring (4 MiB) plus zlib's buffers whatever the layer
+// sizes, and no garbage is made per chunk on the main thread. A layer ends only
+// after its blob's digest and size and then its diff_id were verified (what was
+// applied before a failure is discarded with the staging directory). The worker
+// goes on to the next layer as soon as it has finished one, so the next layer is
+// decompressed while the current one is still being applied (bounded: the ring
+// fills, then the worker waits).
+import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { UnpackError } from './errors.js';
 
@@ -41,15 +45,15 @@ parentPort.on('message', (m) => {
 const rbufs = [Buffer.allocUnsafe(readSize), Buffer.allocUnsafe(readSize)];
 
 const run = (job) => {
-  const { fd, digest, size, diffId, maxSize } = jobs[job];
+  const { fd, digest, size, maxSize } = jobs[job];
   const hc = createHash(algo(digest));
-  const hu = createHash(algo(diffId));
   let seen = 0;
   let out = 0;
-  let held = -1;
-  let heldLen = 0;
-  let pend = null;
-  let pendOff = 0;
+  // decompressed chunks not yet copied into the ring, and how much of the first one is
+  const chunks = [];
+  let chunkOff = 0;
+  let scheduled = false;
+  let gzEnded = false;
   let failed = false;
   let gzError = null;
   let srcDone = false;
@@ -65,21 +69,26 @@ const run = (job) => {
     parentPort.postMessage({ type: 'error', job, stage, message: e.message, code: e.code, expected: e.expected, actual: e.actual });
     try { gunzip.destroy(); } catch {}
   };
-  const post = (slot, len) => parentPort.postMessage({ type: 'data', job, slot, len, c: seen });
-  // move decompressed bytes into free slots; pause the gunzip while the ring is full
+  // copy decompressed bytes into free slots and hand them over; pause the gunzip while the ring is full
   const drain = () => {
-    while (pend !== null && free.length > 0) {
+    if (failed) return;
+    while (chunks.length > 0 && free.length > 0) {
+      const c = chunks[0];
       const slot = free.shift();
-      const n = Math.min(slotSize, pend.length - pendOff);
-      pend.copy(ring, slot * slotSize, pendOff, pendOff + n);
-      pendOff += n;
-      if (pendOff === pend.length) { pend = null; pendOff = 0; }
-      if (held >= 0) post(held, heldLen);
-      held = slot;
-      heldLen = n;
+      const n = Math.min(slotSize, c.length - chunkOff);
+      c.copy(ring, slot * slotSize, chunkOff, chunkOff + n);
+      chunkOff += n;
+      if (chunkOff === c.length) { chunks.shift(); chunkOff = 0; }
+      parentPort.postMessage({ type: 'data', job, slot, len: n, c: seen });
     }
-    if (pend !== null) gunzip.pause();
-    else if (gunzip.isPaused() && !failed) gunzip.resume();
+    if (chunks.length > 0) { gunzip.pause(); return; }
+    if (gzEnded) {
+      onFree = null;
+      parentPort.postMessage({ type: 'end', job });
+      if (job + 1 < jobs.length) run(job + 1);
+      return;
+    }
+    if (gunzip.isPaused()) gunzip.resume();
   };
   onFree = drain;
   gunzip.on('data', (c) => {
@@ -89,22 +98,18 @@ const run = (job) => {
       fail('limit', err('ERR_LAYER_TOO_LARGE', 'layer uncompresses to more than ' + maxSize + ' bytes', String(maxSize), String(out)));
       return;
     }
-    hu.update(c);
-    pend = c;
-    pendOff = 0;
-    drain();
+    chunks.push(c);
+    // copy after zlib has been given its next piece of work (it runs on the thread pool meanwhile)
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(() => { scheduled = false; drain(); });
+    }
   });
   const onGzError = (e) => { gzError = gzError || e; if (srcDone) fail('decompress', gzError); else readMore(); };
   gunzip.on('error', onGzError);
   gunzip.on('end', () => {
-    if (failed) return;
-    const got = algo(diffId) + ':' + hu.digest('hex');
-    if (got !== diffId) { fail('uncompressed', err('ERR_DIGEST_MISMATCH', 'layer uncompresses to ' + got, diffId, got)); return; }
-    if (held >= 0) post(held, heldLen);
-    held = -1;
-    parentPort.postMessage({ type: 'end', job });
-    onFree = null;
-    if (job + 1 < jobs.length) run(job + 1);
+    gzEnded = true;
+    drain();
   });
   const srcEnd = () => {
     srcDone = true;
@@ -171,6 +176,9 @@ export interface InflateHooks {
 type Msg = { type: string; job?: number; slot?: number; len?: number; c?: number; stage?: string; message?: string; code?: string; expected?: string; actual?: string };
 
 interface JobState {
+  diffId: string;
+  /** diff_id hash of what was handed to the consumer */
+  hash: Hash;
   queue: { slot: number; len: number }[];
   ended: boolean;
   /** the raw failure from the worker, mapped when surfaced */
@@ -195,13 +203,21 @@ export class Inflater {
   constructor(jobs: InflateJob[], opts: { signal?: AbortSignal | undefined } = {}) {
     const sab = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
     this.ring = Buffer.from(sab);
-    this.jobs = jobs.map(() => ({ queue: [], ended: false, failure: undefined, hooks: undefined, source: undefined }));
+    this.jobs = jobs.map((j) => ({
+      diffId: j.diffId,
+      hash: createHash(j.diffId.slice(0, j.diffId.indexOf(':'))),
+      queue: [],
+      ended: false,
+      failure: undefined,
+      hooks: undefined,
+      source: undefined,
+    }));
     this.signal = opts.signal;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
       workerData: {
-        jobs: jobs.map((j) => ({ fd: j.fd, digest: j.digest, size: j.size, diffId: j.diffId, maxSize: j.maxSize ?? -1 })),
+        jobs: jobs.map((j) => ({ fd: j.fd, digest: j.digest, size: j.size, maxSize: j.maxSize ?? -1 })),
         sab,
         slots: SLOTS,
         slotSize: SLOT_SIZE,
@@ -305,14 +321,25 @@ export class InflateSource implements AsyncIterableIterator<Buffer> {
   }
 
   private settle(w: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: unknown) => void }): void {
-    const next = this.job.queue.shift();
+    const job = this.job;
+    const next = job.queue.shift();
     if (next !== undefined) {
       this.current = next.slot;
       const start = next.slot * SLOT_SIZE;
-      w.resolve({ value: this.inflater.ring.subarray(start, start + next.len), done: false });
+      const view = this.inflater.ring.subarray(start, start + next.len);
+      job.hash.update(view);
+      w.resolve({ value: view, done: false });
       return;
     }
-    if (this.job.ended) {
+    if (job.ended) {
+      const got = `${job.diffId.slice(0, job.diffId.indexOf(':'))}:${job.hash.digest('hex')}`;
+      if (got !== job.diffId) {
+        job.failure = { type: 'error', stage: 'uncompressed', code: 'ERR_DIGEST_MISMATCH', message: `layer uncompresses to ${got}`, expected: job.diffId, actual: got };
+        job.ended = false;
+        this.error = this.inflater.errorOf(job);
+        w.reject(this.error);
+        return;
+      }
       this.finished = true;
       w.resolve({ value: undefined, done: true });
       return;
