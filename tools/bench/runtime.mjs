@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: @oci/runtime's CLI against runc and crun on the same busybox bundle, same run.
 // `run` of /bin/true, `state`, `list`, and a create+start+delete cycle; median of N; peak RSS of `run`.
-// Usage: node tools/bench/runtime.mjs [N=20]
+// Usage: node tools/bench/runtime.mjs [N=20] [run,state,list,cycle,rss (default: all)]
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const N = Number(process.argv[2] ?? 20);
+const only = new Set((process.argv[3] ?? 'run,state,list,cycle,rss').split(','));
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 // What users run: the sh launcher npm links (bin/oci-runtime), else `node bin/oci-runtime.js`.
 // OCI_RUNTIME_CLI: another entry of the CLI to measure (e.g. an older build, for before/after numbers);
@@ -100,14 +101,17 @@ const bareZeroCpu = median(cpu.splice(0));
 console.log(`NODE_EXTRA_CA_CERTS= node -e 0 (bare Node start): ${bareZero.toFixed(1)}ms wall, ${bareZeroCpu.toFixed(1)}ms cpu (median of ${N})`);
 
 // run /bin/true
-const run = bench('run', (who) => time(cmds[who](['run', `b${k++}`])));
+const results = {};
+if (only.has('run')) results.run = bench('run', (who) => time(cmds[who](['run', `b${k++}`])));
 // state/list against one detached container each
-for (const who of ['ours', ...peers]) time(cmds[who](['run', '-d', '--bundle', sleepBundle, 'bench-sleeper']));
-const state = bench('state', (who) => time(cmds[who](['state', 'bench-sleeper'])));
-const list = bench('list', (who) => time(cmds[who](['list'])));
-for (const who of ['ours', ...peers]) time(cmds[who](['delete', '-f', 'bench-sleeper']));
+if (only.has('state') || only.has('list')) {
+  for (const who of ['ours', ...peers]) time(cmds[who](['run', '-d', '--bundle', sleepBundle, 'bench-sleeper']));
+  if (only.has('state')) results.state = bench('state', (who) => time(cmds[who](['state', 'bench-sleeper'])));
+  if (only.has('list')) results.list = bench('list', (who) => time(cmds[who](['list'])));
+  for (const who of ['ours', ...peers]) time(cmds[who](['delete', '-f', 'bench-sleeper']));
+}
 // create + start + delete
-const cycle = bench('create+start+delete', (who) => {
+if (only.has('cycle')) results['create+start+delete'] = bench('create+start+delete', (who) => {
   const id = `c${k++}`;
   return time(cmds[who](['create', id])) + time(cmds[who](['start', id])) + (waitStopped(who, id), time(cmds[who](['delete', '-f', id])));
 });
@@ -121,7 +125,7 @@ function waitStopped(who, id) {
 function line(name, o, peer) {
   console.log(`RATIO ${name}: ours/${peer} = ${(o.ours / o[peer]).toFixed(2)} (ours ${o.ours.toFixed(1)}ms, peer ${o[peer].toFixed(1)}ms)`);
 }
-for (const [name, o] of Object.entries({ run, state, list, 'create+start+delete': cycle })) {
+for (const [name, o] of Object.entries(results)) {
   for (const p of peers) line(name, o, p);
   // create+start+delete starts node three times
   const starts = name === 'create+start+delete' ? 3 : 1;
@@ -138,7 +142,7 @@ const rss = (argv) => {
   return Number(r.stderr.trim().split('\n').pop());
 };
 // the median RSS over a few runs (one run is noisy): N/4 runs, at least 5
-const rssRuns = Math.max(5, Math.floor(N / 4));
+const rssRuns = only.has('rss') ? Math.max(5, Math.floor(N / 4)) : 0;
 const rssMedian = (who) => median(Array.from({ length: rssRuns }, () => rss(cmds[who](['run', `rss${k++}`]))));
-console.log(`RSS run (median of ${rssRuns}): ours ${rssMedian('ours')} KB, ${peers.map((p) => `${p} ${rssMedian(p)} KB`).join(', ')}, node -e 0 ${rss([process.execPath, '-e', '0'])} KB`);
+if (rssRuns) console.log(`RSS run (median of ${rssRuns}): ours ${rssMedian('ours')} KB, ${peers.map((p) => `${p} ${rssMedian(p)} KB`).join(', ')}, node -e 0 ${rss([process.execPath, '-e', '0'])} KB`);
 rmSync(work, { recursive: true, force: true });

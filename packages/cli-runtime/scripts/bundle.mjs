@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Bundles the oci-runtime CLI (dist/main.js after tsc, with @oci/runtime and @oci/runtime-spec) into one
-// CommonJS file, dist/oci-runtime.cjs, which bin/oci-runtime.js loads with require(). Why CommonJS: Node
+// CommonJS file, dist/oci-runtime.cjs, which bin/oci-runtime.js compiles and runs; and the entry of the small
+// frequent commands (dist/main-query.js: state, list, kill, start, delete, pause, resume) into a second, smaller
+// one, dist/oci-runtime-query.cjs (tree-shaken: no planning, helper protocol, hooks, spec tables). Why CommonJS: Node
 // spends most of this CLI's own start-up resolving, compiling and linking ES modules, and every
 // `import ... from 'node:fs'` builds an ESM facade of the builtin that touches all its lazy getters
 // (which loads fs streams). One CommonJS file avoids both (see docs/cli-runtime.md, "Start-up").
 // yargs (help and usage errors only) and the generated schema validators stay outside, loaded on demand.
-// Then one run of the bundle writes its V8 code cache, dist/oci-runtime.cjs.cache, which the bin uses.
+// The V8 code caches (one per bundle and command, dist/<bundle>.<command>.cache) are written by the bin at the
+// first run of each command; the build removes stale ones and writes the `list` cache of each bundle.
 //   node scripts/bundle.mjs [--analyze]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,7 +36,7 @@ const metaUrl = {
 
 const result = await build({
   absWorkingDir: pkgDir,
-  entryPoints: { 'oci-runtime': 'dist/main.js' },
+  entryPoints: { 'oci-runtime': 'dist/main.js', 'oci-runtime-query': 'dist/main-query.js' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -65,15 +68,18 @@ const result = await build({
   metafile: true,
 });
 
-// The bin compiles the bundle with vm.Script, where import() has no loader: load yargs with require()
-const out = join(pkgDir, 'dist', 'oci-runtime.cjs');
-const text = readFileSync(out, 'utf8');
-const patched = text.replaceAll('await import("yargs")', 'await Promise.resolve().then(() => ({ default: require("yargs") }))');
-if (patched === text || /\bimport\(/.test(patched.replace(/__esm|init_/g, ''))) throw new Error('scripts/bundle.mjs: unexpected import() in the bundle');
-writeFileSync(out, patched);
+// The bin compiles the bundles with vm.Script, where import() has no loader: load yargs with require()
+for (const name of ['oci-runtime', 'oci-runtime-query']) {
+  const out = join(pkgDir, 'dist', `${name}.cjs`);
+  const text = readFileSync(out, 'utf8');
+  const patched = text.replaceAll('await import("yargs")', 'await Promise.resolve().then(() => ({ default: require("yargs") }))');
+  if (patched === text || /\bimport\(/.test(patched.replace(/__esm|init_/g, ''))) throw new Error(`scripts/bundle.mjs: unexpected import() in ${name}.cjs`);
+  writeFileSync(out, patched);
+}
 
-// the V8 code cache the bin loads: written by one run of the bundle (a `list` on an empty state root)
-rmSync(join(pkgDir, 'dist', 'oci-runtime.cjs.cache'), { force: true });
+// stale V8 code caches (another build's) would be rejected and rewritten anyway: remove them, then write the
+// query bundle's `list` cache (a `list` on an empty state root); the others are written by their first run
+for (const f of readdirSync(join(pkgDir, 'dist'))) if (f.endsWith('.cache')) rmSync(join(pkgDir, 'dist', f), { force: true });
 const root = mkdtempSync(join(tmpdir(), 'oci-runtime-cache-'));
 try {
   spawnSync(process.execPath, [join(pkgDir, 'bin', 'oci-runtime.js'), '--root', root, 'list'], { stdio: 'ignore' });

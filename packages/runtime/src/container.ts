@@ -8,7 +8,7 @@ import { RuntimeError } from './errors.js';
 import { loadBundle } from './config.js';
 import { planCreate, planExec, serializePlan, CAPABILITIES } from './plan.js';
 import type { PlanLine } from './plan.js';
-import { applyResources, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
+import { applyResources, warmCgroupMigration, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
 import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
 import type { ContainerState, StoredState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
@@ -71,6 +71,8 @@ function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], pres
   const syncFd = 3 + preserve;
   // child_process (and net, streams) load only when a process is started: `state`/`list` stay lean
   const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+  // the helper moves the container into its cgroups right after clone(): start the grace period it waits for now
+  if (plan.some((l) => l[0] === 'cgroup')) warmCgroupMigration();
   const child = spawn(bin, [String(syncFd)], { stdio: fds });
   const sync = child.stdio[syncFd] as Socket;
   const queue: [string, string][] = [];

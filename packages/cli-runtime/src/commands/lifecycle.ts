@@ -1,7 +1,9 @@
+import { create, kill, remove, run, start, state } from '@oci/runtime';
 import type { Parsed } from '../options.js';
+import { out } from '../output.js';
 
-const rt = () => import('@oci/runtime');
-
+// static imports: this module is itself loaded on demand (main.ts), and the query bundle (main-query.ts) is
+// tree-shaken down to what its commands use
 function common(p: Parsed): { root: string } {
   return { root: p.global['root'] as string };
 }
@@ -23,7 +25,6 @@ function createOptions(p: Parsed) {
 }
 
 export async function createCmd(p: Parsed): Promise<number> {
-  const { create } = await rt();
   await create(p.args[0]!, createOptions(p));
   return 0;
 }
@@ -31,7 +32,6 @@ export async function createCmd(p: Parsed): Promise<number> {
 const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM', 'SIGPIPE'] as const;
 
 export async function runCmd(p: Parsed): Promise<number> {
-  const { run } = await rt();
   let pid = 0;
   const handlers = FORWARD.map((sig) => {
     const h = () => { if (pid) try { process.kill(pid, sig); } catch { /* gone */ } };
@@ -51,25 +51,21 @@ export async function runCmd(p: Parsed): Promise<number> {
 }
 
 export async function startCmd(p: Parsed): Promise<number> {
-  const { start } = await rt();
   await start(p.args[0]!, { ...common(p), onWarning: warn });
   return 0;
 }
 
 export async function stateCmd(p: Parsed): Promise<number> {
-  const { state } = await rt();
-  process.stdout.write(JSON.stringify(state(p.args[0]!, common(p)), null, 2) + '\n');
+  out(JSON.stringify(state(p.args[0]!, common(p)), null, 2) + '\n');
   return 0;
 }
 
 export async function deleteCmd(p: Parsed): Promise<number> {
-  const { remove } = await rt();
   for (const id of p.args) await remove(id, { ...common(p), force: p.opts['force'] === true, onWarning: warn });
   return 0;
 }
 
 export async function killCmd(p: Parsed): Promise<number> {
-  const { kill } = await rt();
   kill(p.args[0]!, p.args[1] ?? 'SIGTERM', { ...common(p), all: p.opts['all'] === true });
   return 0;
 }

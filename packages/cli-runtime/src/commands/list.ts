@@ -1,5 +1,7 @@
+import { list, RuntimeError } from '@oci/runtime';
 import type { Parsed } from '../options.js';
 import { tabwriter } from '../table.js';
+import { out } from '../output.js';
 
 /** Go's RFC3339Nano: trailing zeros of the fraction trimmed. */
 export function rfc3339nano(iso: string): string {
@@ -7,20 +9,19 @@ export function rfc3339nano(iso: string): string {
 }
 
 export default async function listCmd(p: Parsed): Promise<number> {
-  const { list, RuntimeError } = await import('@oci/runtime');
   const all = list({ root: p.global['root'] as string });
   const fmt = p.opts['format'] as string;
   if (p.opts['quiet']) {
-    for (const s of all) process.stdout.write(s.id + '\n');
+    for (const s of all) out(s.id + '\n');
     return 0;
   }
   if (fmt === 'json') {
-    process.stdout.write((all.length ? JSON.stringify(all) : 'null') + '\n');
+    out((all.length ? JSON.stringify(all) : 'null') + '\n');
     return 0;
   }
   if (fmt !== 'table') throw new RuntimeError('ERR_INVALID_ARGUMENT', `invalid format option: ${fmt}`, { hint: 'use --format table or --format json' });
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
   for (const s of all) rows.push([s.id, String(s.pid), s.status, s.bundle, rfc3339nano(s.created), s.owner]);
-  process.stdout.write(tabwriter(rows));
+  out(tabwriter(rows));
   return 0;
 }

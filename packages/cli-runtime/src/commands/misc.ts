@@ -1,16 +1,18 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pause, resume } from '@oci/runtime';
 import type { Parsed } from '../options.js';
+import { out } from '../output.js';
 
 const root = (p: Parsed) => ({ root: p.global['root'] as string });
 
 export async function pauseCmd(p: Parsed): Promise<number> {
-  (await import('@oci/runtime')).pause(p.args[0]!, root(p));
+  pause(p.args[0]!, root(p));
   return 0;
 }
 
 export async function resumeCmd(p: Parsed): Promise<number> {
-  (await import('@oci/runtime')).resume(p.args[0]!, root(p));
+  resume(p.args[0]!, root(p));
   return 0;
 }
 
@@ -24,7 +26,7 @@ function duration(s: string): number {
 export async function eventsCmd(p: Parsed): Promise<number> {
   const { stats, state, RuntimeError } = await import('@oci/runtime');
   const id = p.args[0]!;
-  const emit = () => process.stdout.write(JSON.stringify({ type: 'stats', id, data: stats(id, root(p)) }) + '\n');
+  const emit = () => out(JSON.stringify({ type: 'stats', id, data: stats(id, root(p)) }) + '\n');
   if (p.opts['stats']) {
     emit();
     return 0;
@@ -56,6 +58,6 @@ export async function specCmd(p: Parsed): Promise<number> {
 
 export async function featuresCmd(_p: Parsed): Promise<number> {
   const { features } = await import('@oci/runtime');
-  process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
+  out(JSON.stringify(features(), null, '    ') + '\n');
   return 0;
 }

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import type { Parsed } from '../options.js';
+import { out } from '../output.js';
 
 export default async function psCmd(p: Parsed): Promise<number> {
   const { ps, RuntimeError } = await import('@oci/runtime');
   const pids = ps(p.args[0]!, { root: p.global['root'] as string });
   const fmt = p.opts['format'] as string;
   if (fmt === 'json') {
-    process.stdout.write(JSON.stringify(pids) + '\n');
+    out(JSON.stringify(pids) + '\n');
     return 0;
   }
   if (fmt !== 'table') throw new RuntimeError('ERR_INVALID_ARGUMENT', `invalid format option: ${fmt}`, { hint: 'use --format table or --format json' });
@@ -18,11 +19,11 @@ export default async function psCmd(p: Parsed): Promise<number> {
   const col = header.trim().split(/\s+/).indexOf('PID');
   if (col < 0) throw new RuntimeError('ERR_INVALID_ARGUMENT', "couldn't find PID field in ps output", { hint: 'include the pid column (-o pid,...)' });
   const set = new Set(pids);
-  let out = header + '\n';
+  let text = header + '\n';
   for (const l of lines.slice(1)) {
     const f = l.trim().split(/\s+/);
-    if (f[col] !== undefined && set.has(Number(f[col]))) out += l + '\n';
+    if (f[col] !== undefined && set.has(Number(f[col]))) text += l + '\n';
   }
-  process.stdout.write(out);
+  out(text);
   return 0;
 }
