@@ -321,7 +321,7 @@ export async function unpackInto(
   const plans = planUnpack(manifest, config);
   const maxLayerSize = opts.maxLayerSize;
   if (maxLayerSize !== undefined && (!Number.isSafeInteger(maxLayerSize) || maxLayerSize < 0)) {
-    throw new UnpackError('ERR_INVALID_OPTION', `maxLayerSize must be a non-negative integer number of bytes, not ${String(maxLayerSize)}`, {
+    throw new UnpackError('ERR_INVALID_ARGUMENT', `maxLayerSize must be a non-negative integer number of bytes, not ${String(maxLayerSize)}`, {
       hint: 'pass a byte count, e.g. 10 * 2 ** 30 for 10 GiB',
     });
   }

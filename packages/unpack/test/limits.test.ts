@@ -70,11 +70,11 @@ describe('maxLayerSize', () => {
     assertNothingLeft();
   });
 
-  it('refuses a limit that is not a byte count (ERR_INVALID_OPTION)', async () => {
+  it('refuses a limit that is not a byte count (ERR_INVALID_ARGUMENT)', async () => {
     const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
     for (const maxLayerSize of [-1, 1.5, Number.NaN]) {
       const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, maxLayerSize }));
-      expect(UnpackError.is(err, 'ERR_INVALID_OPTION'), String(err)).toBe(true);
+      expect(UnpackError.is(err, 'ERR_INVALID_ARGUMENT'), String(err)).toBe(true);
     }
     assertNothingLeft();
   });
