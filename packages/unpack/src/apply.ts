@@ -48,6 +48,19 @@ function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/**
+ * The process umask, read without changing it (process.umask() with no argument sets and restores it,
+ * a race with other code creating files). undefined when /proc is not there.
+ */
+function currentUmask(): number | undefined {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    return m ? Number.parseInt(m[1]!, 8) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function isRootless(): boolean {
   return typeof process.getuid === 'function' ? process.getuid() !== 0 : true;
 }
@@ -69,12 +82,18 @@ class LayerApplier implements TarHandler {
   private fileAbs = '';
   private fileRel = '';
 
+  /** Permission bits open(2) cannot give a new file (the umask); all of them when unknown. */
+  private readonly umask: number;
+  /** Whether the file being written was created with its final mode already (no fchmod needed). */
+  private fileModeSet = false;
+
   constructor(root: string, opts: ApplyLayerOptions) {
     this.root = root;
     this.resolver = new RootResolver(root);
     this.rootless = opts.rootless ?? isRootless();
     this.strict = opts.strict ?? false;
     this.opts = opts;
+    this.umask = currentUmask() ?? 0o777;
   }
 
   warn(code: string, message: string, path?: string): void {
@@ -187,9 +206,13 @@ class LayerApplier implements TarHandler {
 
     switch (e.kind) {
       case 'file': {
+        // most files can be created with their final mode (no setuid/setgid/sticky bit, nothing the umask
+        // removes): one fchmod less; the others are created 0600 and fchmod'ed after the chown
+        const direct = (e.mode & 0o7000) === 0 && (e.mode & this.umask) === 0;
         this.createExclusive(abs, () => {
-          this.fd = fs.openSync(abs, O_FILE, 0o600);
+          this.fd = fs.openSync(abs, O_FILE, direct ? e.mode : 0o600);
         });
+        this.fileModeSet = direct;
         this.file = e;
         this.fileAbs = abs;
         this.fileRel = rel;
@@ -273,7 +296,7 @@ class LayerApplier implements TarHandler {
     const e = this.file!;
     try {
       this.owner(this.fileAbs, this.fileRel, e, fd);
-      fs.fchmodSync(fd, e.mode); // after chown: chown clears setuid/setgid
+      if (!this.fileModeSet) fs.fchmodSync(fd, e.mode); // after chown: chown clears setuid/setgid
       this.xattrs(this.fileAbs, this.fileRel, e);
       fs.futimesSync(fd, e.mtime, e.mtime);
     } finally {

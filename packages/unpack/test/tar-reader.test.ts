@@ -107,6 +107,20 @@ describe('applyLayer: synchronous tar reader', () => {
     }
   });
 
+  it('gives files their exact mode whether open(2) can (0644, 0755, 0444) or the umask is in the way (0666, 0777, 04755)', async () => {
+    const modes = [0o644, 0o755, 0o444, 0o666, 0o777, 0o4755, 0o2775, 0o1777];
+    const tar = await makeTar(modes.map((mode) => ({ name: `m${mode.toString(8)}`, content: 'x', mode })));
+    const dir = join(base, 'out');
+    fs.mkdirSync(dir);
+    const old = process.umask(0o077);
+    try {
+      await applyLayer(dir, chunked(tar, 4096), { rootless: false });
+    } finally {
+      process.umask(old);
+    }
+    for (const mode of modes) expect(fs.statSync(join(dir, `m${mode.toString(8)}`)).mode & 0o7777, mode.toString(8)).toBe(mode);
+  });
+
   it('refuses a header with a bad checksum (ERR_BAD_LAYER)', async () => {
     const tar = Buffer.from(await makeTar([{ name: 'f', content: 'f' }]));
     tar[0] = 0x41; // the name changes, the checksum does not
