@@ -1,5 +1,5 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, read, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -287,28 +287,42 @@ export async function start(id: string, o: CommonOptions & { onWarning?: (messag
     throw new RuntimeError('ERR_CONTAINER_NOT_CREATED', status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container', { id, hint: 'only a created container can be started' });
   }
   const fifo = join(dir, 'exec.fifo');
-  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const b = Buffer.alloc(1);
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  try {
-    for (let i = 0; ; i++) {
-      let n = 0;
-      try {
-        n = readSync(fd, b, 0, 1, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        n = -1;
-      }
-      if (n === 1) break;
-      if (!isAlive(s)) throw new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'cannot start a container that has stopped', { id });
-      if (i > 20000) throw new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'container did not take the start signal', { id });
-      Atomics.wait(sleeper, 0, 0, 1);
-    }
-  } finally {
-    closeSync(fd);
-  }
+  await takeStartByte(fifo, s, id);
   unlinkSync(fifo);
   runHooksWarn('poststart', s.spec.hooks?.poststart, stateJson(s, 'running'), o.onWarning);
+}
+
+/**
+ * Lets the init go and waits for its byte on the exec fifo (the init opens the fifo for writing, which blocks
+ * until a reader opens it, then writes one byte '0' and goes on to exec the container's process).
+ * The fifo is opened read-write: with a writer of our own, read() blocks until the byte arrives rather than
+ * returning end-of-file while the init has not yet opened its end. The read blocks a libuv thread, not the
+ * event loop; a timer checks that the init still lives, and if it died, a byte of our own ('x') ends the read.
+ */
+function takeStartByte(fifo: string, s: StoredState, id: string): Promise<void> {
+  const fd = openSync(fifo, constants.O_RDWR);
+  return new Promise<void>((res, rej) => {
+    let failure: RuntimeError | undefined;
+    const wake = (err: RuntimeError) => {
+      failure = err;
+      clearInterval(timer);
+      try { writeSync(fd, 'x'); } catch { /* the read ends anyway */ }
+    };
+    const began = Date.now();
+    const timer = setInterval(() => {
+      if (!isAlive(s)) wake(new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'cannot start a container that has stopped', { id }));
+      else if (Date.now() - began > 20_000) wake(new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'container did not take the start signal', { id }));
+    }, 10);
+    const b = Buffer.alloc(1);
+    read(fd, b, 0, 1, null, (err, n) => {
+      clearInterval(timer);
+      closeSync(fd);
+      if (err) rej(err);
+      // the init's byte wins over a failure seen meanwhile (it may have exec'd and exited already)
+      else if (n === 1 && b[0] === 0x30) res();
+      else rej(failure ?? new RuntimeError('ERR_CONTAINER_NOT_CREATED', 'container did not take the start signal', { id }));
+    });
+  });
 }
 
 /** `run`: create and start; in the foreground wait and resolve with the exit code (128+N for signal N). */
@@ -329,13 +343,14 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   return code;
 }
 
+/** Waits until the init is gone (or a zombie), up to `ms`, polling /proc once a millisecond without blocking the event loop. */
 async function waitDead(s: StoredState, ms: number): Promise<boolean> {
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < ms; i++) {
-    if (!isAlive(s)) return true;
-    Atomics.wait(sleeper, 0, 0, 1);
+  const deadline = Date.now() + ms;
+  while (isAlive(s)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 1));
   }
-  return !isAlive(s);
+  return true;
 }
 
 async function cleanup(s: StoredState, dir: string, onWarning?: (m: string) => void): Promise<void> {
