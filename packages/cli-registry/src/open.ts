@@ -87,7 +87,7 @@ export async function openSource(name: ImageName, flags: AccessFlags): Promise<O
     case 'oci': {
       const { Layout } = await import('@oci/layout');
       const layout = await Layout.open(name.dir);
-      return { endpoint: rc.layoutSource(layout as unknown as import('@oci/registry-client').LayoutLike, name.ref), close: async () => {} };
+      return { endpoint: rc.layoutSource(layout, name.ref), close: async () => {} };
     }
     case 'dir':
       return { endpoint: rc.dirSource(name.dir), close: async () => {} };
@@ -96,7 +96,7 @@ export async function openSource(name: ImageName, flags: AccessFlags): Promise<O
       const tmp = await extractArchive(name.file);
       const { Layout } = await import('@oci/layout');
       const layout = await Layout.open(tmp.dir);
-      return { endpoint: rc.layoutSource(layout as unknown as import('@oci/registry-client').LayoutLike, name.ref), close: tmp.remove };
+      return { endpoint: rc.layoutSource(layout, name.ref), close: tmp.remove };
     }
   }
 }
@@ -111,7 +111,7 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
     case 'oci': {
       const { Layout } = await import('@oci/layout');
       const layout = await Layout.init(name.dir);
-      return { endpoint: rc.layoutDestination(layout as unknown as import('@oci/registry-client').LayoutLike, name.ref), close: async () => {} };
+      return { endpoint: rc.layoutDestination(layout, name.ref), close: async () => {} };
     }
     case 'dir':
       return { endpoint: rc.dirDestination(name.dir), close: async () => {} };
@@ -121,7 +121,7 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
       const { Layout } = await import('@oci/layout');
       const layout = await Layout.init(ws.dir);
       return {
-        endpoint: rc.layoutDestination(layout as unknown as import('@oci/registry-client').LayoutLike, name.ref),
+        endpoint: rc.layoutDestination(layout, name.ref),
         commit: ws.commit,
         close: ws.remove,
       };

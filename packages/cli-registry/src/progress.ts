@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import type { CopyEvent } from '@oci/registry-client';
 
 export interface Reporter {
@@ -26,9 +27,9 @@ export function formatBytes(n: number): string {
 
 /** Chooses how progress is shown: JSON lines on stdout (--json), bars on a TTY stderr, or nothing. */
 export function createReporter(opts: { quiet: boolean; json: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WriteStream }): Reporter {
-  const out = opts.out ?? process.stdout;
-  const err = opts.err ?? process.stderr;
+  // process.stdout/stderr are made on first use (a stream, ~3 ms): touch them only when something is written
   if (opts.json) {
+    const out = opts.out ?? process.stdout;
     const last = new Map<string, number>();
     return {
       onProgress(e) {
@@ -42,7 +43,8 @@ export function createReporter(opts: { quiet: boolean; json: boolean; out?: Node
       finish() {},
     };
   }
-  if (opts.quiet || !err.isTTY) return { onProgress() {}, finish() {} };
+  if (opts.quiet || !(opts.err ? opts.err.isTTY : isatty(2))) return { onProgress() {}, finish() {} };
+  const err = opts.err ?? process.stderr;
   const lines = new Map<string, Line>();
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;

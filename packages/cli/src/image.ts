@@ -59,7 +59,7 @@ export async function ensureImage(
   const { parsePlatform } = await import('@oci/image-spec');
   const client = new rc.RegistryClient(options.client ?? {});
   try {
-    await rc.copyImage(rc.registrySource(client, source.reference), rc.layoutDestination(layout as unknown as import('@oci/registry-client').LayoutLike, source.refName), {
+    await rc.copyImage(rc.registrySource(client, source.reference), rc.layoutDestination(layout, source.refName), {
       signal: options.signal,
       platform: options.platform ? parsePlatform(options.platform) : undefined,
       onProgress: options.onProgress,

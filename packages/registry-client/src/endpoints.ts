@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RegistryClient } from './client.js';
+import type { Descriptor, ImageIndex } from '@oci/image-spec';
 import type { PlainDescriptor } from './convert.js';
 import type { CopyDestination, CopySource, ManifestData } from './copy.js';
 import { digestBytes, hasherFor, mismatch, splitDigest, verifyBytes } from './digest.js';
@@ -67,6 +68,10 @@ export function registryDestination(client: RegistryClient, ref: Reference, opti
 }
 
 /** The parts of @oci/layout's Layout that copies use (structural, so any compatible handle works). */
+/**
+ * What the copy needs of an OCI layout: `@oci/layout`'s `Layout` is one (pass it as it is); the descriptor and
+ * index types are `@oci/image-spec`'s.
+ */
 export interface LayoutLike {
   readonly dir: string;
   putBlob(source: Readable | AsyncIterable<Uint8Array> | Uint8Array, options?: {
@@ -79,16 +84,16 @@ export interface LayoutLike {
   readBlob(digest: string, options?: { maxSize?: number | undefined }): Promise<Buffer>;
   hasBlob(digest: string): Promise<boolean>;
   statBlob(digest: string): Promise<{ size: number } | undefined>;
-  lookup(ref: string): Promise<PlainDescriptor | undefined>;
-  index(): Promise<{ manifests: PlainDescriptor[] }>;
-  tag(name: string, descriptor: PlainDescriptor): Promise<unknown>;
-  updateIndex(change: (index: { manifests: PlainDescriptor[] }) => void | boolean): Promise<unknown>;
+  lookup(ref: string): Promise<Descriptor | undefined>;
+  index(): Promise<ImageIndex>;
+  tag(name: string, descriptor: Descriptor): Promise<unknown>;
+  updateIndex(change: (index: ImageIndex) => void | boolean | Promise<void | boolean>): Promise<unknown>;
 }
 
 /** An image in an OCI layout (by ref name; without one, the layout's only manifest). */
 export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
   const name = `oci:${layout.dir}${refName ? `:${refName}` : ''}`;
-  const read = async (d: PlainDescriptor): Promise<ManifestData> => {
+  const read = async (d: { mediaType: string; digest: string; size: number }): Promise<ManifestData> => {
     if (d.size > MAX_MANIFEST) throw new RegistryError('ERR_TOO_LARGE', `manifest ${d.digest} in ${name} is too large (${d.size} bytes)`);
     const bytes = await layout.readBlob(d.digest, { maxSize: MAX_MANIFEST });
     verifyBytes(bytes, d.digest, d.size);
@@ -98,7 +103,7 @@ export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
   return {
     name,
     async getRoot() {
-      let d: PlainDescriptor | undefined;
+      let d: Descriptor | undefined;
       if (refName) {
         d = await layout.lookup(refName);
         if (!d) {
@@ -135,7 +140,7 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
     const st = await layout.statBlob(d.digest);
     return st !== undefined && st.size === d.size;
   };
-  const alreadyIndexed = async (desc: PlainDescriptor): Promise<boolean> => {
+  const alreadyIndexed = async (desc: Descriptor): Promise<boolean> => {
     if (wrote) return false;
     const { manifests } = await layout.index();
     if (!refName) return manifests.some((x) => x.digest === desc.digest && !x.annotations?.[REF_NAME]);
@@ -168,7 +173,7 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
         await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal, syncDir: false });
       }
       if (!o.top) return;
-      const desc: PlainDescriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+      const desc: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
       if (await alreadyIndexed(desc)) return;
       if (refName) {
         await layout.tag(refName, desc);

@@ -6,7 +6,7 @@ import { Layout } from '@oci/layout';
 import { startFaultProxy, startRedirectProxy, startRegistry, tmpDir, type FaultProxy, type RegistryHandle, type TmpDir } from '@oci/testkit';
 import { copyImage, layoutDestination, parseReference, registrySource, RegistryClient, RegistryError, type LayoutLike } from '../src/index.js';
 
-const asLayout = (l: Layout): LayoutLike => l as unknown as LayoutLike;
+const asLayout = (l: Layout): LayoutLike => l; // a Layout is a LayoutLike (no cast)
 
 async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -10,7 +10,7 @@ import { Layout } from '@oci/layout';
 import { run, tmpDir, type TmpDir } from '@oci/testkit';
 import { copyImage, dirDestination, dirSource, layoutSource, type LayoutLike } from '../src/index.js';
 
-const asLayout = (l: Layout): LayoutLike => l as unknown as LayoutLike;
+const asLayout = (l: Layout): LayoutLike => l; // a Layout is a LayoutLike (no cast)
 const hex = (d: string): string => d.slice('sha256:'.length);
 
 describe('dir: transport against hostile directories', () => {

@@ -7,7 +7,7 @@ import { Layout } from '@oci/layout';
 import { run, startRegistry, tmpDir, type RegistryHandle, type TmpDir } from '@oci/testkit';
 import { copyImage, layoutDestination, layoutSource, parseReference, registryDestination, registrySource, RegistryClient, type LayoutLike } from '../src/index.js';
 
-const asLayout = (l: Layout): LayoutLike => l as unknown as LayoutLike;
+const asLayout = (l: Layout): LayoutLike => l; // a Layout is a LayoutLike (no cast)
 const sha = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 describe('--dest-compress-format gzip', () => {

@@ -6,7 +6,7 @@ import { startRegistry, tmpDir, type RegistryHandle, type TmpDir } from '@oci/te
 import { copyImage, layoutDestination, layoutSource, parseReference, registryDestination, registrySource, RegistryClient, type LayoutLike } from '../src/index.js';
 import { clientOptions, layoutBlobs } from './helpers.js';
 
-const asLayout = (l: Layout): LayoutLike => l as unknown as LayoutLike;
+const asLayout = (l: Layout): LayoutLike => l; // a Layout is a LayoutLike (no cast)
 const FIXTURES = ['hello', 'busybox', 'tricky'] as const;
 
 describe.each(['htpasswd', 'tls', 'token'] as const)('fixture round trips through the real registry (%s)', (mode) => {
