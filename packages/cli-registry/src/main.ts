@@ -5,25 +5,21 @@ import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listTagsCommand } from './commands/list-tags.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
-import { CliError, USAGE_CODES } from './errors.js';
+import { CliError, EXIT, exitCodeFor } from './errors.js';
 
 function report(err: unknown): number {
+  const status = exitCodeFor(err);
   const e = err as { code?: unknown; message?: unknown; hint?: unknown };
-  if (typeof e?.code === 'string' && e.code.startsWith('ERR_') && typeof e.message === 'string') {
-    process.stderr.write(`oci-registry: ${e.code}: ${e.message}\n`);
-    if (typeof e.hint === 'string' && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    if (USAGE_CODES.has(e.code)) {
-      process.stderr.write('Run oci-registry --help for usage.\n');
-      return 2;
-    }
-    return 1;
-  }
-  if ((err as Error)?.name === 'AbortError') {
+  if (status === EXIT.internal) {
+    process.stderr.write(`oci-registry: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+  } else if (status === EXIT.interrupted && typeof e?.code !== 'string') {
     process.stderr.write('oci-registry: interrupted\n');
-    return 1;
+  } else {
+    process.stderr.write(`oci-registry: ${String(e.code)}: ${String(e.message)}\n`);
+    if (typeof e.hint === 'string' && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    if (status === EXIT.usage) process.stderr.write('Run oci-registry --help for usage.\n');
   }
-  process.stderr.write(`oci-registry: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
-  return 1;
+  return status;
 }
 
 export async function main(argv: string[]): Promise<number> {
