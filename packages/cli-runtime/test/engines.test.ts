@@ -122,6 +122,8 @@ describe.runIf(haveEngines)('containerd 1.6 (ctr) drives oci-runtime', () => {
   }, 60000);
 
   /** run -d, task exec, kill, wait STOPPED, task rm, container rm; what an engine user sees */
+  // the last scenario's details, for the failure message of a comparison (see the intermittent note below)
+  let lastDiag = '';
   const execScenario = async (name: string, runtime: string[]): Promise<string[]> => {
     const id = `${name}-exec-${process.pid}`;
     rmSync(calls, { force: true });
@@ -139,6 +141,7 @@ describe.runIf(haveEngines)('containerd 1.6 (ctr) drives oci-runtime', () => {
     }
     const rm = await ctr(['tasks', 'rm', id]);
     const crm = await ctr(['containers', 'rm', id]);
+    lastDiag = `${name}: ctr tasks exec code ${ex.code} stdout ${JSON.stringify(ex.stdout)} stderr ${JSON.stringify(ex.stderr)}; runtime calls: ${JSON.stringify(verbs())}`;
     return [ex.stdout, String(/RUNNING/.test(ls.stdout.split('\n').find((l) => l.startsWith(id + ' ')) ?? '')), String(stopped), String(rm.code), String(crm.code)];
   };
 
@@ -149,12 +152,17 @@ describe.runIf(haveEngines)('containerd 1.6 (ctr) drives oci-runtime', () => {
   // Before 6bab59e this hung about one run in five: a create/start race left the init blocked in
   // open() of its exec.fifo (wchan wait_for_partner) while `start` had returned 0, so `sleep 300`
   // never ran and `ctr tasks exec` never returned (see docs/runtime-conformance.md, gap 6).
-  // Known intermittent under load: the exec'd process printed nothing once in a full CI run (a
-  // remaining exec/start race in the runtime). Retried, and recorded in the issue note for a real fix.
+  // Known intermittent, NOT root-caused: once in a loaded full CI run the exec'd process printed nothing
+  // (which runtime's scenario, ours or runc's, is not known). Not reproduced since: 15 runs in a row under a
+  // 2-busy-loop load passed (with the sh launcher). Ruled out here: containerd 1.6.20's shim keeps the exit
+  // of an exec'd process that ends before the runtime exits (0.5 s delay in the wrapper: still passes).
+  // Still retried; the failure message now carries both scenarios' ctr output and the runtime calls.
   it('ctr task exec into a running container through oci-runtime — same as runc', { retry: 2 }, async () => {
     const ours = await execScenario('ours', ['--runc-binary', wrapper]);
+    const oursDiag = lastDiag;
     expect(verbs()).toEqual(expect.arrayContaining(['create', 'start', 'exec', 'kill', 'delete']));
-    expect(ours).toEqual(await execScenario('runc', []));
+    const runc = await execScenario('runc', []);
+    expect(ours, `${oursDiag}\n${lastDiag}`).toEqual(runc);
   }, 150000);
 });
 
