@@ -2,18 +2,31 @@
 // Benchmark: oci-registry copy vs skopeo copy, registry -> new OCI layout, same run, median of N.
 //   node tools/bench/registry.mjs [--runs 5] [--no-rss] [--image debian-redis,busybox,synthetic]
 // Needs built packages: pnpm --filter @oci/testkit --filter @oci/fixtures --filter @oci/registry-client --filter @oci/cli-registry build
-// Prints `RATIO <name>: ours/peer = X.XX (ours Yms, peer Zms)` lines.
+// Prints `RATIO <name>: ours/peer = X.XX (ours Yms, peer Zms)` lines, and `BASELINE` lines: `node -e 0` in this
+// environment and with NODE_EXTRA_CA_CERTS cleared (a bare Node start: what a re-copy cannot go below), measured
+// interleaved with the copies. Ours runs as users run it: the sh launcher bin/oci-registry (node bin/oci-registry.js
+// when there is none). CPU is user+sys from bash's `times` (1 ms steps; GNU time's only 10 ms).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { accessSync, constants as fsConstants, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { startRegistry } = await import(join(root, 'tools/testkit/dist/index.js'));
 const { buildFixture, pushFixture, cacheRoot, recipeHash } = await import(join(root, 'tools/fixtures/dist/index.js'));
-const BIN = join(root, 'packages/cli-registry/bin/oci-registry.js');
+const LAUNCHER = join(root, 'packages/cli-registry/bin/oci-registry');
+const OURS = (() => {
+  try {
+    accessSync(LAUNCHER, fsConstants.X_OK);
+    return [LAUNCHER];
+  } catch {
+    return [process.execPath, join(root, 'packages/cli-registry/bin/oci-registry.js')];
+  }
+})();
+// the launcher runs `node` from PATH: make it this node
+process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH}`;
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -27,19 +40,27 @@ const { existsSync } = await import('node:fs');
 const redisBuilt = existsSync(join(cacheRoot(), `debian-redis-${await recipeHash('debian-redis')}`, 'info.json'));
 const IMAGES = (opt('image', `${redisBuilt ? 'debian-redis' : 'busybox'},synthetic`)).split(',');
 
-/** Runs a command under /usr/bin/time: wall ms (ours), CPU ms (user+sys, from time) and stderr. */
+/**
+ * Runs a command under bash (CPU of the children from `times`, ms) and /usr/bin/time (peak RSS): wall ms (ours),
+ * CPU ms (user+sys) and stderr.
+ */
 function exec(cmd, argv, { env } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'BENCHTIME %U %S %M', cmd, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    // `times` prints two lines: the shell's own user/sys, then its children's
+    const script = '/usr/bin/time -f "BENCHTIME %M" "$@"; rc=$?; times >&2; exit $rc';
+    const child = spawn('bash', ['-c', script, 'bench', cmd, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (code !== 0) return reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${stderr}`));
-      const m = /BENCHTIME ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
-      resolve({ ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, maxRssKb: m ? Number(m[3]) : NaN, stderr });
+      const rss = /BENCHTIME (\d+)/.exec(stderr);
+      // the last "0m0.061s 0m0.012s" line: the children's user and system time
+      const t = [...stderr.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)].at(-1);
+      const cpu = t ? (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000 : NaN;
+      resolve({ ms, cpu, maxRssKb: rss ? Number(rss[1]) : NaN, stderr });
     });
   });
 }
@@ -106,7 +127,7 @@ try {
     }
     const src = `docker://${reg.host}/${repo}:latest`;
     const tool = {
-      ours: (dest) => exec(process.execPath, [BIN, 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
+      ours: (dest) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
       peer: (dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
     };
     // warm-up (page cache, registry)
@@ -114,7 +135,14 @@ try {
     await tool.peer(join(work, 'warm-peer'));
     const cold = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
     const recopy = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
+    const base = { node: [], nodeCpu: [], bare: [], bareCpu: [] };
     for (let i = 0; i < RUNS; i++) {
+      const n = await exec(process.execPath, ['-e', '0']);
+      const b = await exec(process.execPath, ['-e', '0'], { env: { NODE_EXTRA_CA_CERTS: '' } });
+      base.node.push(n.ms);
+      base.nodeCpu.push(n.cpu);
+      base.bare.push(b.ms);
+      base.bareCpu.push(b.cpu);
       for (const who of i % 2 ? ['peer', 'ours'] : ['ours', 'peer']) {
         const dest = join(work, `${image}-${who}-${i}`);
         const c = await tool[who](dest);
@@ -136,6 +164,9 @@ try {
     };
     line('cold-copy', cold);
     line('recopy', recopy);
+    console.log(`BASELINE registry-${image}: node -e 0 ${median(base.node).toFixed(0)}ms (CPU ${median(base.nodeCpu).toFixed(0)}ms), ` +
+      `bare start NODE_EXTRA_CA_CERTS= node -e 0 ${median(base.bare).toFixed(0)}ms (CPU ${median(base.bareCpu).toFixed(0)}ms); ` +
+      `re-copy above the bare start: ours ${(median(recopy.ours) - median(base.bare)).toFixed(0)}ms, CPU ${(median(recopy.oursCpu) - median(base.bareCpu)).toFixed(0)}ms`);
   }
 
   if (WANT_RSS) {
@@ -144,7 +175,7 @@ try {
     await pushLayout(reg, dir, 'bench/big');
     await rm(dir, { recursive: true, force: true });
     const dest = join(work, 'big-dest');
-    const r = await exec(process.execPath, [BIN, 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+    const r = await exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
       `docker://${reg.host}/bench/big:latest`, `oci:${dest}:latest`]);
     console.log(`RSS registry-copy-1GiB-layer: ours peak ${(r.maxRssKb / 1024).toFixed(0)} MB (target < 150 MB), ${(r.ms / 1000).toFixed(1)}s`);
     await rm(dest, { recursive: true, force: true });
