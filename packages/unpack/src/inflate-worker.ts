@@ -4,19 +4,17 @@
 //
 // The worker reads each blob through a file descriptor the caller opened (once,
 // safely, by @oci/layout: no path is opened twice), hashes the compressed bytes
-// (digest, size), gunzips (zlib works on the thread pool while the worker copies
-// the previous output) and copies the output into a fixed ring of slots in one
-// SharedArrayBuffer. The main thread hashes each slot for the diff_id (it has
-// the idle time: the inflate chain is the critical path), reads it in place (the
-// tar reader and the applier are synchronous) and hands it back when it asks for
-// the next one. Memory is that ring (4 MiB) plus zlib's buffers whatever the layer
+// (digest, size), gunzips (zlib works on the thread pool while the worker hashes
+// the previous output for the diff_id and copies it), and copies the output into
+// a fixed ring of slots in one SharedArrayBuffer. The main thread reads each slot
+// in place (the tar reader and the applier are synchronous) and hands it back
+// when it asks for the next one. Memory is that ring (4 MiB) plus zlib's buffers whatever the layer
 // sizes, and no garbage is made per chunk on the main thread. A layer ends only
 // after its blob's digest and size and then its diff_id were verified (what was
 // applied before a failure is discarded with the staging directory). The worker
 // goes on to the next layer as soon as it has finished one, so the next layer is
 // decompressed while the current one is still being applied (bounded: the ring
 // fills, then the worker waits).
-import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { UnpackError } from './errors.js';
 
@@ -45,8 +43,10 @@ parentPort.on('message', (m) => {
 const rbufs = [Buffer.allocUnsafe(readSize), Buffer.allocUnsafe(readSize)];
 
 const run = (job) => {
-  const { fd, digest, size, maxSize } = jobs[job];
+  const { fd, digest, size, maxSize, diffId } = jobs[job];
   const hc = createHash(algo(digest));
+  const hu = createHash(algo(diffId));
+  const toHash = [];
   let seen = 0;
   let out = 0;
   // decompressed chunks not yet copied into the ring, and how much of the first one is
@@ -83,6 +83,8 @@ const run = (job) => {
     }
     if (chunks.length > 0) { gunzip.pause(); return; }
     if (gzEnded) {
+      const got = algo(diffId) + ':' + hu.digest('hex');
+      if (got !== diffId) { fail('uncompressed', err('ERR_DIGEST_MISMATCH', 'layer uncompresses to ' + got, diffId, got)); return; }
       onFree = null;
       parentPort.postMessage({ type: 'end', job });
       if (job + 1 < jobs.length) run(job + 1);
@@ -99,16 +101,24 @@ const run = (job) => {
       return;
     }
     chunks.push(c);
-    // copy after zlib has been given its next piece of work (it runs on the thread pool meanwhile)
+    toHash.push(c);
+    // hash and copy after zlib has been given its next piece of work (it runs on the thread pool meanwhile)
     if (!scheduled) {
       scheduled = true;
-      queueMicrotask(() => { scheduled = false; drain(); });
+      queueMicrotask(() => {
+        scheduled = false;
+        for (const h of toHash) hu.update(h);
+        toHash.length = 0;
+        drain();
+      });
     }
   });
   const onGzError = (e) => { gzError = gzError || e; if (srcDone) fail('decompress', gzError); else readMore(); };
   gunzip.on('error', onGzError);
   gunzip.on('end', () => {
     gzEnded = true;
+    for (const h of toHash) hu.update(h);
+    toHash.length = 0;
     drain();
   });
   const srcEnd = () => {
@@ -176,9 +186,6 @@ export interface InflateHooks {
 type Msg = { type: string; job?: number; slot?: number; len?: number; c?: number; stage?: string; message?: string; code?: string; expected?: string; actual?: string };
 
 interface JobState {
-  diffId: string;
-  /** diff_id hash of what was handed to the consumer */
-  hash: Hash;
   queue: { slot: number; len: number }[];
   ended: boolean;
   /** the raw failure from the worker, mapped when surfaced */
@@ -203,21 +210,13 @@ export class Inflater {
   constructor(jobs: InflateJob[], opts: { signal?: AbortSignal | undefined } = {}) {
     const sab = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
     this.ring = Buffer.from(sab);
-    this.jobs = jobs.map((j) => ({
-      diffId: j.diffId,
-      hash: createHash(j.diffId.slice(0, j.diffId.indexOf(':'))),
-      queue: [],
-      ended: false,
-      failure: undefined,
-      hooks: undefined,
-      source: undefined,
-    }));
+    this.jobs = jobs.map(() => ({ queue: [], ended: false, failure: undefined, hooks: undefined, source: undefined }));
     this.signal = opts.signal;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
       workerData: {
-        jobs: jobs.map((j) => ({ fd: j.fd, digest: j.digest, size: j.size, maxSize: j.maxSize ?? -1 })),
+        jobs: jobs.map((j) => ({ fd: j.fd, digest: j.digest, size: j.size, diffId: j.diffId, maxSize: j.maxSize ?? -1 })),
         sab,
         slots: SLOTS,
         slotSize: SLOT_SIZE,
@@ -326,20 +325,10 @@ export class InflateSource implements AsyncIterableIterator<Buffer> {
     if (next !== undefined) {
       this.current = next.slot;
       const start = next.slot * SLOT_SIZE;
-      const view = this.inflater.ring.subarray(start, start + next.len);
-      job.hash.update(view);
-      w.resolve({ value: view, done: false });
+      w.resolve({ value: this.inflater.ring.subarray(start, start + next.len), done: false });
       return;
     }
     if (job.ended) {
-      const got = `${job.diffId.slice(0, job.diffId.indexOf(':'))}:${job.hash.digest('hex')}`;
-      if (got !== job.diffId) {
-        job.failure = { type: 'error', stage: 'uncompressed', code: 'ERR_DIGEST_MISMATCH', message: `layer uncompresses to ${got}`, expected: job.diffId, actual: got };
-        job.ended = false;
-        this.error = this.inflater.errorOf(job);
-        w.reject(this.error);
-        return;
-      }
       this.finished = true;
       w.resolve({ value: undefined, done: true });
       return;
