@@ -1,5 +1,5 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, read, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, read, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,12 @@ export interface CreateOptions extends CommonOptions {
   stdio?: [StdioSpec, StdioSpec, StdioSpec];
   /** warnings (unknown capabilities, ...) */
   onWarning?: (message: string) => void;
+  /**
+   * Aborts the operation: fails fast if already aborted; while the container is being created, the helper
+   * and the container's process are killed and everything created is removed; `run` in the foreground kills
+   * the container (SIGKILL) and cleans up as after its exit. Rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
 }
 
 export type StdioSpec = 'inherit' | 'ignore' | number;
@@ -132,6 +138,25 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
+/** The comm (executable name, 15 bytes at most) of a process, from /proc/PID/stat; undefined if it is gone. */
+function procComm(pid: number): string | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+  } catch {
+    return undefined;
+  }
+}
+
+/* ------------------------------------------------------------------ cancellation */
+
+/** Calls `fn` once when `signal` aborts; returns the function that removes the listener. */
+function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => {};
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
 /* ------------------------------------------------------------------ signals */
 
 const SIGNALS: Record<string, number> = {
@@ -183,6 +208,7 @@ interface Created {
 }
 
 async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run-detached'): Promise<Created> {
+  o.signal?.throwIfAborted();
   const r = root(o);
   const dir = stateDir(r, id);
   const { spec, bundle, rootfs } = loadBundle(o.bundle ?? '.');
@@ -201,6 +227,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   }
   let cgPaths: Record<string, string> = {};
   let helper: Helper | undefined;
+  let disposeAbort = () => {};
   const stored: StoredState = { id, pid: 0, pidStart: '', bundle, rootfs, created: new Date().toISOString(), cgroupPaths: {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec };
   try {
     writeState(dir, stored);
@@ -230,9 +257,17 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       setgroupsDeny: false,
     });
     for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
+    o.signal?.throwIfAborted();
     helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
+    // an abort kills the helper: its socket closes, the loop below sees the abort and the catch cleans up
+    const h = helper;
+    disposeAbort = onAbort(o.signal, () => {
+      try { h.child.kill('SIGKILL'); } catch { /* gone */ }
+      if (stored.pid) try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
+    });
     for (;;) {
       const [k, v] = await helper.next();
+      o.signal?.throwIfAborted();
       if (k === 'pid') {
         stored.pid = Number(v);
         stored.pidStart = procStat(stored.pid)?.start ?? '';
@@ -256,11 +291,19 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       }
     }
     writePidFile(o.pidFile, stored.pid);
+    disposeAbort();
     return { stored, dir, helper };
   } catch (err) {
+    disposeAbort();
     if (stored.pid) {
       try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
       await waitDead(stored, 2000);
+    }
+    // the helper may have cloned the init and put it in the container's cgroups before we read its pid (an
+    // abort kills the helper first): kill the members still running the helper's own code (comm of its memfd
+    // re-exec); anything else in a cgroup the config shares with others is left alone
+    for (const pid of cgroupPids(cgPaths)) {
+      if (pid > 0 && pid !== stored.pid && procComm(pid) === 'memfd:oci-runti') try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     helper?.sync.destroy();
     destroyCgroups(cgPaths);
@@ -338,8 +381,19 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
     return 0;
   }
   o.onStart?.(stored.pid);
-  const code = await helper.exited;
-  if (!o.keep) await cleanup(stored, dir, o.onWarning);
+  let aborted = false;
+  const disposeAbort = onAbort(o.signal, () => {
+    aborted = true;
+    try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
+  });
+  let code: number;
+  try {
+    code = await helper.exited;
+  } finally {
+    disposeAbort();
+  }
+  if (!o.keep || aborted) await cleanup(stored, dir, o.onWarning);
+  if (aborted) throw o.signal!.reason;
   return code;
 }
 
@@ -508,6 +562,11 @@ export interface ExecOptions extends CommonOptions {
   preserveFds?: number;
   stdio?: [StdioSpec, StdioSpec, StdioSpec];
   onStart?: (pid: number) => void;
+  /**
+   * Aborts the exec: fails fast if already aborted; while the process is being set up the helper is killed;
+   * in the foreground the process is killed (SIGKILL). Rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
 }
 
 export function execProcess(spec: Spec, o: ExecOptions): Process {
@@ -541,6 +600,7 @@ export function execProcess(spec: Spec, o: ExecOptions): Process {
 
 /** `exec`: run another process in a running container. Foreground: resolves with its exit code. */
 export async function exec(id: string, o: ExecOptions): Promise<number> {
+  o.signal?.throwIfAborted();
   const r = root(o);
   const s = readStored(r, id);
   const status = statusOf(stateDir(r, id), s);
@@ -560,24 +620,55 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     preserveFds: o.preserveFds ?? 0,
     home: user.home,
   });
+  o.signal?.throwIfAborted();
   const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
   let pid = 0;
-  for (;;) {
-    const [k, v] = await helper.next();
-    if (k === 'pid') pid = Number(v);
-    else if (k === 'ready') break;
-    else if (k === 'error') {
-      await helper.exited;
-      throw new RuntimeError('ERR_EXEC_FAILED', `exec failed: ${v}`, { id, hint: 'check the command and the options' });
-    } else if (k === 'eof') throw new RuntimeError('ERR_EXEC_FAILED', 'exec failed: the process exited before it was ready', { id });
+  // an abort kills the process (B) once its pid is known (in the foreground A reaps it and exits), else the
+  // helper (A: B, blocked on A's go-ahead, then exits by itself); it resolves once both are gone
+  let aborted = false;
+  let victim: { pid: number; pidStart: string } | undefined;
+  const disposeAbort = onAbort(o.signal, () => {
+    aborted = true;
+    if (pid) {
+      victim = { pid, pidStart: procStat(pid)?.start ?? '' };
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (!pid || o.detach) try { helper.child.kill('SIGKILL'); } catch { /* gone */ }
+  });
+  const abortedWait = async () => {
+    // a B whose pid we had not read yet waits on this socket for its start: end-of-file ends it
+    helper.sync.destroy();
+    await helper.exited;
+    if (victim) await waitDead(victim as StoredState, 2000);
+    throw o.signal!.reason;
+  };
+  try {
+    return await execSteps();
+  } finally {
+    disposeAbort();
   }
-  writePidFile(o.pidFile, pid);
-  if (o.detach) {
-    await helper.finish('start');
-    helper.child.unref();
-    return 0;
+
+  async function execSteps(): Promise<number> {
+    for (;;) {
+      const [k, v] = await helper.next();
+      if (aborted) return abortedWait();
+      if (k === 'pid') pid = Number(v);
+      else if (k === 'ready') break;
+      else if (k === 'error') {
+        await helper.exited;
+        throw new RuntimeError('ERR_EXEC_FAILED', `exec failed: ${v}`, { id, hint: 'check the command and the options' });
+      } else if (k === 'eof') throw new RuntimeError('ERR_EXEC_FAILED', 'exec failed: the process exited before it was ready', { id });
+    }
+    writePidFile(o.pidFile, pid);
+    if (o.detach) {
+      await helper.finish('start');
+      helper.child.unref();
+      return 0;
+    }
+    helper.send('start');
+    o.onStart?.(pid);
+    const code = await helper.exited;
+    if (aborted) return abortedWait();
+    return code;
   }
-  helper.send('start');
-  o.onStart?.(pid);
-  return helper.exited;
 }
