@@ -129,14 +129,19 @@ const run = (job) => {
     if (gzError) { fail('decompress', gzError); return; }
     gunzip.end();
   };
-  // positional reads: the caller's descriptor is read from its start whatever else holds it
+  // positional reads: the caller's descriptor is read from its start whatever else holds it.
+  // One read at a time; a buffer zlib may still hold is not read into (after a gzip error zlib
+  // holds nothing: the rest of the blob is only hashed, to report a corrupt blob as such)
+  let reading = false;
   const readMore = () => {
-    if (failed) return;
+    if (failed || reading || srcDone) return;
     const i = ri;
-    if (busy[i]) { readWaits = true; return; }
+    if (busy[i] && gzError === null) { readWaits = true; return; }
+    reading = true;
     ri ^= 1;
     const buf = rbufs[i];
     fs.read(fd, buf, 0, readSize, seen, (e, n) => {
+      reading = false;
       if (failed) return;
       if (e) { fail('source', e); return; }
       if (n === 0) { srcEnd(); return; }
@@ -144,7 +149,7 @@ const run = (job) => {
       seen += n;
       if (seen > size) { fail('compressed', err('ERR_SIZE_MISMATCH', 'blob is larger than its descriptor size ' + size, String(size), String(seen))); return; }
       hc.update(c);
-      if (gzError) { readMore(); return; } // keep hashing: a corrupt blob is reported as such, not as bad gzip
+      if (gzError !== null) { readMore(); return; } // keep hashing: a corrupt blob is reported as such, not as bad gzip
       busy[i] = true;
       const more = gunzip.write(c, () => {
         busy[i] = false;

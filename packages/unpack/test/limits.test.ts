@@ -108,6 +108,24 @@ describe.each([false, true])('layer blobs are opened once (worker: %s)', (worker
   });
 });
 
+describe('corrupt gzip in the middle of a big layer', () => {
+  it.each([false, true])('ERR_BAD_LAYER from inflate mid-stream, without hanging, nothing left (worker: %s)', async (worker) => {
+    // a gzip member whose deflate data is fine for the first 2.5 MiB of the tar (random letters, ~1 MB
+    // compressed: several reads), then a block of the invalid type 3: inflate fails there, mid-stream
+    // (the blob's digest is taken of these bytes, so the gzip error itself is what is reported)
+    const { randomBytes } = await import('node:crypto');
+    const letters = randomBytes(3 << 20).map((b) => 0x61 + (b & 7));
+    const tar = await makeTar([{ name: 'noise', content: Buffer.from(letters) }, { name: 'after', content: 'x' }]);
+    const good = zlib.deflateRawSync(tar.subarray(0, 5 << 19), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const blob = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), good, Buffer.from([0x07, 0, 0, 0, 0, 0, 0, 0, 0, 0])]);
+    const layout = await makeImage(join(base, 'layout'), [{ tar, mangle: () => blob }]);
+    const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, worker }));
+    expect(UnpackError.is(err, 'ERR_BAD_LAYER'), String(err)).toBe(true);
+    expect(err.message).toMatch(/invalid block type/);
+    assertNothingLeft();
+  }, 30_000);
+});
+
 describe('hostile blobs in the layout', () => {
   it('a layer blob that is a symlink out of the layout: ERR_UNSAFE_PATH, not followed, nothing left', async () => {
     const tar = await makeTar([{ name: 'a', content: 'a' }]);
