@@ -74,6 +74,44 @@ const yargsAssert = {
   },
 };
 
+// undici loads node:http (for one number and one class) and node:http2 (for header-name constants) when its
+// client modules load, and node:http2 pulls in node:tls: ~12% of the instructions of a registry re-copy, for
+// protocols we do not use (HTTP/1.1 to registries; TLS only when a registry is verified, loaded then). The same
+// values without loading those modules; the build fails if undici's text ever differs (check the replacement).
+const undiciEdits = {
+  'lib/dispatcher/client.js': [[
+    "const http = require('node:http')",
+    // what http.maxHeaderSize returns: the --max-http-header-size option (execArgv or NODE_OPTIONS), default 16 KiB
+    "const http = { maxHeaderSize: (() => { const a = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\\s+/)]; " +
+      "for (let i = 0; i < a.length; i++) { const m = /^--max-http-header-size(?:=(\\d+))?$/.exec(a[i]); if (m) return Number(m[1] ?? a[i + 1]); } return 16384 })() }",
+  ]],
+  'lib/dispatcher/client-h2.js': [[
+    "http2 = require('node:http2')",
+    "http2 = { constants: { HTTP2_HEADER_AUTHORITY: ':authority', HTTP2_HEADER_METHOD: ':method', HTTP2_HEADER_PATH: ':path', " +
+      "HTTP2_HEADER_SCHEME: ':scheme', HTTP2_HEADER_CONTENT_LENGTH: 'content-length', HTTP2_HEADER_EXPECT: 'expect', HTTP2_HEADER_STATUS: ':status' }, " +
+      "connect: (...args) => require('node:http2').connect(...args) }",
+  ]],
+  'lib/core/util.js': [
+    ["const { IncomingMessage } = require('node:http')", ''],
+    ['if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {',
+      "if (Object.getPrototypeOf(stream).constructor?.name === 'IncomingMessage' && Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage) {"],
+  ],
+};
+const undiciLean = {
+  name: 'oci-undici-lean',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/](dispatcher[\\/]client(-h2)?|core[\\/]util)\.js$/ }, async (a) => {
+      const rel = a.path.split(sep).join('/').replace(/^.*\/undici\/(lib\/.*)$/, '$1');
+      let text = await readFile(a.path, 'utf8');
+      for (const [from, to] of undiciEdits[rel] ?? []) {
+        if (!text.includes(from)) throw new Error(`oci-bundle-cli: undici's ${rel} no longer has ${JSON.stringify(from)}: update undiciEdits`);
+        text = text.replace(from, to);
+      }
+      return { contents: text, loader: 'js', resolveDir: dirname(a.path) };
+    });
+  },
+};
+
 const banner = [
   '"use strict";',
   // bundled npm packages may declare their own top-level __dirname (yargs does): keep ours
@@ -110,7 +148,7 @@ const result = await build({
   banner: { js: banner },
   // import.meta.url of bundled npm packages (yargs: its locales, which are optional): the bundle's own URL
   define: { 'import.meta.url': '__ociBundleUrl' },
-  plugins: [rewriteImportMeta, yargsAssert],
+  plugins: [rewriteImportMeta, yargsAssert, undiciLean],
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
