@@ -1,5 +1,6 @@
 'use strict';
-// The loader of a bundled CLI (copied to dist/cli-loader.cjs by oci-bundle-cli; bin/<name>.js calls run()).
+// The loader of a bundled CLI (copied to dist/cli-loader.cjs by oci-bundle-cli and by oci-runtime's bundler;
+// bin/<name>.js calls run()).
 // It compiles the one-file CommonJS bundle with vm.Script and a V8 code cache, which skips most of the
 // compile work of a start. V8 caches the functions that have run, so there is one cache per command
 // (<bundle>.<command>.cache, the command being the first argument that is not an option): the first run of a
@@ -9,13 +10,12 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-function cacheFileFor(file, argv) {
-  const command = argv.find((a) => !a.startsWith('-'));
+function cacheFileFor(file, command) {
   return `${file}.${command && /^[a-z][a-z0-9-]{0,31}$/.test(command) ? command : 'default'}.cache`;
 }
 
-/** Runs the bundle at `file` as the main module. */
-function run(file) {
+/** Runs the bundle at `file` as the main module; `command` names its code cache (default: the first non-option argument). */
+function run(file, command = process.argv.slice(2).find((a) => !a.startsWith('-'))) {
   // bin/NAME (sh) set the user's NODE_EXTRA_CA_CERTS aside so that Node would not load it at start: put it back
   const saved = process.env.OCI_NODE_EXTRA_CA_CERTS;
   if (saved !== undefined) {
@@ -24,7 +24,7 @@ function run(file) {
   }
   const source = fs.readFileSync(file, 'utf8');
   const vm = require('node:vm');
-  const cacheFile = cacheFileFor(file, process.argv.slice(2));
+  const cacheFile = cacheFileFor(file, command);
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);

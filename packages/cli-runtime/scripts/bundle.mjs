@@ -11,7 +11,8 @@
 // first run of each command; the build removes stale ones and writes the `list` cache of each bundle.
 //   node scripts/bundle.mjs [--analyze]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -76,6 +77,9 @@ for (const name of ['oci-runtime', 'oci-runtime-query']) {
   if (patched === text || /\bimport\(/.test(patched.replace(/__esm|init_/g, ''))) throw new Error(`scripts/bundle.mjs: unexpected import() in ${name}.cjs`);
   writeFileSync(out, patched);
 }
+
+// the loader the bin runs the bundles with: the one every oci CLI uses (tools/bundle-cli)
+copyFileSync(createRequire(import.meta.url).resolve('@oci/bundle-cli/loader.cjs'), join(pkgDir, 'dist', 'cli-loader.cjs'));
 
 // stale V8 code caches (another build's) would be rejected and rewritten anyway: remove them, then write the
 // query bundle's `list` cache (a `list` on an empty state root); the others are written by their first run
