@@ -74,37 +74,49 @@ const yargsAssert = {
   },
 };
 
-// undici loads node:http (for one number and one class) and node:http2 (for header-name constants) when its
-// client modules load, and node:http2 pulls in node:tls: ~12% of the instructions of a registry re-copy, for
-// protocols we do not use (HTTP/1.1 to registries; TLS only when a registry is verified, loaded then). The same
-// values without loading those modules; the build fails if undici's text ever differs (check the replacement).
-const undiciEdits = {
-  'lib/dispatcher/client.js': [[
+// Edits of bundled npm packages, each for start-up time, each keeping the package's behaviour; the build fails if a
+// package's text ever differs (then check the replacement against the new version).
+// - undici loads node:http (for one number and one class) and node:http2 (for header-name constants) when its
+//   client modules load, and node:http2 pulls in node:tls: ~12% of the instructions of a registry re-copy, for
+//   protocols we do not use (HTTP/1.1 to registries; TLS only when a registry is verified, loaded then). The
+//   same values without loading those modules.
+// - yargs reads process.stdout.columns when its platform shim loads, which creates process.stdout (~4 ms): read
+//   it when yargs asks for it (a getter) instead.
+const dependencyEdits = {
+  'undici/lib/dispatcher/client.js': [[
     "const http = require('node:http')",
     // what http.maxHeaderSize returns: the --max-http-header-size option (execArgv or NODE_OPTIONS), default 16 KiB
     "const http = { maxHeaderSize: (() => { const a = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\\s+/)]; " +
       "for (let i = 0; i < a.length; i++) { const m = /^--max-http-header-size(?:=(\\d+))?$/.exec(a[i]); if (m) return Number(m[1] ?? a[i + 1]); } return 16384 })() }",
   ]],
-  'lib/dispatcher/client-h2.js': [[
+  'undici/lib/dispatcher/client-h2.js': [[
     "http2 = require('node:http2')",
     "http2 = { constants: { HTTP2_HEADER_AUTHORITY: ':authority', HTTP2_HEADER_METHOD: ':method', HTTP2_HEADER_PATH: ':path', " +
       "HTTP2_HEADER_SCHEME: ':scheme', HTTP2_HEADER_CONTENT_LENGTH: 'content-length', HTTP2_HEADER_EXPECT: 'expect', HTTP2_HEADER_STATUS: ':status' }, " +
       "connect: (...args) => require('node:http2').connect(...args) }",
   ]],
-  'lib/core/util.js': [
+  'undici/lib/core/util.js': [
     ["const { IncomingMessage } = require('node:http')", ''],
     ['if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {',
       "if (Object.getPrototypeOf(stream).constructor?.name === 'IncomingMessage' && Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage) {"],
   ],
+  'yargs/lib/platform-shims/esm.mjs': [[
+    "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+    "get stdColumns () { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null }",
+  ]],
 };
-const undiciLean = {
-  name: 'oci-undici-lean',
+const applied = new Set();
+const editDependencies = {
+  name: 'oci-edit-dependencies',
   setup(b) {
-    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/](dispatcher[\\/]client(-h2)?|core[\\/]util)\.js$/ }, async (a) => {
-      const rel = a.path.split(sep).join('/').replace(/^.*\/undici\/(lib\/.*)$/, '$1');
+    b.onLoad({ filter: /[\\/]node_modules[\\/](undici|yargs)[\\/].*\.m?js$/ }, async (a) => {
+      const rel = a.path.split(sep).join('/').replace(/^.*\/node_modules\/((undici|yargs)\/.*)$/, '$1');
+      const edits = dependencyEdits[rel];
+      if (!edits) return undefined;
+      applied.add(rel);
       let text = await readFile(a.path, 'utf8');
-      for (const [from, to] of undiciEdits[rel] ?? []) {
-        if (!text.includes(from)) throw new Error(`oci-bundle-cli: undici's ${rel} no longer has ${JSON.stringify(from)}: update undiciEdits`);
+      for (const [from, to] of edits) {
+        if (!text.includes(from)) throw new Error(`oci-bundle-cli: ${rel} no longer has ${JSON.stringify(from)}: update dependencyEdits`);
         text = text.replace(from, to);
       }
       return { contents: text, loader: 'js', resolveDir: dirname(a.path) };
@@ -148,11 +160,18 @@ const result = await build({
   banner: { js: banner },
   // import.meta.url of bundled npm packages (yargs: its locales, which are optional): the bundle's own URL
   define: { 'import.meta.url': '__ociBundleUrl' },
-  plugins: [rewriteImportMeta, yargsAssert, undiciLean],
+  plugins: [rewriteImportMeta, yargsAssert, editDependencies],
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
 });
+// an edited package in the bundle whose file was not edited: it moved in a new version (update dependencyEdits)
+for (const rel of Object.keys(dependencyEdits)) {
+  const pkg = rel.split('/')[0];
+  const bundled = Object.keys(result.metafile.inputs).some((i) => i.includes(`/node_modules/${pkg}/`));
+  if (bundled && !applied.has(rel)) throw new Error(`oci-bundle-cli: ${rel} is not in the bundle any more: update dependencyEdits`);
+}
+
 // The loader compiles the bundle with vm.Script, where import() has no module loader: Node builtins that
 // esbuild left as import() are loaded with require(); anything else must be bundled. (esbuild prints code
 // strings with double quotes; single-quoted import('...') are in comments of bundled packages.)
