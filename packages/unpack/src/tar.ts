@@ -196,6 +196,8 @@ export function toEntryHeader(header: tarStream.Headers): EntryHeader | undefine
       return base;
     case 'symlink':
       if (!header.linkname) throw new UnpackError('ERR_BAD_LAYER', `symlink "${rawName}" has no target`, { path: rawName });
+      // a PAX linkpath can hold a NUL, which no symlink target can (GNU tar and Go refuse it too)
+      if (header.linkname.includes('\0')) throw unsafePath(rawName, 'symlink target contains a NUL byte');
       base.kind = 'symlink';
       base.linkname = header.linkname;
       return base;
@@ -247,6 +249,63 @@ const S_HEADER = 0;
 const S_LONG = 1;
 const S_DATA = 2;
 const S_SKIP = 3;
+/** after the end-of-archive marker: the rest (the second zero block, padding to a record, anything) is not read */
+const S_EOF = 4;
+
+/** Entry types that never have data in the archive whatever their size field says (GNU tar and Go's archive/tar agree). */
+const HEADER_ONLY = new Set(['link', 'symlink', 'character-device', 'block-device', 'directory', 'fifo']);
+
+function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < 512; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * The numeric fields of a ustar/GNU header must be octal (padded with spaces or NULs) or
+ * base-256 (first byte 0x80 or 0xff): tar-stream's parser reads "12x" as 10 and other
+ * garbage as NaN or 0, where GNU tar and Go refuse the header.
+ */
+const NUMERIC_FIELDS: [string, number, number][] = [
+  ['mode', 100, 8],
+  ['uid', 108, 8],
+  ['gid', 116, 8],
+  ['size', 124, 12],
+  ['mtime', 136, 12],
+  ['devmajor', 329, 8],
+  ['devminor', 337, 8],
+];
+
+function checkNumericFields(block: Buffer): void {
+  for (const [field, off, len] of NUMERIC_FIELDS) {
+    const first = block[off]!;
+    if (first & 0x80) {
+      if (first !== 0x80 && first !== 0xff) throw badTar(`header field ${field} is neither octal nor base-256`);
+      continue;
+    }
+    let start = off;
+    let end = off + len;
+    while (start < end && (block[start] === 0x20 || block[start] === 0)) start++;
+    while (end > start && (block[end - 1] === 0x20 || block[end - 1] === 0)) end--;
+    for (let i = start; i < end; i++) {
+      const c = block[i]!;
+      if (c < 0x30 || c > 0x37) throw badTar(`header field ${field} is not an octal number`);
+    }
+  }
+}
+
+/** A PAX extended header must be a sequence of "LEN key=value\n" records (POSIX; GNU tar and Go refuse others). */
+function checkPaxRecords(buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) {
+    const sp = buf.indexOf(32, off);
+    const digits = sp < 0 ? '' : buf.toString('latin1', off, sp);
+    const len = /^[0-9]{1,9}$/.test(digits) ? Number.parseInt(digits, 10) : Number.NaN;
+    if (!(len > sp - off + 1) || off + len > buf.length || buf[off + len - 1] !== 0x0a || buf.indexOf(61, sp + 1) < 0 || buf.indexOf(61, sp + 1) >= off + len - 1) {
+      throw badTar(`malformed PAX record at offset ${off} of an extended header`);
+    }
+    off += len;
+  }
+}
 
 function badTar(message: string, cause?: unknown): UnpackError {
   return new UnpackError('ERR_BAD_LAYER', `layer is not a valid tar archive: ${message}`, {
@@ -282,6 +341,7 @@ export class TarReader {
   }
 
   push(chunk: Buffer): void {
+    if (this.state === S_EOF) return;
     const len = chunk.length;
     let off = 0;
     while (off < len) {
@@ -313,14 +373,16 @@ export class TarReader {
         block = this.acc.subarray(0, this.need);
         this.accLen = 0;
       }
-      if (state === S_HEADER) this.onHeader(block);
-      else this.onLong(block);
+      if (state === S_HEADER) {
+        this.onHeader(block);
+        if (this.state === S_EOF) return;
+      } else this.onLong(block);
     }
   }
 
   /** The archive ended: refuses a truncated one. */
   end(): void {
-    if (this.state !== S_HEADER || this.accLen !== 0) throw badTar('Unexpected end of data');
+    if (this.state !== S_EOF && (this.state !== S_HEADER || this.accLen !== 0)) throw badTar('Unexpected end of data');
     if (this.acc.length > 512) this.acc = Buffer.allocUnsafe(512);
   }
 
@@ -350,13 +412,21 @@ export class TarReader {
   }
 
   private onHeader(block: Buffer): void {
+    if (isZeroBlock(block)) {
+      // the end-of-archive marker: like GNU tar, nothing after the first zero block is read (a lone
+      // zero block included), so no entry can hide behind it; the caller still hashes every byte
+      this.state = S_EOF;
+      this.accLen = 0;
+      return;
+    }
     let h: tarStream.Headers | null;
     try {
       h = headers.decode(block, 'utf-8', false);
     } catch (err) {
       throw badTar((err as Error).message, err);
     }
-    if (h === null) return; // a zero block (end-of-archive marker); tar-stream reads on
+    if (h === null) throw badTar('a header block holds nothing but a checksum');
+    checkNumericFields(block);
     switch (h.type) {
       case 'gnu-long-path':
       case 'gnu-long-link-path':
@@ -391,11 +461,16 @@ export class TarReader {
       const pax = this.pax;
       if (pax.path) h.name = pax.path as string;
       if (pax.linkpath) h.linkname = pax.linkpath as string;
-      if (pax.size) h.size = Number.parseInt(pax.size as string, 10);
+      if (pax.size !== undefined) {
+        if (typeof pax.size !== 'string' || !/^[0-9]{1,16}$/.test(pax.size)) throw badTar(`entry "${h.name}" has a PAX size that is not a number`);
+        h.size = Number.parseInt(pax.size, 10);
+      }
       (h as { pax?: unknown }).pax = pax;
       this.pax = null;
     }
-    const size = h.type === 'directory' ? 0 : (h.size ?? 0);
+    // old tars mark directories by a trailing slash on a regular file (GNU tar: "0" and "\0" alike)
+    if (h.type === 'file' && h.name.endsWith('/')) h.type = 'directory';
+    const size = HEADER_ONLY.has(h.type ?? '') ? 0 : (h.size ?? 0);
     if (!Number.isSafeInteger(size) || size < 0) throw badTar(`entry "${h.name}" has an invalid size`);
     const e = toEntryHeader(h);
     if (e === undefined) {
@@ -424,13 +499,16 @@ export class TarReader {
           this.gnuLongLinkPath = headers.decodeLongPath(buf, 'utf-8');
           break;
         case 'pax-global-header':
+          checkPaxRecords(buf);
           this.paxGlobal = headers.decodePax(buf);
           break;
         case 'pax-header':
+          checkPaxRecords(buf);
           this.pax = this.paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this.paxGlobal, headers.decodePax(buf));
           break;
       }
     } catch (err) {
+      if (isUnpackError(err)) throw err;
       throw badTar((err as Error).message, err);
     }
     this.skipThen(this.pad);
