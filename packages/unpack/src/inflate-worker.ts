@@ -57,6 +57,8 @@ const run = (job) => {
   let failed = false;
   let gzError = null;
   let srcDone = false;
+  let srcOk = false;
+  let done = false;
   const busy = [false, false];
   let ri = 0;
   let readWaits = false;
@@ -71,7 +73,7 @@ const run = (job) => {
   };
   // copy decompressed bytes into free slots and hand them over; pause the gunzip while the ring is full
   const drain = () => {
-    if (failed) return;
+    if (failed || done) return;
     while (chunks.length > 0 && free.length > 0) {
       const c = chunks[0];
       const slot = free.shift();
@@ -82,7 +84,10 @@ const run = (job) => {
       parentPort.postMessage({ type: 'data', job, slot, len: n, c: seen });
     }
     if (chunks.length > 0) { gunzip.pause(); return; }
-    if (gzEnded) {
+    // the layer ends once zlib's output is all handed over AND the blob was read to its end and
+    // verified (zlib ends early when zeros pad the blob after the gzip member); only once
+    if (gzEnded && srcOk && !done) {
+      done = true;
       const got = algo(diffId) + ':' + hu.digest('hex');
       if (got !== diffId) { fail('uncompressed', err('ERR_DIGEST_MISMATCH', 'layer uncompresses to ' + got, diffId, got)); return; }
       onFree = null;
@@ -120,6 +125,8 @@ const run = (job) => {
     for (const h of toHash) hu.update(h);
     toHash.length = 0;
     drain();
+    // zlib is done before the blob (zeros after the gzip member): the rest is read to be hashed only
+    if (!srcDone) readMore();
   });
   const srcEnd = () => {
     srcDone = true;
@@ -127,7 +134,9 @@ const run = (job) => {
     const got = algo(digest) + ':' + hc.digest('hex');
     if (got !== digest) { fail('compressed', err('ERR_DIGEST_MISMATCH', 'blob digest is ' + got, digest, got)); return; }
     if (gzError) { fail('decompress', gzError); return; }
-    gunzip.end();
+    srcOk = true;
+    if (gzEnded) drain();
+    else gunzip.end();
   };
   // positional reads: the caller's descriptor is read from its start whatever else holds it.
   // One read at a time; a buffer zlib may still hold is not read into (after a gzip error zlib
@@ -136,7 +145,7 @@ const run = (job) => {
   const readMore = () => {
     if (failed || reading || srcDone) return;
     const i = ri;
-    if (busy[i] && gzError === null) { readWaits = true; return; }
+    if (busy[i] && gzError === null && !gzEnded) { readWaits = true; return; }
     reading = true;
     ri ^= 1;
     const buf = rbufs[i];
@@ -149,7 +158,7 @@ const run = (job) => {
       seen += n;
       if (seen > size) { fail('compressed', err('ERR_SIZE_MISMATCH', 'blob is larger than its descriptor size ' + size, String(size), String(seen))); return; }
       hc.update(c);
-      if (gzError !== null) { readMore(); return; } // keep hashing: a corrupt blob is reported as such, not as bad gzip
+      if (gzError !== null || gzEnded) { readMore(); return; } // keep hashing: a corrupt blob is reported as such, not as bad gzip
       busy[i] = true;
       const more = gunzip.write(c, () => {
         busy[i] = false;

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { Transform, finished, pipeline } from 'node:stream';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from '@oci/image-spec';
 import type { Layout } from '@oci/layout';
 import { applyLayer, isRootless, type OwnerRecord } from './apply.js';
@@ -209,7 +209,20 @@ function layerStream(layout: Layout, plan: LayerPlan, source: Readable, verify: 
       first ??= classify(err);
     });
   }
-  const out = pipeline(source, compressed, decompress, uncompressed, () => {});
+  // zlib ends its output at the end of the gzip member, before zeros padding the blob are read: the
+  // tar must not end (and the layer count as verified) before the blob's digest and size were checked
+  const blobChecked = new Promise<void>((resolve, reject) => finished(compressed, (err) => (err ? reject(err) : resolve())));
+  blobChecked.catch(() => {});
+  const gate = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk, _enc, cb) {
+      cb(null, chunk);
+    },
+    flush(cb) {
+      blobChecked.then(() => cb(), cb);
+    },
+  });
+  const out = pipeline(source, compressed, decompress, uncompressed, gate, () => {});
   (out as Readable & { firstError?: (e: unknown) => unknown }).firstError = (e: unknown) => first ?? classify(e);
   return out as Readable;
 }
