@@ -125,10 +125,35 @@ export function toLayerEntry(header: tarStream.Headers, body: Readable): LayerEn
 /** A LayerEntry without its body (the synchronous reader delivers data separately). @internal */
 export type EntryHeader = Omit<LayerEntry, 'body'> & { body?: Readable };
 
+/** Linux limits: a path (or symlink target) of PATH_MAX bytes or more, or a component over NAME_MAX, cannot be created. */
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
+
+function tooLong(rawName: string, what: string): UnpackError {
+  const shown = rawName.length > 200 ? `${rawName.slice(0, 200)}...` : rawName;
+  return new UnpackError('ERR_BAD_LAYER', `tar entry "${shown}": ${what}`, {
+    path: shown,
+    hint: 'no Linux file system can hold it; the layer is corrupt or hostile',
+  });
+}
+
+/** Refuse names Linux cannot create before they reach the file system (a 1 MiB PAX path of "a/a/a..." took minutes to resolve). */
+function checkLengths(rawName: string, parts: string[]): void {
+  let total = parts.length - 1;
+  for (const p of parts) {
+    const n = Buffer.byteLength(p);
+    if (n > NAME_MAX) throw tooLong(rawName, `a path component of ${n} bytes is longer than NAME_MAX (${NAME_MAX})`);
+    total += n;
+    if (total >= PATH_MAX) throw tooLong(rawName, `the path is longer than PATH_MAX (${PATH_MAX} bytes)`);
+  }
+}
+
 /** Normalise one decoded tar header (pure). Returns undefined for entries to skip. @internal */
 export function toEntryHeader(header: tarStream.Headers): EntryHeader | undefined {
   const rawName = header.name;
+  if (rawName.length > 16 * PATH_MAX) throw tooLong(rawName, `the name of ${rawName.length} characters is longer than PATH_MAX (${PATH_MAX} bytes)`);
   const parts = cleanEntryPath(rawName);
+  checkLengths(rawName, parts);
   const pax = ((header as { pax?: unknown }).pax ?? undefined) as Record<string | symbol, unknown> | undefined;
   const xattrs = new Map<string, Buffer>();
   let mtime = header.mtime ?? new Date(0);
@@ -198,6 +223,7 @@ export function toEntryHeader(header: tarStream.Headers): EntryHeader | undefine
       if (!header.linkname) throw new UnpackError('ERR_BAD_LAYER', `symlink "${rawName}" has no target`, { path: rawName });
       // a PAX linkpath can hold a NUL, which no symlink target can (GNU tar and Go refuse it too)
       if (header.linkname.includes('\0')) throw unsafePath(rawName, 'symlink target contains a NUL byte');
+      if (Buffer.byteLength(header.linkname) >= PATH_MAX) throw tooLong(rawName, `the symlink target is longer than PATH_MAX (${PATH_MAX} bytes)`);
       base.kind = 'symlink';
       base.linkname = header.linkname;
       return base;
@@ -210,6 +236,7 @@ export function toEntryHeader(header: tarStream.Headers): EntryHeader | undefine
         throw unsafePath(rawName, `hardlink target "${header.linkname}" is outside the rootfs`);
       }
       if (linkParts.length === 0) throw unsafePath(rawName, 'hardlink to the rootfs itself');
+      checkLengths(rawName, linkParts);
       base.kind = 'hardlink';
       base.linkname = linkParts.join('/');
       base.linkParts = linkParts;
