@@ -398,6 +398,13 @@ export async function applyLayer(
     reader.end();
   } catch (err) {
     applier.abort();
+    if (errno(err) === 'ENAMETOOLONG') {
+      // a name under PATH_MAX (tar.ts checks that) that is too long once joined to the rootfs path
+      throw new UnpackError('ERR_BAD_LAYER', `a layer entry's path is too long once below ${rootfs} (ENAMETOOLONG)`, {
+        cause: err,
+        hint: 'unpack into a directory with a shorter path; a path this long is unusual in an image',
+      });
+    }
     throw tarError(err);
   }
   applier.finish();

@@ -133,3 +133,16 @@ describe('applyLayer: synchronous tar reader', () => {
     expect(UnpackError.is(err, 'ERR_BAD_LAYER'), String(err)).toBe(true);
   });
 });
+
+describe('applyLayer: paths too long for the file system', () => {
+  it('a name under PATH_MAX that is too long below the rootfs path is ERR_BAD_LAYER, not a raw ENAMETOOLONG', async () => {
+    const tar = await makeTar([{ name: Array.from({ length: 20 }, () => 'd'.repeat(200)).join('/'), content: 'x' }]);
+    const dir = join(base, 'z'.repeat(150));
+    fs.mkdirSync(dir);
+    const err = await applyLayer(dir, chunked(tar, 4096), { rootless: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(UnpackError.is(err, 'ERR_BAD_LAYER'), String(err).slice(0, 200)).toBe(true);
+  });
+});
