@@ -2,40 +2,25 @@
 // UnpackError.is and the shared @oci error brand.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unpackImage, UnpackError } from '../src/index.js';
 import { makeImage } from './helpers/image.js';
 import { makeTar } from './helpers/tar.js';
+import { rejection, useScratch } from './helpers/scratch.js';
 
-let base: string;
-beforeEach(() => {
-  base = fs.mkdtempSync(join(os.tmpdir(), 'oci-unpack-limits-test-'));
-});
-afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
-
-const target = () => join(base, 'out');
-function assertNothingLeft(): void {
-  expect(fs.existsSync(target())).toBe(false);
-  expect(fs.readdirSync(base).filter((n) => n !== 'layout' && n !== 'outside')).toEqual([]);
-}
-async function fail(p: Promise<unknown>): Promise<UnpackError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected a rejection').toBeDefined();
-  return err as UnpackError;
-}
+const scratch = useScratch('oci-unpack-limits-test-');
+const target = scratch.target;
+const assertNothingLeft = (): void => scratch.assertNothingLeft(['layout', 'outside']);
+const fail = rejection;
 const blobPath = (layoutDir: string, digest: string) => join(layoutDir, 'blobs', ...digest.split(':'));
 
 describe.each([false, true])('maxLayerSize (worker: %s)', (worker) => {
   it('refuses a layer that uncompresses to more than the limit (ERR_LAYER_TOO_LARGE), nothing left', async () => {
     // 8 MiB of zeros: a 8 KiB blob (a small "decompression bomb" whose digests are consistent)
     const tar = await makeTar([{ name: 'zeros', content: Buffer.alloc(8 << 20) }]);
-    const layout = await makeImage(join(base, 'layout'), [{ tar }]);
+    const layout = await makeImage(join(scratch.dir(), 'layout'), [{ tar }]);
     const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, worker, maxLayerSize: 1 << 20 }));
     expect(UnpackError.is(err, 'ERR_LAYER_TOO_LARGE'), String(err)).toBe(true);
     expect(err.name).toBe('UnpackError');
@@ -47,7 +32,7 @@ describe.each([false, true])('maxLayerSize (worker: %s)', (worker) => {
   it('accepts a layer of exactly the limit, and checks every layer', async () => {
     const small = await makeTar([{ name: 'a', content: 'a' }]);
     const big = await makeTar([{ name: 'b', content: Buffer.alloc(64 << 10, 1) }]);
-    const layout = await makeImage(join(base, 'layout'), [{ tar: small }, { tar: big }]);
+    const layout = await makeImage(join(scratch.dir(), 'layout'), [{ tar: small }, { tar: big }]);
     const r = await unpackImage(layout, 'latest', target(), { rootless: false, worker, maxLayerSize: big.length });
     expect(r.layers).toHaveLength(2);
     fs.rmSync(target(), { recursive: true });
@@ -61,7 +46,7 @@ describe('maxLayerSize', () => {
   it('applies to plain and zstd layers too', async () => {
     const tar = await makeTar([{ name: 'z', content: Buffer.alloc(256 << 10) }]);
     for (const compression of ['none', 'zstd'] as const) {
-      const dir = join(base, `layout-${compression}`);
+      const dir = join(scratch.dir(), `layout-${compression}`);
       const layout = await makeImage(dir, [{ tar, compression }]);
       const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, maxLayerSize: 4096 }));
       expect(UnpackError.is(err, 'ERR_LAYER_TOO_LARGE'), `${compression}: ${String(err)}`).toBe(true);
@@ -71,7 +56,7 @@ describe('maxLayerSize', () => {
   });
 
   it('refuses a limit that is not a byte count (ERR_INVALID_ARGUMENT)', async () => {
-    const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
+    const layout = await makeImage(join(scratch.dir(), 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
     for (const maxLayerSize of [-1, 1.5, Number.NaN]) {
       const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, maxLayerSize }));
       expect(UnpackError.is(err, 'ERR_INVALID_ARGUMENT'), String(err)).toBe(true);
@@ -84,7 +69,7 @@ describe.each([false, true])('layer blobs are opened once (worker: %s)', (worker
   it('a blob swapped after unpacking started is not read: the bytes opened first are', async () => {
     const t0 = await makeTar([{ name: 'first', content: 'first' }]);
     const t1 = await makeTar([{ name: 'second', content: Buffer.alloc(2 << 20, 2) }]);
-    const layoutDir = join(base, 'layout');
+    const layoutDir = join(scratch.dir(), 'layout');
     const layout = await makeImage(layoutDir, [{ tar: t0 }, { tar: t1 }]);
     const manifest = (await layout.resolve('latest')).manifest;
     const victim = blobPath(layoutDir, manifest.layers[1]!.digest);
@@ -118,7 +103,7 @@ describe('corrupt gzip in the middle of a big layer', () => {
     const tar = await makeTar([{ name: 'noise', content: Buffer.from(letters) }, { name: 'after', content: 'x' }]);
     const good = zlib.deflateRawSync(tar.subarray(0, 5 << 19), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     const blob = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), good, Buffer.from([0x07, 0, 0, 0, 0, 0, 0, 0, 0, 0])]);
-    const layout = await makeImage(join(base, 'layout'), [{ tar, mangle: () => blob }]);
+    const layout = await makeImage(join(scratch.dir(), 'layout'), [{ tar, mangle: () => blob }]);
     const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false, worker }));
     expect(UnpackError.is(err, 'ERR_BAD_LAYER'), String(err)).toBe(true);
     expect(err.message).toMatch(/invalid block type/);
@@ -129,13 +114,13 @@ describe('corrupt gzip in the middle of a big layer', () => {
 describe('hostile blobs in the layout', () => {
   it('a layer blob that is a symlink out of the layout: ERR_UNSAFE_PATH, not followed, nothing left', async () => {
     const tar = await makeTar([{ name: 'a', content: 'a' }]);
-    const layoutDir = join(base, 'layout');
+    const layoutDir = join(scratch.dir(), 'layout');
     const layout = await makeImage(layoutDir, [{ tar }]);
     const manifest = (await layout.resolve('latest')).manifest;
     const p = blobPath(layoutDir, manifest.layers[0]!.digest);
-    fs.mkdirSync(join(base, 'outside'));
-    fs.renameSync(p, join(base, 'outside', 'blob'));
-    fs.symlinkSync(join(base, 'outside', 'blob'), p);
+    fs.mkdirSync(join(scratch.dir(), 'outside'));
+    fs.renameSync(p, join(scratch.dir(), 'outside', 'blob'));
+    fs.symlinkSync(join(scratch.dir(), 'outside', 'blob'), p);
     const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false }));
     expect(UnpackError.is(err, 'ERR_UNSAFE_PATH'), String(err)).toBe(true);
     assertNothingLeft();
@@ -143,7 +128,7 @@ describe('hostile blobs in the layout', () => {
 
   it('a layer blob that is a fifo: refused without hanging', async () => {
     const tar = await makeTar([{ name: 'a', content: 'a' }]);
-    const layoutDir = join(base, 'layout');
+    const layoutDir = join(scratch.dir(), 'layout');
     const layout = await makeImage(layoutDir, [{ tar }]);
     const manifest = (await layout.resolve('latest')).manifest;
     const p = blobPath(layoutDir, manifest.layers[0]!.digest);
@@ -155,7 +140,7 @@ describe('hostile blobs in the layout', () => {
   });
 
   it('a missing layer blob: ERR_BLOB_UNKNOWN before anything is written', async () => {
-    const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }, { tar: await makeTar([{ name: 'b', content: 'b' }]), omitBlob: true }]);
+    const layout = await makeImage(join(scratch.dir(), 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }, { tar: await makeTar([{ name: 'b', content: 'b' }]), omitBlob: true }]);
     const err = await fail(unpackImage(layout, 'latest', target(), { rootless: false }));
     expect(UnpackError.is(err, 'ERR_BLOB_UNKNOWN'), String(err)).toBe(true);
     expect(err.name).toBe('UnpackError');
@@ -165,7 +150,7 @@ describe('hostile blobs in the layout', () => {
 
 describe('UnpackError.is', () => {
   it('recognises every @oci error by the shared Symbol.for("oci.error") brand, optionally with a code', async () => {
-    const layout = await makeImage(join(base, 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
+    const layout = await makeImage(join(scratch.dir(), 'layout'), [{ tar: await makeTar([{ name: 'a', content: 'a' }]) }]);
     // a ref the layout does not have: @oci/layout's LayoutError, passed through by unpackImage
     const err = await fail(unpackImage(layout, 'nope', target(), { rootless: false }));
     expect(err.name).not.toBe('UnpackError');
