@@ -13,27 +13,13 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { banner, rewriteImportMeta } from '@oci/bundle-cli/esbuild-parts.mjs';
 import { build } from 'esbuild';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-// import.meta.url of a bundled library file -> the URL of that package's dist/index.js (same directory),
-// found at run time, so that `new URL('../native/...', import.meta.url)` and createRequire() keep working.
-const metaUrl = {
-  name: 'package-import-meta-url',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]packages[\\/](runtime|runtime-spec)[\\/]dist[\\/][^\\/]*\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      const pkg = /[\\/]packages[\\/](runtime|runtime-spec)[\\/]/.exec(args.path)[1];
-      return { contents: text.replaceAll('import.meta.url', `__ociPackageUrl(${JSON.stringify('@oci/' + pkg)})`), loader: 'js', resolveDir: dirname(args.path) };
-    });
-  },
-};
 
 const result = await build({
   absWorkingDir: pkgDir,
@@ -44,25 +30,10 @@ const result = await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  banner: {
-    js: [
-      '"use strict";',
-      'const __ociUrls = {};',
-      // require.resolve() costs ~5 ms of CPU on its first call (it sets up the exports-map resolver):
-      // try where pnpm (workspace, store) and npm put a dependency first, one stat each, and resolve only if it is elsewhere
-      'function __ociPackageUrl(name) {',
-      '  if (__ociUrls[name]) return __ociUrls[name];',
-      "  const { existsSync } = require('node:fs');",
-      "  const { join } = require('node:path');",
-      "  const dirs = [join(__dirname, '..', 'node_modules', name), join(__dirname, '..', '..', '..', name)];",
-      "  const dir = dirs.find((d) => existsSync(join(d, 'dist', 'index.js')));",
-      "  const file = dir ? join(dir, 'dist', 'index.js') : require.resolve(name);",
-      "  return (__ociUrls[name] = require('node:url').pathToFileURL(file).href);",
-      '}',
-    ].join('\n'),
-  },
+  // the shared pieces of every oci CLI bundle: import.meta.url of our libraries -> the installed package's file
+  banner: { js: banner },
   external: ['yargs', 'yargs/*'],
-  plugins: [metaUrl],
+  plugins: [rewriteImportMeta],
   supported: { 'top-level-await': true },
   legalComments: 'none',
   logLevel: 'warning',
