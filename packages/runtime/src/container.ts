@@ -1,5 +1,5 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, read, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, read, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -135,16 +135,6 @@ function decodeURIComponentSafe(s: string): string {
     return decodeURIComponent(s);
   } catch {
     return s;
-  }
-}
-
-/** The comm (executable name, 15 bytes at most) of a process, from /proc/PID/stat; undefined if it is gone. */
-function procComm(pid: number): string | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-  } catch {
-    return undefined;
   }
 }
 
@@ -303,7 +293,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     // abort kills the helper first): kill the members still running the helper's own code (comm of its memfd
     // re-exec); anything else in a cgroup the config shares with others is left alone
     for (const pid of cgroupPids(cgPaths)) {
-      if (pid > 0 && pid !== stored.pid && procComm(pid) === 'memfd:oci-runti') try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      if (pid > 0 && pid !== stored.pid && procStat(pid)?.comm === 'memfd:oci-runti') try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     helper?.sync.destroy();
     destroyCgroups(cgPaths);

@@ -62,12 +62,12 @@ export function readStored(root: string, id: string): StoredState {
   }
 }
 
-/** Field 22 (starttime) and state letter of /proc/PID/stat, or undefined when gone. */
-export function procStat(pid: number): { start: string; state: string } | undefined {
+/** The comm (executable name, 15 bytes at most), state letter and field 22 (starttime) of /proc/PID/stat, or undefined when gone. */
+export function procStat(pid: number): { comm: string; start: string; state: string } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, start: rest[19]! };
+    return { comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), state: rest[0]!, start: rest[19]! };
   } catch {
     return undefined;
   }
