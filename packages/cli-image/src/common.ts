@@ -60,3 +60,14 @@ export function parseSize(text: string, flag: string): number {
   }
   return n;
 }
+
+/** `--max-layer-size SIZE` of `unpack` and `create`. */
+export const maxLayerSizeOption = {
+  type: 'string',
+  describe: 'Refuse a layer that uncompresses to more than SIZE (e.g. 10G; binary units). Default: no limit, like umoci',
+} as const;
+
+/** The value of `--max-layer-size` in bytes, or undefined when not given. */
+export function maxLayerSizeOf(argv: { maxLayerSize?: string | undefined }): number | undefined {
+  return argv.maxLayerSize === undefined ? undefined : parseSize(String(argv.maxLayerSize), '--max-layer-size');
+}

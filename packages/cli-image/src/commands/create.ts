@@ -1,7 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { parseRefArgs } from '../ref.js';
 import { progressRenderer } from '../progress.js';
-import { abortSignal, parseSize, printJson, type CommonArgs } from '../common.js';
+import { abortSignal, maxLayerSizeOf, maxLayerSizeOption, printJson, type CommonArgs } from '../common.js';
 
 export interface CreateArgs extends CommonArgs {
   layout: string;
@@ -26,15 +26,12 @@ export function builder(y: Argv): Argv<CreateArgs> {
     .option('platform', { type: 'string', describe: 'Platform inside an index: os/arch[/variant]' })
     .option('rootless', { type: 'boolean', describe: 'Rootless bundle: no chown, user namespace config (default: when not root)' })
     .option('strict', { type: 'boolean', default: false, describe: 'Turn warnings into errors' })
-    .option('max-layer-size', {
-      type: 'string',
-      describe: 'Refuse a layer that uncompresses to more than SIZE (e.g. 10G; binary units). Default: no limit, like umoci',
-    }) as unknown as Argv<CreateArgs>;
+    .option('max-layer-size', maxLayerSizeOption) as unknown as Argv<CreateArgs>;
 }
 
 export async function handler(argv: ArgumentsCamelCase<CreateArgs>): Promise<void> {
   const sel = parseRefArgs(([] as string[]).concat(argv.ref), argv.platform);
-  const maxLayerSize = argv.maxLayerSize === undefined ? undefined : parseSize(String(argv.maxLayerSize), '--max-layer-size');
+  const maxLayerSize = maxLayerSizeOf(argv);
   const [{ Layout }, { createBundle }] = await Promise.all([import('@oci/layout'), import('@oci/unpack')]);
   const layout = await Layout.open(argv.layout);
   const progress = progressRenderer(!argv.json);

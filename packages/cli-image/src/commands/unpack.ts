@@ -1,7 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { parseRefArgs } from '../ref.js';
 import { progressRenderer } from '../progress.js';
-import { abortSignal, parseSize, printJson, type CommonArgs } from '../common.js';
+import { abortSignal, maxLayerSizeOf, maxLayerSizeOption, printJson, type CommonArgs } from '../common.js';
 
 export interface UnpackArgs extends CommonArgs {
   layout: string;
@@ -24,15 +24,12 @@ export function builder(y: Argv): Argv<UnpackArgs> {
     .option('platform', { type: 'string', describe: 'Platform inside an index: os/arch[/variant]' })
     .option('rootless', { type: 'boolean', describe: 'Do not chown; skip device nodes (default: when not root)' })
     .option('strict', { type: 'boolean', default: false, describe: 'Turn warnings into errors' })
-    .option('max-layer-size', {
-      type: 'string',
-      describe: 'Refuse a layer that uncompresses to more than SIZE (e.g. 10G; binary units). Default: no limit, like umoci',
-    }) as unknown as Argv<UnpackArgs>;
+    .option('max-layer-size', maxLayerSizeOption) as unknown as Argv<UnpackArgs>;
 }
 
 export async function handler(argv: ArgumentsCamelCase<UnpackArgs>): Promise<void> {
   const sel = parseRefArgs(([] as string[]).concat(argv.ref), argv.platform);
-  const maxLayerSize = argv.maxLayerSize === undefined ? undefined : parseSize(String(argv.maxLayerSize), '--max-layer-size');
+  const maxLayerSize = maxLayerSizeOf(argv);
   const [{ Layout }, { unpackImage }] = await Promise.all([import('@oci/layout'), import('@oci/unpack')]);
   const layout = await Layout.open(argv.layout);
   const progress = progressRenderer(!argv.json);
