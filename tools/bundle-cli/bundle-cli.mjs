@@ -11,7 +11,7 @@ import { builtinModules } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
-import { banner, rewriteImportMeta } from './esbuild-parts.mjs';
+import { cjsBundle, rewriteImportMeta } from './esbuild-parts.mjs';
 
 // Run by a CLI package's build script: the package is the working directory.
 const pkgDir = process.cwd();
@@ -99,13 +99,7 @@ const out = join(pkgDir, 'dist', `${bin}.cjs`);
 const result = await build({
   absWorkingDir: pkgDir,
   entryPoints: { [bin]: 'dist/main.js' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  banner: { js: banner },
+  ...cjsBundle,
   // import.meta.url of bundled npm packages (yargs: its locales, which are optional): the bundle's own URL
   define: { 'import.meta.url': '__ociBundleUrl' },
   plugins: [rewriteImportMeta, yargsAssert, editDependencies],

@@ -59,3 +59,14 @@ export const banner = [
   '  return url;',
   '}',
 ].join('\n');
+
+/** The esbuild options every oci CLI bundle shares: one CommonJS file per entry in dist/, for Node 20, with the banner. */
+export const cjsBundle = {
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  banner: { js: banner },
+};

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { banner, rewriteImportMeta } from '@oci/bundle-cli/esbuild-parts.mjs';
+import { cjsBundle, rewriteImportMeta } from '@oci/bundle-cli/esbuild-parts.mjs';
 import { build } from 'esbuild';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,14 +24,9 @@ const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const result = await build({
   absWorkingDir: pkgDir,
   entryPoints: { 'oci-runtime': 'dist/main.js', 'oci-runtime-query': 'dist/main-query.js' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  // the shared pieces of every oci CLI bundle: import.meta.url of our libraries -> the installed package's file
-  banner: { js: banner },
+  // the shared pieces of every oci CLI bundle (tools/bundle-cli): CommonJS for Node 20, and import.meta.url of
+  // our libraries rewritten to the installed package's file
+  ...cjsBundle,
   external: ['yargs', 'yargs/*'],
   plugins: [rewriteImportMeta],
   supported: { 'top-level-await': true },
