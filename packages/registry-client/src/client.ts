@@ -138,7 +138,8 @@ interface SendInit {
   noRedirect?: boolean | undefined;
 }
 
-const COALESCE_BYTES = 1 << 20;
+/** Bytes a blob stream buffers before it pauses the response (the consumer writes ~1 MiB at a time). */
+const BLOB_HIGH_WATER_MARK = 1 << 20;
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const NET_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
@@ -761,89 +762,118 @@ export class RegistryClient {
     const size = options.size;
     const resumeAttempts = options.resumeAttempts ?? this.#retries;
     const backoff = (n: number): number => this.#backoff(n);
-    async function* generate(): AsyncGenerator<Buffer> {
-      let res: Dispatcher.ResponseData = first;
-      let received = 0;
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      let resumes = 0;
-      for (;;) {
-        // bytes of this response to discard (server ignored our Range)
-        let skip = 0;
-        if (received > 0) {
-          if (res.statusCode === 206) {
-            const cr = header(res.headers, 'content-range');
-            const start = cr ? Number(/bytes (\d+)-/.exec(cr)?.[1] ?? NaN) : NaN;
-            if (start !== received) {
-              discard(res.body);
-              throw new RegistryError('ERR_HTTP', `registry answered a range request for ${digest} with the wrong range`, {});
-            }
-          } else {
-            skip = received;
-          }
+    // Event-driven on purpose: the bytes of a large layer pass here in ~64 KiB socket reads, and an async
+    // iterator (or a generator behind Readable.from) costs a few promise turns per read; this is a plain
+    // 'data' handler with backpressure: push() false pauses the response, read() resumes it.
+    let res = first;
+    let received = 0;
+    let resumes = 0;
+    // bytes of the current response to drop (a server that ignored our Range answered from the start)
+    let skip = 0;
+    // the newest chunk, handed out only when the next one arrives or the digest is checked: a consumer
+    // never sees the end of wrong content
+    let held: Buffer | undefined;
+    let done = false;
+    const out = new Readable({
+      highWaterMark: BLOB_HIGH_WATER_MARK,
+      read() {
+        if (!done) res.body.resume();
+      },
+      destroy(err, cb) {
+        done = true;
+        held = undefined;
+        discard(res.body);
+        cb(err);
+      },
+    });
+    const fail = (err: unknown): void => {
+      if (done) return;
+      out.destroy(err as Error);
+    };
+    const onData = (raw: Buffer): void => {
+      if (done) return;
+      let chunk = raw;
+      if (skip > 0) {
+        if (chunk.length <= skip) {
+          skip -= chunk.length;
+          return;
         }
-        try {
-          for await (const raw of res.body) {
-            let chunk = raw as Buffer;
-            if (skip > 0) {
-              if (chunk.length <= skip) {
-                skip -= chunk.length;
-                continue;
-              }
-              chunk = chunk.subarray(skip);
-              skip = 0;
-            }
-            received += chunk.length;
-            if (size !== undefined && received > size) {
-              throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${digest} is larger than its descriptor's ${size} bytes`, {
-                digest, expected: size, actual: received, hint: HINTS.ERR_DIGEST_MISMATCH,
-              });
-            }
-            hasher?.update(chunk);
-            options.onProgress?.(received, size);
-            // hand out ~1 MiB pieces: far fewer write() calls downstream than the socket's 64 KiB reads
-            pending.push(chunk);
-            pendingBytes += chunk.length;
-            if (pendingBytes >= COALESCE_BYTES) {
-              yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-              pending = [];
-              pendingBytes = 0;
-            }
-          }
-          break;
-        } catch (err) {
-          discard(res.body);
-          if (signal?.aborted) throw abortReason(signal);
-          if (RegistryError.is(err) || !isNetworkError(err) || resumes >= resumeAttempts) {
-            if (RegistryError.is(err)) throw err;
-            throw new RegistryError('ERR_NETWORK', `download of blob ${digest} broke after ${received} bytes`, {
-              cause: err, digest, hint: 'Retry; completed blobs are kept, so a re-run fetches only what is missing.',
-            });
-          }
-          await sleep(backoff(resumes++), undefined, { signal });
-          res = await open(received);
-        }
+        chunk = chunk.subarray(skip);
+        skip = 0;
       }
-      if (size !== undefined && received !== size) {
-        pending = [];
-        throw new RegistryError('ERR_SIZE_MISMATCH', `blob ${digest} has ${received} bytes, expected ${size}`, {
+      received += chunk.length;
+      if (size !== undefined && received > size) {
+        fail(new RegistryError('ERR_SIZE_MISMATCH', `blob ${digest} is larger than its descriptor's ${size} bytes`, {
           digest, expected: size, actual: received, hint: HINTS.ERR_DIGEST_MISMATCH,
-        });
+        }));
+        return;
+      }
+      hasher?.update(chunk);
+      options.onProgress?.(received, size);
+      const previous = held;
+      held = chunk;
+      if (previous !== undefined && !out.push(previous)) res.body.pause();
+    };
+    const onEnd = (): void => {
+      if (done) return;
+      if (size !== undefined && received !== size) {
+        fail(new RegistryError('ERR_SIZE_MISMATCH', `blob ${digest} has ${received} bytes, expected ${size}`, {
+          digest, expected: size, actual: received, hint: HINTS.ERR_DIGEST_MISMATCH,
+        }));
+        return;
       }
       if (hasher) {
         const actual = `${splitDigest(digest).algorithm}:${hasher.digest('hex')}`;
-        if (actual !== digest) throw mismatch(digest, actual);
+        if (actual !== digest) {
+          fail(mismatch(digest, actual));
+          return;
+        }
       }
-      // the last piece only after the digest check: a consumer never sees the end of wrong content
-      if (pendingBytes > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    }
-    const gen = generate();
-    const stream = Readable.from(gen, { objectMode: false, highWaterMark: 64 * 1024 });
-    stream.on('close', () => {
-      if (!stream.readableEnded) void gen.return(undefined).catch(() => undefined);
-      discard(first.body);
-    });
-    return stream;
+      done = true;
+      if (held !== undefined) out.push(held);
+      held = undefined;
+      out.push(null);
+    };
+    const resume = async (): Promise<void> => {
+      await sleep(backoff(resumes++), undefined, { signal });
+      if (done) return;
+      const next = await open(received);
+      if (done) {
+        discard(next.body);
+        return;
+      }
+      if (next.statusCode === 206) {
+        const cr = header(next.headers, 'content-range');
+        const start = cr ? Number(/bytes (\d+)-/.exec(cr)?.[1] ?? NaN) : NaN;
+        if (start !== received) {
+          discard(next.body);
+          throw new RegistryError('ERR_HTTP', `registry answered a range request for ${digest} with the wrong range`, {});
+        }
+      } else {
+        skip = received;
+      }
+      attach(next);
+    };
+    const onError = (err: unknown): void => {
+      if (done) return;
+      discard(res.body);
+      if (signal?.aborted) return fail(abortReason(signal));
+      if (RegistryError.is(err)) return fail(err);
+      if (!isNetworkError(err) || resumes >= resumeAttempts) {
+        return fail(new RegistryError('ERR_NETWORK', `download of blob ${digest} broke after ${received} bytes`, {
+          cause: err, digest, hint: 'Retry; completed blobs are kept, so a re-run fetches only what is missing.',
+        }));
+      }
+      resume().catch((e: unknown) => fail(signal?.aborted ? abortReason(signal) : e));
+    };
+    const attach = (r: Dispatcher.ResponseData): void => {
+      res = r;
+      r.body.on('data', onData);
+      r.body.on('end', onEnd);
+      r.body.on('error', onError);
+    };
+    attach(first);
+    return out;
   }
 
   /** GET a small blob (a config) into memory, verified. */

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,56 @@ describe('faults between us and the real registry', () => {
       expect((await (await Layout.open(dir)).listRefs()).length).toBe(0);
     } finally {
       proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('getBlob: a byte flipped near the end errors the stream before its last bytes reach the reader', async () => {
+    const layer = busybox.layers[0]!;
+    proxy.setFaults([{ kind: 'flip-byte', path: new RegExp(`/blobs/${layer.digest}`), offset: layer.size - 10 }]);
+    const client = new RegistryClient(opts());
+    try {
+      const stream = await client.getBlob({ registry: proxy.host, repository: 'fx/busybox' }, layer.digest, { size: layer.size });
+      let seen = 0;
+      let ended = false;
+      stream.on('end', () => { ended = true; });
+      const err = await (async () => {
+        for await (const c of stream) seen += (c as Buffer).length;
+      })().catch((e: unknown) => e);
+      expect(RegistryError.is(err, 'ERR_DIGEST_MISMATCH')).toBe(true);
+      expect(ended).toBe(false);
+      // the chunk holding the flipped byte was never handed out
+      expect(seen).toBeLessThanOrEqual(layer.size - 10);
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
+  it('getBlob: a slow reader pauses the download (bounded buffering) and still gets every byte', async () => {
+    const blob = randomBytes(6 << 20);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const target = { registry: proxy.host, repository: 'fx/big' };
+    const client = new RegistryClient(opts());
+    try {
+      await client.pushBlob(target, blob, { digest, size: blob.length });
+      let received = 0;
+      let consumed = 0;
+      let maxAhead = 0;
+      const stream = await client.getBlob(target, digest, { size: blob.length, onProgress: (n) => {
+        received = n;
+        maxAhead = Math.max(maxAhead, received - consumed);
+      } });
+      const hash = createHash('sha256');
+      for await (const c of stream) {
+        hash.update(c as Buffer);
+        consumed += (c as Buffer).length;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(`sha256:${hash.digest('hex')}`).toBe(digest);
+      // without backpressure most of the 6 MiB would be received before the reader got far
+      expect(maxAhead).toBeLessThanOrEqual(1.75 * (1 << 20));
+    } finally {
       await client.close();
     }
   });
