@@ -70,3 +70,5 @@ export { registrySource, registryDestination, layoutSource, layoutDestination, d
 export type { LayoutLike } from './endpoints.js';
 export { recompressionFor } from './recompress.js';
 export type { CompressFormat } from './recompress.js';
+export { parsePolicy, loadPolicy, defaultPolicyPaths, policyScopes, policyRequirementsFor, checkPolicy } from './policy.js';
+export type { Policy, PolicyRequirement, PolicyImage, PolicyDecision } from './policy.js';
