@@ -1,4 +1,5 @@
 // The oci-image binary: argv -> options, rendering, exit codes. Only this module exits.
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { getExitCode } from './common.js';
@@ -8,6 +9,15 @@ import * as gc from './commands/gc.js';
 import * as ls from './commands/ls.js';
 import * as unpack from './commands/unpack.js';
 import * as validate from './commands/validate.js';
+
+/** This package's version (read when the CLI starts: one small file). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 function report(err: unknown): number {
   const code = exitCodeFor(err);
@@ -38,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .parserConfiguration({ 'populate--': true })
     .help()
-    .version(false)
+    .version('version', 'Print the version', `oci-image version ${packageVersion()}`)
     .exitProcess(false)
     .wrap(Math.min(100, process.stdout.columns ?? 80))
     .fail((msg, err) => {

@@ -19,6 +19,13 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
 describe('oci-image', () => {
+  it('--version prints the package version, as umoci --version does', async () => {
+    const r = await run(process.execPath, [bin, '--version']);
+    const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`oci-image version ${version}\n`);
+  });
+
   it('unpack --ref REF LAYOUT ROOTFS (oci-image-tool syntax) and --json', async () => {
     const r = await oci('unpack', '--ref', 'latest', busybox.layout, join(base, 'rootfs1'));
     expect(r.code, r.stderr).toBe(0);

@@ -1,4 +1,5 @@
 // The `oci` binary: argv -> options, rendering, exit codes. Only this module exits.
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor } from './errors.js';
@@ -7,6 +8,15 @@ import * as images from './commands/images.js';
 import * as pull from './commands/pull.js';
 import * as rmi from './commands/rmi.js';
 import * as run from './commands/run.js';
+
+/** This package's version (read when the CLI starts: one small file). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 function report(err: unknown): number {
   const code = exitCodeFor(err);
@@ -36,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .parserConfiguration({ 'populate--': true })
     .help()
-    .version(false)
+    .version('version', 'Print the version', `oci version ${packageVersion()}`)
     .exitProcess(false)
     .wrap(Math.min(100, process.stdout.columns ?? 80))
     .fail((msg, err) => {

@@ -26,6 +26,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('oci run', () => {
+  it('oci --version prints the package version', async () => {
+    const r = await run(process.execPath, [bin, '--version']);
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`oci version ${version}\n`);
+  });
+
   it('pulls, unpacks and runs hello (a Docker v2s2 image), printing what runc prints for the same image', async () => {
     const ours = await oci(['run', '--tls-verify=false', '--cache', cache, `docker://${hello}`]);
     expect(ours.stderr).toBe('');
