@@ -4,6 +4,7 @@ import { copyCommand } from './commands/copy.js';
 import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listTagsCommand } from './commands/list-tags.js';
+import { syncCommand } from './commands/sync.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { CliError, EXIT, exitCodeFor } from './errors.js';
 
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(deleteCommand)
       .command(loginCommand)
       .command(logoutCommand)
+      .command(syncCommand)
       .demandCommand(1, 'Say which command to run.')
       .strict()
       .exitProcess(false)
