@@ -87,7 +87,13 @@ async function sourceImages(transport: SyncSourceTransport, source: string, flag
       return refs.map((r) => ({ source: { transport: 'oci', dir: source, ref: r.name }, suffix: r.name }));
     }
     case 'yaml': {
-      const repos = parseSyncYaml(await readFile(source, 'utf8'), source);
+      let text: string;
+      try {
+        text = await readFile(source, 'utf8');
+      } catch (err) {
+        throw new CliError('ERR_SYNC_YAML', `cannot read the sync source ${source}: ${(err as Error).message}`, { cause: err, hint: 'Give the path of a YAML file listing registries and images (see skopeo-sync(1)).' });
+      }
+      const repos = parseSyncYaml(text, source);
       const out: SyncImage[] = [];
       for (const repo of repos) {
         const name = `${repo.registry}/${repo.repository}`;
