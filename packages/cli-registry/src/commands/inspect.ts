@@ -12,6 +12,7 @@ export const inspectCommand: CommandModule<object, Args> = {
       raw: { type: 'boolean', describe: 'Print the manifest (or with --config the config) exactly as stored' },
       config: { type: 'boolean', describe: 'Print the image config instead of the summary' },
       'no-tags': { alias: 'n', type: 'boolean', describe: 'Do not list the repository tags' },
+      format: { alias: 'f', type: 'string', describe: 'Print with a Go template, as skopeo: "{{.Digest}}", "{{json .Labels}}", "{{range .RepoTags}}{{.}} {{end}}"; "json" for the JSON' },
       ...platformOptions,
       ...authfileOption,
       ...accessOptions(''),
@@ -19,6 +20,12 @@ export const inspectCommand: CommandModule<object, Args> = {
   handler: async (argv: ArgumentsCamelCase<Args>) => {
     const { parseTransport } = await import('../transports.js');
     const name = parseTransport(argv.image);
+    const format = typeof argv.format === 'string' ? argv.format : undefined;
+    if (format !== undefined && argv.raw) {
+      const { usage } = await import('../errors.js');
+      throw usage('raw output does not support --format');
+    }
+    const { formatInspect, goStructView, goConfigView } = format !== undefined ? await import('../inspect-template.js') : { formatInspect: undefined, goStructView: undefined, goConfigView: undefined };
     const { openSource, newClient } = await import('../open.js');
     const rc = await import('@oci/registry-client');
     const { goIndent, inspectView, ociConfigView } = await import('../inspect-format.js');
@@ -47,7 +54,8 @@ export const inspectCommand: CommandModule<object, Args> = {
       }
       const configBytes = Buffer.concat(parts);
       if (argv.config) {
-        process.stdout.write(argv.raw ? configBytes : goIndent(ociConfigView(JSON.parse(configBytes.toString('utf8')))));
+        const view = ociConfigView(JSON.parse(configBytes.toString('utf8')));
+        process.stdout.write(argv.raw ? configBytes : formatInspect ? formatInspect(format!, goConfigView!(view), () => goIndent(view)) : goIndent(view));
         return;
       }
       let repoTags: string[] = [];
@@ -64,9 +72,8 @@ export const inspectCommand: CommandModule<object, Args> = {
           }
         }
       }
-      process.stdout.write(goIndent(inspectView({
-        name: displayName, digest: root.digest, repoTags, manifest, config: JSON.parse(configBytes.toString('utf8')),
-      })));
+      const view = inspectView({ name: displayName, digest: root.digest, repoTags, manifest, config: JSON.parse(configBytes.toString('utf8')) });
+      process.stdout.write(formatInspect ? formatInspect(format!, goStructView!(view), () => goIndent(view)) : goIndent(view));
     } finally {
       await source.close();
     }
