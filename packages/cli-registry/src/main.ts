@@ -5,6 +5,7 @@ import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listTagsCommand } from './commands/list-tags.js';
 import { syncCommand } from './commands/sync.js';
+import { manifestDigestCommand } from './commands/manifest-digest.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { CliError, EXIT, exitCodeFor } from './errors.js';
 
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(loginCommand)
       .command(logoutCommand)
       .command(syncCommand)
+      .command(manifestDigestCommand)
       .demandCommand(1, 'Say which command to run.')
       .strict()
       .exitProcess(false)
