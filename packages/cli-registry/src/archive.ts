@@ -20,6 +20,17 @@ const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 
 /** Limits of one extraction (defaults suit any real image). */
+/** A private temporary directory under --tmpdir / $TMPDIR, or a coded error saying which directory failed. */
+async function tempDir(): Promise<string> {
+  try {
+    return await mkdtemp(join(tmpdir(), 'oci-archive-'));
+  } catch (err) {
+    throw new CliError('ERR_TMPDIR', `cannot create a temporary directory in ${tmpdir()}: ${(err as Error).message}`, {
+      cause: err, hint: 'Point --tmpdir (or TMPDIR) at an existing, writable directory with room for the image.',
+    });
+  }
+}
+
 export interface ExtractLimits {
   /** Most entries (files, dirs, links) accepted; default 100 000. */
   maxEntries?: number;
@@ -119,7 +130,7 @@ export async function extractArchive(file: string, limits: ExtractLimits = {}): 
   const { size, compression } = await sniff(file);
   const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const maxBytes = limits.maxBytes ?? (compression === 'gzip' ? size * 20 + 2 ** 30 : size);
-  const dir = await mkdtemp(join(tmpdir(), 'oci-archive-'));
+  const dir = await tempDir();
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   const ex = extract();
@@ -257,7 +268,7 @@ async function walk(root: string, rel = ''): Promise<{ rel: string; dir: boolean
  * beside `file`, synced, and renamed over it: an interrupted copy never leaves a half archive.
  */
 export async function archiveWorkspace(file: string): Promise<{ dir: string; commit: () => Promise<void>; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'oci-archive-'));
+  const dir = await tempDir();
   return {
     dir,
     remove: () => rm(dir, { recursive: true, force: true }),

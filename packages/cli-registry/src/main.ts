@@ -1,3 +1,5 @@
+import { subscribe } from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { copyCommand } from './commands/copy.js';
@@ -24,6 +26,26 @@ function report(err: unknown): number {
   return status;
 }
 
+/** This package's version (read when the CLI starts: one small file). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** --debug: one stderr line per HTTP exchange, from @oci/registry-client's diagnostics channel (URLs are redacted there). */
+function debugRequests(): void {
+  const started = Date.now();
+  subscribe('oci:registry:request', (message) => {
+    const m = message as { method: string; url: string; status?: number; attempt: number; durationMs: number; error?: string };
+    const secs = String(Math.floor((Date.now() - started) / 1000)).padStart(4, '0');
+    const result = m.error ? `error: ${m.error}` : String(m.status);
+    process.stderr.write(`DEBU[${secs}] ${m.method} ${m.url} -> ${result} (${Math.round(m.durationMs)} ms${m.attempt > 1 ? `, attempt ${m.attempt}` : ''})\n`);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const cli = yargs(argv);
@@ -43,6 +65,16 @@ export async function main(argv: string[]): Promise<number> {
       .command(logoutCommand)
       .command(syncCommand)
       .command(manifestDigestCommand)
+      .options({
+        policy: { type: 'string', global: true, describe: 'Trust policy file for copy and sync (default: ~/.config/containers/policy.json, else /etc/containers/policy.json; none: accept)' },
+        'insecure-policy': { type: 'boolean', global: true, describe: 'Copy without checking the trust policy' },
+        tmpdir: { type: 'string', global: true, describe: 'Directory for temporary files (oci-archive: extraction, recompression)' },
+        debug: { type: 'boolean', global: true, describe: 'Print every registry request (method, URL without credentials, status, time) on stderr' },
+      })
+      .middleware((argv) => {
+        if (typeof argv.tmpdir === 'string') process.env.TMPDIR = argv.tmpdir;
+        if (argv.debug === true) debugRequests();
+      })
       .demandCommand(1, 'Say which command to run.')
       .strict()
       .exitProcess(false)
@@ -51,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
         throw new CliError('ERR_USAGE', msg ?? 'invalid usage');
       })
       .help()
-      .version(false)
+      .version('version', 'Print the version', `oci-registry version ${packageVersion()}`)
+      .alias('version', 'v')
       .wrap(null)
       .parseAsync();
     return 0;

@@ -138,6 +138,8 @@ export async function runSync(argv: Argv): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const { checkSource, loadTrustPolicy, policyFlags } = await import('./policy-check.js');
+    const policy = await loadTrustPolicy(policyFlags(argv));
     const images = await sourceImages(src, argv.source, srcFlags);
     const { openSource, openDestination } = await import('./open.js');
     const { copyImage } = await import('@oci/registry-client');
@@ -156,6 +158,7 @@ export async function runSync(argv: Argv): Promise<void> {
       }
       say(`Copying image ${n}/${images.length} from ${from} to ${target}`);
       try {
+        await checkSource(policy, image.source);
         const source: { endpoint: CopySource; close: () => Promise<void> } = await openSource(image.source, withAccess(srcFlags, image.access));
         try {
           const opened = await openDestination(to, destFlags);

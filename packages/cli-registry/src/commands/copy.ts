@@ -42,6 +42,8 @@ export const copyCommand: CommandModule<object, Args> = {
     const { parseTransport } = await import('../transports.js');
     const src = parseTransport(argv.source);
     const dst = parseTransport(argv.destination);
+    const { checkSource, loadTrustPolicy, policyFlags } = await import('../policy-check.js');
+    await checkSource(await loadTrustPolicy(policyFlags(argv)), src);
     const { openSource, openDestination } = await import('../open.js');
     const { copyImage } = await import('@oci/registry-client');
     const { createReporter } = await import('../progress.js');
