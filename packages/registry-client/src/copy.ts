@@ -70,8 +70,13 @@ export interface CopyOptions extends EndpointCallOptions {
   preserveDigests?: boolean | undefined;
   /** Parallel blob transfers (default 4). */
   concurrency?: number | undefined;
-  /** Compress uncompressed (and zstd, where Node supports it) layers with gzip; changes digests. */
-  compressFormat?: 'gzip' | undefined;
+  /**
+   * Compress layers to this format (uncompressed ones, and those in the other format); changes digests.
+   * zstd layers need OCI manifests: Docker ones are converted. zstd runs the `zstd` command.
+   */
+  compressFormat?: 'gzip' | 'zstd' | undefined;
+  /** Compression level (gzip 1-9, default 6; zstd 1-19, default 3). */
+  compressLevel?: number | undefined;
   onProgress?: ((event: CopyEvent) => void) | undefined;
 }
 
@@ -149,7 +154,8 @@ export function planImage(source: ManifestData, convert: boolean, preserveDigest
 export async function planCopy(src: CopySource, dest: Pick<CopyDestination, 'acceptsDockerMediaTypes'>, options: CopyOptions = {}): Promise<CopyPlan> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const convert = !dest.acceptsDockerMediaTypes;
+  // a Docker v2 schema 2 manifest cannot name a zstd layer: zstd output is OCI, as skopeo writes it
+  const convert = !dest.acceptsDockerMediaTypes || options.compressFormat === 'zstd';
   const preserve = options.preserveDigests === true;
   const root = await src.getRoot({ signal });
   const images: PlannedImage[] = [];
@@ -244,23 +250,25 @@ export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDesti
         hint: 'Drop --preserve-digests or --dest-compress-format.',
       });
     }
-    const { recompressionFor, hasZstd } = await import('./recompress.js');
+    const { recompressionFor, COMPRESSION_LEVELS } = await import('./recompress.js');
+    const range = COMPRESSION_LEVELS[options.compressFormat];
+    if (range === undefined) throw new RegistryError('ERR_UNSUPPORTED', `unknown compression format ${String(options.compressFormat)}`, { hint: 'Use gzip or zstd.' });
+    const level = options.compressLevel;
+    if (level !== undefined && (!Number.isInteger(level) || level < range.min || level > range.max)) {
+      throw new RegistryError('ERR_UNSUPPORTED', `${options.compressFormat} compression level ${level} is out of range`, {
+        hint: `Use a level from ${range.min} to ${range.max} (default ${range.default}).`,
+      });
+    }
     for (const b of plan.blobs) {
       if (!layerDigests.has(b.digest)) continue;
-      const how = recompressionFor(b, options.compressFormat);
-      if (how === 'recompress' && !hasZstd()) {
-        throw new RegistryError('ERR_UNSUPPORTED', `cannot recompress the zstd layer ${b.digest} to gzip: this Node.js has no zstd support`, {
-          hint: 'Use Node.js 22.15 or later, or copy without --dest-compress-format.',
-        });
-      }
-      if (how !== 'keep') replaced.set(b.digest, b);
+      if (recompressionFor(b, options.compressFormat) !== 'keep') replaced.set(b.digest, b);
     }
   }
   await pool(plan.blobs, options.concurrency ?? 4, async (blob) => {
     if (replaced.has(blob.digest)) {
-      const { gzipLayer } = await import('./recompress.js');
+      const { recompressLayer } = await import('./recompress.js');
       onProgress?.({ type: 'blob-start', digest: blob.digest, size: blob.size, mediaType: blob.mediaType });
-      const z = await gzipLayer(blob, await src.getBlob(blob, { signal }), signal);
+      const z = await recompressLayer(blob, await src.getBlob(blob, { signal }), options.compressFormat!, { level: options.compressLevel, signal });
       try {
         replaced.set(blob.digest, z.descriptor);
         const outcome = (await dest.hasBlob(z.descriptor, { signal })) ? 'exists' : await dest.putBlob(z.descriptor, z.open, { signal });

@@ -68,7 +68,7 @@ export type {
 } from './copy.js';
 export { registrySource, registryDestination, layoutSource, layoutDestination, dirSource, dirDestination } from './endpoints.js';
 export type { LayoutLike } from './endpoints.js';
-export { recompressionFor } from './recompress.js';
+export { recompressionFor, COMPRESSION_LEVELS } from './recompress.js';
 export type { CompressFormat } from './recompress.js';
 export { parsePolicy, loadPolicy, defaultPolicyPaths, policyScopes, policyRequirementsFor, checkPolicy } from './policy.js';
 export type { Policy, PolicyRequirement, PolicyImage, PolicyDecision } from './policy.js';

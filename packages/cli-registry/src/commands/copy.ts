@@ -21,7 +21,8 @@ export const copyCommand: CommandModule<object, Args> = {
       ...accessOptions('src'),
       ...accessOptions('dest'),
       'preserve-digests': { type: 'boolean', describe: 'Fail rather than change a manifest (no Docker -> OCI conversion)' },
-      'dest-compress-format': { type: 'string', describe: 'gzip: compress uncompressed (and, with Node >= 22.15, zstd) layers with gzip (changes digests)' },
+      'dest-compress-format': { type: 'string', choices: ['gzip', 'zstd'], describe: 'Compress layers to gzip or zstd: uncompressed ones and those in the other format (changes digests; zstd makes the manifest OCI and needs the zstd command)' },
+      'dest-compress-level': { type: 'number', describe: 'Compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)' },
       digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
       jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
       format: { alias: 'f', type: 'string', choices: ['oci'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests (v2s2 output is not supported)' },
@@ -31,11 +32,17 @@ export const copyCommand: CommandModule<object, Args> = {
     }) as unknown as Argv<Args>,
   handler: async (argv: ArgumentsCamelCase<Args>) => {
     const { CliError } = await import('../errors.js');
-    const compress = argv['dest-compress-format'] as string | undefined;
-    if (compress !== undefined && compress !== 'gzip') {
-      throw new CliError('ERR_UNSUPPORTED', `--dest-compress-format ${compress} is not supported (only gzip)`, {
-        hint: 'Use --dest-compress-format gzip, or copy without it; layers are then copied unchanged.',
-      });
+    const compress = argv['dest-compress-format'] as 'gzip' | 'zstd' | undefined;
+    const level = argv['dest-compress-level'] === undefined ? undefined : Number(argv['dest-compress-level']);
+    if (level !== undefined && compress === undefined) {
+      throw new CliError('ERR_USAGE', '--dest-compress-level needs --dest-compress-format', { hint: 'Add --dest-compress-format gzip or zstd.' });
+    }
+    if (level !== undefined) {
+      const { COMPRESSION_LEVELS } = await import('@oci/registry-client');
+      const range = COMPRESSION_LEVELS[compress!];
+      if (!Number.isInteger(level) || level < range.min || level > range.max) {
+        throw new CliError('ERR_USAGE', `--dest-compress-level ${level} is out of range for ${compress}`, { hint: `Use ${range.min}-${range.max} (default ${range.default}).` });
+      }
     }
     const jobs = Number(argv.jobs ?? 4);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CliError('ERR_USAGE', '--jobs must be a positive integer');
@@ -67,7 +74,7 @@ export const copyCommand: CommandModule<object, Args> = {
         const platform = platformFlags(argv);
         const result = await copyImage(source.endpoint, dest.endpoint, {
           all: argv.all === true, platform, preserveDigests: argv['preserve-digests'] === true,
-          compressFormat: compress === 'gzip' ? 'gzip' : undefined,
+          compressFormat: compress, compressLevel: level,
           concurrency: jobs, signal: ac.signal, onProgress: reporter.onProgress,
         });
         await dest.commit?.();
