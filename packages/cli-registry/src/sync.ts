@@ -2,7 +2,7 @@
 // machinery as `copy`. Naming rules live in sync-plan.ts (pure, tested on their own).
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CopyDestination, CopySource } from '@oci/registry-client';
+import type { CopySource } from '@oci/registry-client';
 import { CliError } from './errors.js';
 import type { AccessFlags } from './open.js';
 import { accessFlags, platformFlags } from './options.js';
@@ -114,11 +114,6 @@ async function sourceImages(transport: SyncSourceTransport, source: string, flag
   }
 }
 
-/** The destination as one that only takes OCI manifests (--format oci): Docker manifests get converted. */
-function onlyOci(endpoint: CopyDestination): CopyDestination {
-  return new Proxy(endpoint, { get: (t, k) => (k === 'acceptsDockerMediaTypes' ? false : Reflect.get(t, k)) });
-}
-
 export async function runSync(argv: Argv): Promise<void> {
   const { src, dest } = checkSyncTransports(String(argv.src), String(argv.dest));
   const jobs = Number(argv.jobs ?? 4);
@@ -163,8 +158,9 @@ export async function runSync(argv: Argv): Promise<void> {
         try {
           const opened = await openDestination(to, destFlags);
           try {
-            const result = await copyImage(source.endpoint, argv.format === 'oci' ? onlyOci(opened.endpoint) : opened.endpoint, {
+            const result = await copyImage(source.endpoint, opened.endpoint, {
               all: argv.all === true, platform: platformFlags(argv), preserveDigests: argv['preserve-digests'] === true,
+              manifestFormat: argv.format as 'oci' | 'v2s2' | undefined,
               concurrency: jobs, signal: ac.signal,
             });
             await opened.commit?.();

@@ -99,3 +99,75 @@ export function convertIndexToOci(bytes: Uint8Array, replace: Map<string, { dige
   if (doc.annotations && Object.keys(doc.annotations).length) out.annotations = sortKeys(doc.annotations);
   return Buffer.from(goJson(out), 'utf8');
 }
+
+const LAYER_TO_DOCKER: Record<string, string> = {
+  [MT.OciLayerGzip]: MT.DockerLayerGzip,
+  [MT.OciLayer]: 'application/vnd.docker.image.rootfs.diff.tar',
+  [MT.OciLayerNonDistributableGzip]: MT.DockerForeignLayerGzip,
+  'application/vnd.oci.image.layer.nondistributable.v1.tar': 'application/vnd.docker.image.rootfs.foreign.diff.tar',
+};
+
+/** A Docker v2 schema 2 descriptor in distribution's Go field order: mediaType, size, digest, urls. */
+function dockerDescriptor(d: PlainDescriptor, mediaType: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { mediaType, size: d.size, digest: d.digest };
+  if (d.urls && d.urls.length) out.urls = d.urls;
+  return out;
+}
+
+/** True when a manifest of this type must be converted for a destination that only takes Docker v2s2 types. */
+export function needsDockerConversion(mediaType: string): boolean {
+  return mediaType === MT.OciManifest || mediaType === MT.OciIndex;
+}
+
+/**
+ * Converts an OCI image manifest to Docker v2 schema 2 as skopeo does for `--format v2s2`: same config and layer
+ * blobs, Docker media types, distribution's field order; annotations are dropped (v2s2 has none). zstd layers and
+ * non-image configs cannot be expressed: ERR_UNSUPPORTED. Pure.
+ */
+export function convertManifestToDocker(bytes: Uint8Array): Buffer {
+  let doc: { config?: PlainDescriptor; layers?: PlainDescriptor[] };
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert a manifest that is not JSON', { cause: err });
+  }
+  if (!doc.config || !Array.isArray(doc.layers)) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert: the manifest has no config or layers');
+  }
+  if (doc.config.mediaType !== MT.OciConfig && doc.config.mediaType !== MT.DockerConfig) {
+    throw new RegistryError('ERR_UNSUPPORTED', `cannot convert a manifest with config type ${doc.config.mediaType} to Docker v2 schema 2`, {
+      hint: 'Only container images convert; copy artifacts in OCI format (drop --format v2s2).',
+    });
+  }
+  const layers = doc.layers.map((l) => {
+    if (l.mediaType.startsWith('application/vnd.docker.')) return dockerDescriptor(l, l.mediaType);
+    const mt = LAYER_TO_DOCKER[l.mediaType];
+    if (mt === undefined) {
+      throw new RegistryError('ERR_UNSUPPORTED', `layer ${l.digest} (${l.mediaType}) cannot be in a Docker v2 schema 2 manifest`, {
+        hint: l.mediaType.includes('zstd')
+          ? 'Docker v2s2 has no zstd layers: copy in OCI format, or add --dest-compress-format gzip to recompress them.'
+          : 'Copy in OCI format (drop --format v2s2).',
+      });
+    }
+    return dockerDescriptor(l, mt);
+  });
+  const out = { schemaVersion: 2, mediaType: MT.DockerManifest, config: dockerDescriptor(doc.config, MT.DockerConfig), layers };
+  return Buffer.from(goJson(out), 'utf8');
+}
+
+/**
+ * Rewrites an index as a Docker manifest list whose entries point at (possibly converted) children, in
+ * distribution's field order; entries without a platform get an empty one, as distribution writes. Pure.
+ */
+export function convertIndexToDocker(bytes: Uint8Array, replace: Map<string, { digest: string; size: number; mediaType: string }>): Buffer {
+  const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { manifests?: PlainDescriptor[] };
+  const manifests = (doc.manifests ?? []).map((d) => {
+    const r = replace.get(d.digest);
+    const base = r ? { ...d, digest: r.digest, size: r.size } : d;
+    const mt = r?.mediaType ?? (d.mediaType === MT.OciManifest ? MT.DockerManifest : d.mediaType === MT.OciIndex ? MT.DockerList : d.mediaType);
+    const out = dockerDescriptor(base, mt);
+    out.platform = orderPlatform(d.platform ?? { architecture: '', os: '' });
+    return out;
+  });
+  return Buffer.from(goJson({ schemaVersion: 2, mediaType: MT.DockerList, manifests }), 'utf8');
+}

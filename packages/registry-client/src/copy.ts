@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Platform } from '@oci/image-spec';
-import { convertIndexToOci, convertManifestToOci, needsOciConversion, type PlainDescriptor } from './convert.js';
+import {
+  convertIndexToDocker, convertIndexToOci, convertManifestToDocker, convertManifestToOci, needsDockerConversion, needsOciConversion,
+  type PlainDescriptor,
+} from './convert.js';
 import { digestBytes } from './digest.js';
 import { RegistryError } from './errors.js';
 import { isImageManifestType, isIndexType, MT } from './media.js';
@@ -77,6 +80,11 @@ export interface CopyOptions extends EndpointCallOptions {
   compressFormat?: 'gzip' | 'zstd' | undefined;
   /** Compression level (gzip 1-9, default 6; zstd 1-19, default 3). */
   compressLevel?: number | undefined;
+  /**
+   * Manifest type to write (skopeo's --format): 'oci' converts Docker v2s2 manifests and lists, 'v2s2' converts
+   * OCI ones (zstd layers cannot be converted). Default: the source's, or OCI where the destination needs it.
+   */
+  manifestFormat?: 'oci' | 'v2s2' | undefined;
   onProgress?: ((event: CopyEvent) => void) | undefined;
 }
 
@@ -124,8 +132,11 @@ function wantedPlatform(p: Partial<Platform> | undefined, hostPlatform: () => Pl
   return out;
 }
 
-/** Decides which image(s) of a manifest/index to copy and how (pure). */
-export function planImage(source: ManifestData, convert: boolean, preserveDigests: boolean): PlannedImage {
+/**
+ * Decides which image(s) of a manifest/index to copy and how (pure). `convert`: the manifest type the destination
+ * gets ('oci', or true; 'v2s2'), or false to keep the source's.
+ */
+export function planImage(source: ManifestData, convert: boolean | 'oci' | 'v2s2', preserveDigests: boolean): PlannedImage {
   const doc = parseJson(source);
   if (!isImageManifestType(source.mediaType)) {
     throw new RegistryError('ERR_UNSUPPORTED', `cannot copy a manifest of type ${source.mediaType}`, {
@@ -135,16 +146,21 @@ export function planImage(source: ManifestData, convert: boolean, preserveDigest
   const config = doc.config as PlainDescriptor | undefined;
   const layers = (doc.layers as PlainDescriptor[] | undefined) ?? [];
   if (!config || typeof config.digest !== 'string') throw new RegistryError('ERR_MANIFEST_INVALID', `manifest ${source.digest} has no config`);
+  const to = convert === true ? 'oci' : convert === false ? undefined : convert;
   let target = source;
   let converted = false;
-  if (convert && needsOciConversion(source.mediaType)) {
+  if ((to === 'oci' && needsOciConversion(source.mediaType)) || (to === 'v2s2' && needsDockerConversion(source.mediaType))) {
     if (preserveDigests) {
-      throw new RegistryError('ERR_CONVERSION_REQUIRED', `the destination only stores OCI manifests, and ${source.digest} is a Docker manifest`, {
-        hint: 'Drop --preserve-digests to let the manifest be converted to OCI (its digest changes), or copy to a registry or dir: instead.',
+      throw new RegistryError('ERR_CONVERSION_REQUIRED', to === 'oci'
+        ? `the destination only stores OCI manifests, and ${source.digest} is a Docker manifest`
+        : `--format v2s2 needs a Docker manifest, and ${source.digest} is an OCI manifest`, {
+        hint: to === 'oci'
+          ? 'Drop --preserve-digests to let the manifest be converted to OCI (its digest changes), or copy to a registry or dir: instead.'
+          : 'Drop --preserve-digests or --format v2s2.',
       });
     }
-    const bytes = convertManifestToOci(source.bytes);
-    target = { bytes, mediaType: MT.OciManifest, digest: digestBytes(bytes) };
+    const bytes = to === 'oci' ? convertManifestToOci(source.bytes) : convertManifestToDocker(source.bytes);
+    target = { bytes, mediaType: to === 'oci' ? MT.OciManifest : MT.DockerManifest, digest: digestBytes(bytes) };
     converted = true;
   }
   return { source, target, blobs: [config, ...layers], converted };
@@ -154,9 +170,18 @@ export function planImage(source: ManifestData, convert: boolean, preserveDigest
 export async function planCopy(src: CopySource, dest: Pick<CopyDestination, 'acceptsDockerMediaTypes'>, options: CopyOptions = {}): Promise<CopyPlan> {
   const { signal } = options;
   signal?.throwIfAborted();
-  // a Docker v2 schema 2 manifest cannot name a zstd layer: zstd output is OCI, as skopeo writes it
-  const convert = !dest.acceptsDockerMediaTypes || options.compressFormat === 'zstd';
   const preserve = options.preserveDigests === true;
+  if (options.manifestFormat === 'v2s2' && !dest.acceptsDockerMediaTypes) {
+    throw new RegistryError('ERR_UNSUPPORTED', 'this destination stores OCI manifests only; --format v2s2 cannot be written there', {
+      hint: 'Copy to docker:// or dir: for Docker v2s2 manifests, or drop --format v2s2.',
+    });
+  }
+  if (options.manifestFormat === 'v2s2' && options.compressFormat === 'zstd') {
+    throw new RegistryError('ERR_UNSUPPORTED', 'Docker v2 schema 2 manifests cannot name zstd layers', { hint: 'Use --dest-compress-format gzip with --format v2s2, or --format oci.' });
+  }
+  // a Docker v2 schema 2 manifest cannot name a zstd layer: zstd output is OCI, as skopeo writes it
+  const convert: 'oci' | 'v2s2' | false = options.manifestFormat ??
+    (!dest.acceptsDockerMediaTypes || options.compressFormat === 'zstd' ? 'oci' : false);
   const root = await src.getRoot({ signal });
   const images: PlannedImage[] = [];
   let index: CopyPlan['index'];
@@ -174,14 +199,15 @@ export async function planCopy(src: CopySource, dest: Pick<CopyDestination, 'acc
       }
       let target = root;
       let converted = false;
-      if (convert && (needsOciConversion(root.mediaType) || replace.size > 0 || images.length !== manifests.length)) {
+      const rootNeeds = convert === 'oci' ? needsOciConversion(root.mediaType) : convert === 'v2s2' ? needsDockerConversion(root.mediaType) : false;
+      if (convert && (rootNeeds || replace.size > 0 || images.length !== manifests.length)) {
         if (preserve) {
           throw new RegistryError('ERR_CONVERSION_REQUIRED', `the index ${root.digest} would have to be rewritten for the destination`, {
             hint: 'Drop --preserve-digests, or copy to a registry.',
           });
         }
-        const bytes = convertIndexToOci(root.bytes, replace);
-        target = { bytes, mediaType: MT.OciIndex, digest: digestBytes(bytes) };
+        const bytes = convert === 'oci' ? convertIndexToOci(root.bytes, replace) : convertIndexToDocker(root.bytes, replace);
+        target = { bytes, mediaType: convert === 'oci' ? MT.OciIndex : MT.DockerList, digest: digestBytes(bytes) };
         converted = true;
       }
       index = { source: root, target, converted };
@@ -315,14 +341,16 @@ export async function applyCopy(plan: CopyPlan, src: CopySource, dest: CopyDesti
   }
   if (plan.index && index) {
     if (childReplace.size > 0) {
-      // the index points at the rewritten children (and becomes OCI, as a rewritten index does in skopeo)
+      // the index points at the rewritten children (and becomes OCI, as a rewritten index does in skopeo,
+      // unless --format v2s2 asked for a Docker list)
       for (const img of plan.images) {
         if (img.converted && !childReplace.has(img.source.digest)) {
           childReplace.set(img.source.digest, { digest: img.target.digest, size: img.target.bytes.length, mediaType: img.target.mediaType });
         }
       }
-      const bytes = convertIndexToOci(plan.index.source.bytes, childReplace);
-      index = { bytes, mediaType: MT.OciIndex, digest: digestBytes(bytes) };
+      const docker = options.manifestFormat === 'v2s2';
+      const bytes = docker ? convertIndexToDocker(plan.index.source.bytes, childReplace) : convertIndexToOci(plan.index.source.bytes, childReplace);
+      index = { bytes, mediaType: docker ? MT.DockerList : MT.OciIndex, digest: digestBytes(bytes) };
     }
     root = index;
     await dest.putManifest(index, { signal, top: true });

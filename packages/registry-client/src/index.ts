@@ -52,7 +52,7 @@ export type {
   PushBlobResult,
   RequestDiagnostic,
 } from './client.js';
-export { convertManifestToOci, convertIndexToOci, needsOciConversion, goJson } from './convert.js';
+export { convertManifestToOci, convertIndexToOci, needsOciConversion, convertManifestToDocker, convertIndexToDocker, needsDockerConversion, goJson } from './convert.js';
 export type { PlainDescriptor } from './convert.js';
 export { planCopy, planImage, applyCopy, copyImage } from './copy.js';
 export type {

@@ -119,7 +119,8 @@ export async function recompressLayer(layer: PlainDescriptor, source: Readable, 
 /** A manifest with some layer descriptors replaced (same Go field order as conversions). Pure. */
 export function replaceLayers(bytes: Uint8Array, replace: Map<string, PlainDescriptor>, manifestMediaType: string): Buffer {
   // the replacement's type in the manifest's family (a Docker layer gzipped into a manifest converted to OCI)
-  const inFamily = (t: string): string => (manifestMediaType !== MT.DockerManifest && t === MT.DockerLayerGzip ? MT.OciLayerGzip : t);
+  const docker = manifestMediaType === MT.DockerManifest;
+  const inFamily = (t: string): string => (!docker && t === MT.DockerLayerGzip ? MT.OciLayerGzip : docker && t === MT.OciLayerGzip ? MT.DockerLayerGzip : t);
   const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown> & { layers?: PlainDescriptor[] };
   doc.layers = (doc.layers ?? []).map((l) => {
     const r = replace.get(l.digest);

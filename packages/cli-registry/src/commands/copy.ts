@@ -3,11 +3,6 @@ import { accessFlags, accessOptions, authfileOption, platformFlags, platformOpti
 
 type Args = Record<string, unknown> & { source: string; destination: string };
 
-/** The destination as one that only takes OCI manifests (--format oci): Docker manifests get converted. */
-function forceOci<T extends { acceptsDockerMediaTypes: boolean }>(endpoint: T): T {
-  return new Proxy(endpoint, { get: (t, k) => (k === 'acceptsDockerMediaTypes' ? false : Reflect.get(t, k)) });
-}
-
 export const copyCommand: CommandModule<object, Args> = {
   command: 'copy <source> <destination>',
   describe: 'Copy an image (or a whole index with --all) between docker://, oci:, oci-archive: and dir:',
@@ -25,7 +20,7 @@ export const copyCommand: CommandModule<object, Args> = {
       'dest-compress-level': { type: 'number', describe: 'Compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)' },
       digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
       jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
-      format: { alias: 'f', type: 'string', choices: ['oci'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests (v2s2 output is not supported)' },
+      format: { alias: 'f', type: 'string', choices: ['oci', 'v2s2'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests and lists, v2s2 converts OCI ones (not for oci: destinations)' },
       'retry-times': { type: 'number', describe: 'Retries of a failed request (429, 5xx, connection errors; default 5)' },
       quiet: { alias: 'q', type: 'boolean', describe: 'Print nothing' },
       json: { type: 'boolean', describe: 'Print progress events as JSON lines on stdout' },
@@ -69,12 +64,12 @@ export const copyCommand: CommandModule<object, Args> = {
     source.endpoint = { ...source.endpoint, getRoot: () => rootPromise };
     try {
       const opened = await openDestination(dst, { ...accessFlags(argv, 'dest'), retries });
-      const dest = argv.format === 'oci' ? { ...opened, endpoint: forceOci(opened.endpoint) } : opened;
+      const dest = opened;
       try {
         const platform = platformFlags(argv);
         const result = await copyImage(source.endpoint, dest.endpoint, {
           all: argv.all === true, platform, preserveDigests: argv['preserve-digests'] === true,
-          compressFormat: compress, compressLevel: level,
+          compressFormat: compress, compressLevel: level, manifestFormat: argv.format as 'oci' | 'v2s2' | undefined,
           concurrency: jobs, signal: ac.signal, onProgress: reporter.onProgress,
         });
         await dest.commit?.();

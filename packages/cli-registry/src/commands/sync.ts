@@ -30,7 +30,7 @@ export const syncCommand: CommandModule<object, Args> = {
       ...accessOptions('src'),
       ...accessOptions('dest'),
       'preserve-digests': { type: 'boolean', describe: 'Fail rather than change a manifest (no Docker -> OCI conversion)' },
-      format: { alias: 'f', type: 'string', choices: ['oci'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests' },
+      format: { alias: 'f', type: 'string', choices: ['oci', 'v2s2'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests, v2s2 converts OCI ones' },
       digestfile: { type: 'string', describe: 'Write "DIGEST IMAGE" lines, one per copied image, to this file' },
       'retry-times': { type: 'number', describe: 'Retries of a failed request (429, 5xx, connection errors; default 5)' },
       jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers per image' },
