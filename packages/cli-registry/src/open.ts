@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CopyDestination, CopySource, RegistryClient, RegistryClientOptions } from '@oci/registry-client';
+import type { CopyDestination, CopySource, ManifestData, Reference, RegistriesConf, RegistryClient, RegistryClientOptions } from '@oci/registry-client';
 import { CliError, usage } from './errors.js';
 import type { ImageName } from './transports.js';
 
@@ -12,6 +12,10 @@ export interface AccessFlags {
   certDir?: string | undefined;
   authfile?: string | undefined;
   retries?: number | undefined;
+  /** --registries-conf (else the default files). */
+  registriesConf?: string | undefined;
+  /** Hosts reached without TLS verification (registries.conf `insecure`). */
+  insecureRegistries?: string[] | undefined;
 }
 
 async function certDirFiles(dir: string): Promise<string[]> {
@@ -39,6 +43,7 @@ export async function clientOptions(flags: AccessFlags): Promise<RegistryClientO
   if (flags.tlsVerify === false) o.tlsVerify = false;
   if (flags.certDir) o.caFile = await certDirFiles(flags.certDir);
   if (flags.retries !== undefined) o.retries = flags.retries;
+  if (flags.insecureRegistries?.length) o.insecureRegistries = flags.insecureRegistries;
   return o;
 }
 
@@ -66,10 +71,84 @@ function noWasmTierUp(): void {
   }
 }
 
-export async function newClient(flags: AccessFlags): Promise<RegistryClient> {
+const confs = new Map<string, Promise<RegistriesConf>>();
+
+/** registries.conf, read once per process and path. */
+export async function registriesConf(flags: AccessFlags): Promise<RegistriesConf> {
+  const key = flags.registriesConf ?? '';
+  let conf = confs.get(key);
+  if (conf === undefined) {
+    conf = import('@oci/registry-client').then((rc) => rc.loadRegistriesConf({ path: flags.registriesConf }));
+    confs.set(key, conf);
+  }
+  return await conf;
+}
+
+/**
+ * A client for the registry of `ref` (when given: refused when registries.conf blocks it, without TLS verification
+ * when it marks it insecure). Pulls go through openSource, which also applies mirrors and location rewrites.
+ */
+export async function newClient(flags: AccessFlags, ref?: Reference): Promise<RegistryClient> {
   noWasmTierUp();
-  const { RegistryClient } = await import('@oci/registry-client');
-  return new RegistryClient(await clientOptions(flags));
+  const rc = await import('@oci/registry-client');
+  let f = flags;
+  if (ref !== undefined) {
+    const access = rc.directAccess(await registriesConf(flags), ref);
+    if (access.insecure) f = { ...flags, insecureRegistries: [...(flags.insecureRegistries ?? []), ref.registry] };
+  }
+  return new rc.RegistryClient(await clientOptions(f));
+}
+
+/**
+ * A docker:// source that follows registries.conf: the pull sources (mirrors, then the primary location, each
+ * possibly rewritten) are asked for the manifest in order; the first that has it serves the whole image.
+ */
+async function mirroredSource(ref: Reference, flags: AccessFlags): Promise<Opened<CopySource>> {
+  const rc = await import('@oci/registry-client');
+  const sources = rc.pullSources(await registriesConf(flags), ref);
+  const plain = sources.length === 1 && !sources[0]!.insecure && sources[0]!.reference === ref;
+  if (plain) {
+    const client = await newClient(flags);
+    return { endpoint: rc.registrySource(client, ref), close: () => client.close() };
+  }
+  const clients: RegistryClient[] = [];
+  let chosen: CopySource | undefined;
+  const endpoint: CopySource = {
+    name: `docker://${rc.formatReference(ref)}`,
+    async getRoot(o = {}): Promise<ManifestData> {
+      const failures: string[] = [];
+      let last: unknown;
+      for (const s of sources) {
+        // a mirror that fails is not retried: the next source is (containers/image does the same)
+        const f: AccessFlags = s.mirror ? { ...flags, retries: 0 } : flags;
+        const client = await newClient(s.insecure ? { ...f, insecureRegistries: [...(f.insecureRegistries ?? []), s.reference.registry] } : f);
+        clients.push(client);
+        const src = rc.registrySource(client, s.reference);
+        try {
+          const root = await src.getRoot(o);
+          chosen = src;
+          return root;
+        } catch (err) {
+          if (o.signal?.aborted) throw err;
+          last = err;
+          const e = err as { code?: string; message?: string };
+          failures.push(`${s.mirror ? 'mirror' : 'primary'} ${rc.formatReference(s.reference)}: ${e.code ?? 'ERR'}: ${e.message ?? String(err)}`);
+        }
+      }
+      if (sources.length === 1) throw last;
+      const e = last as { code?: string; hint?: string };
+      throw new rc.RegistryError(e.code ?? 'ERR_NETWORK', `no pull source has ${rc.formatReference(ref)}:\n  ${failures.join('\n  ')}`, { cause: last, hint: e.hint });
+    },
+    async getManifest(d, o) {
+      if (!chosen) await endpoint.getRoot(o);
+      return await chosen!.getManifest(d, o);
+    },
+    async getBlob(d, o) {
+      if (!chosen) await endpoint.getRoot(o);
+      return await chosen!.getBlob(d, o);
+    },
+  };
+  return { endpoint, close: async () => { await Promise.all(clients.map((c) => c.close())); } };
 }
 
 export interface Opened<T> {
@@ -80,10 +159,8 @@ export interface Opened<T> {
 export async function openSource(name: ImageName, flags: AccessFlags): Promise<Opened<CopySource>> {
   const rc = await import('@oci/registry-client');
   switch (name.transport) {
-    case 'docker': {
-      const client = await newClient(flags);
-      return { endpoint: rc.registrySource(client, rc.parseReference(name.reference)), close: () => client.close() };
-    }
+    case 'docker':
+      return await mirroredSource(rc.parseReference(name.reference), flags);
     case 'oci': {
       const { Layout } = await import('@oci/layout');
       const layout = await Layout.open(name.dir);
@@ -105,8 +182,9 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
   const rc = await import('@oci/registry-client');
   switch (name.transport) {
     case 'docker': {
-      const client = await newClient(flags);
-      return { endpoint: rc.registryDestination(client, rc.parseReference(name.reference)), close: () => client.close() };
+      const ref = rc.parseReference(name.reference);
+      const client = await newClient(flags, ref);
+      return { endpoint: rc.registryDestination(client, ref), close: () => client.close() };
     }
     case 'oci': {
       const { Layout } = await import('@oci/layout');

@@ -35,6 +35,7 @@ export function accessFlags(argv: Argv, side: 'src' | 'dest' | ''): AccessFlags 
     tlsVerify: argv[`${p}tls-verify`] as boolean | undefined,
     certDir: argv[`${p}cert-dir`] as string | undefined,
     authfile: ((side ? argv[`${p}authfile`] : undefined) ?? argv.authfile) as string | undefined,
+    registriesConf: typeof argv['registries-conf'] === 'string' ? argv['registries-conf'] : undefined,
   };
 }
 

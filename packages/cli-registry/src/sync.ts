@@ -44,9 +44,10 @@ function withAccess(flags: AccessFlags, access: SyncAccess | undefined): AccessF
 async function listTags(reference: string, flags: AccessFlags): Promise<string[]> {
   const rc = await import('@oci/registry-client');
   const { newClient } = await import('./open.js');
-  const client = await newClient(flags);
+  const ref = rc.parseReference(reference, { defaultTag: false });
+  const client = await newClient(flags, ref);
   try {
-    return await client.listTags(rc.parseReference(reference, { defaultTag: false }));
+    return await client.listTags(ref);
   } finally {
     await client.close();
   }

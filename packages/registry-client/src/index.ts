@@ -72,3 +72,5 @@ export { recompressionFor, COMPRESSION_LEVELS } from './recompress.js';
 export type { CompressFormat } from './recompress.js';
 export { parsePolicy, loadPolicy, defaultPolicyPaths, policyScopes, policyRequirementsFor, checkPolicy } from './policy.js';
 export type { Policy, PolicyRequirement, PolicyImage, PolicyDecision } from './policy.js';
+export { parseRegistriesConf, loadRegistriesConf, registriesConfPath, findRegistry, pullSources, directAccess } from './registries-conf.js';
+export type { RegistriesConf, RegistryEntry, RegistryEndpoint, PullSource, PullFromMirror } from './registries-conf.js';

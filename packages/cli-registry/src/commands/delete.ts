@@ -16,9 +16,10 @@ export const deleteCommand: CommandModule<object, Args> = {
     if (name.transport !== 'docker') throw usage('delete works on docker:// images only');
     const rc = await import('@oci/registry-client');
     const { newClient } = await import('../open.js');
-    const client = await newClient(accessFlags(argv, ''));
+    const ref = rc.parseReference(name.reference);
+    const client = await newClient(accessFlags(argv, ''), ref);
     try {
-      await client.deleteManifest(rc.parseReference(name.reference));
+      await client.deleteManifest(ref);
     } finally {
       await client.close();
     }

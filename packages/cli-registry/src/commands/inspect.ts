@@ -12,6 +12,8 @@ export const inspectCommand: CommandModule<object, Args> = {
       raw: { type: 'boolean', describe: 'Print the manifest (or with --config the config) exactly as stored' },
       config: { type: 'boolean', describe: 'Print the image config instead of the summary' },
       'no-tags': { alias: 'n', type: 'boolean', describe: 'Do not list the repository tags' },
+      // yargs reads --no-tags as the negation of a "tags" option: declare it so that --no-tags works as skopeo's
+      tags: { type: 'boolean', hidden: true },
       format: { alias: 'f', type: 'string', describe: 'Print with a Go template, as skopeo: "{{.Digest}}", "{{json .Labels}}", "{{range .RepoTags}}{{.}} {{end}}"; "json" for the JSON' },
       ...platformOptions,
       ...authfileOption,
@@ -63,8 +65,8 @@ export const inspectCommand: CommandModule<object, Args> = {
       if (name.transport === 'docker') {
         const ref = rc.parseReference(name.reference);
         displayName = rc.repositoryName(ref);
-        if (!argv['no-tags']) {
-          const client = await newClient(flags);
+        if (!argv['no-tags'] && argv.tags !== false) {
+          const client = await newClient(flags, ref);
           try {
             repoTags = await client.listTags(ref);
           } finally {

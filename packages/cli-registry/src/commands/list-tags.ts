@@ -19,7 +19,7 @@ export const listTagsCommand: CommandModule<object, Args> = {
     if (ref.tag !== undefined || ref.digest !== undefined) throw usage(`"${argv.repository}" names a tag or digest; give the repository only`);
     const { newClient } = await import('../open.js');
     const { goIndent } = await import('../inspect-format.js');
-    const client = await newClient(accessFlags(argv, ''));
+    const client = await newClient(accessFlags(argv, ''), ref);
     try {
       const tags = await client.listTags(ref);
       process.stdout.write(goIndent({ Repository: rc.repositoryName(ref), Tags: tags }));
