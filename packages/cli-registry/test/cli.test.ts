@@ -172,14 +172,19 @@ describe('oci-registry against the real registry, skopeo as the oracle', () => {
     expect(await readFile(join(tmp.path, 'fd1'), 'utf8')).toBe(await readFile(join(tmp.path, 'fd2'), 'utf8'));
   });
 
-  it('--dest-compress-format gzip keeps gzip layers and refuses what it cannot do', async () => {
+  it('--dest-compress-format gzip keeps gzip layers; zstd recompresses them; bad formats and levels are usage errors', async () => {
     const df = join(tmp.path, 'gzdigest');
     const r = await ours(['copy', '--dest-compress-format', 'gzip', `--digestfile=${df}`, `oci:${hello.layout}:latest`, `oci:${join(tmp.path, 'gz')}:x`]);
     expect(r.stderr).toBe('');
     expect(await readFile(df, 'utf8')).toBe(hello.manifestDigest);
-    const z = await ours(['copy', '--dest-compress-format', 'zstd', `oci:${hello.layout}:latest`, `oci:${join(tmp.path, 'gz')}:y`]);
-    expect(z.code).toBe(1);
-    expect(z.stderr).toMatch(/ERR_UNSUPPORTED/);
+    const z = await ours(['copy', '--dest-compress-format', 'zstd', '--dest-compress-level', '19', `oci:${hello.layout}:latest`, `oci:${join(tmp.path, 'gz')}:y`]);
+    expect(z.code, z.stderr).toBe(0);
+    const s = await skopeo(['inspect', '--raw', `oci:${join(tmp.path, 'gz')}:y`]);
+    expect(JSON.parse(s.stdout).layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd']);
+    for (const bad of [['--dest-compress-format', 'lz4'], ['--dest-compress-level', '3'], ['--dest-compress-format', 'gzip', '--dest-compress-level', '12']]) {
+      const r2 = await ours(['copy', ...bad, `oci:${hello.layout}:latest`, `oci:${join(tmp.path, 'gz')}:z`]);
+      expect(r2.code, bad.join(' ')).toBe(2);
+    }
   });
 
   it('exits 2 on usage errors', async () => {
