@@ -416,6 +416,20 @@ static void do_mount(int rootfd, struct line *l)
 	close(fd);
 }
 
+/* mount-attr DEST SET CLEAR: mount_setattr(2) with AT_RECURSIVE on DEST and every mount below it
+ * (runtime-spec's rro, rnosuid, rnodev, rnoexec... which a MS_REMOUNT cannot apply to submounts) */
+static void do_mount_attr(int rootfd, struct line *l)
+{
+	if (l->n < 4) die("bad mount-attr line");
+	int fd = open_in_root(rootfd, l->tok[1], O_PATH);
+	if (fd < 0) die("mount attributes of %s: %s", l->tok[1], strerror(errno));
+	struct mount_attr a = { .attr_set = (uint64_t)num(l->tok[2]), .attr_clr = (uint64_t)num(l->tok[3]) };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+		die("recursive mount attributes of %s: %s", l->tok[1],
+		    errno == ENOSYS ? "this kernel has no mount_setattr (Linux 5.12 or later)" : strerror(errno));
+	close(fd);
+}
+
 static void do_remount(int rootfd, struct line *l)
 {
 	int fd = open_in_root(rootfd, l->tok[1], O_PATH);
@@ -891,6 +905,7 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 			struct line *l = &lines[i];
 			if (is(l, "mount")) do_mount(rootfd, l);
 			else if (is(l, "remount")) do_remount(rootfd, l);
+			else if (is(l, "mount-attr")) do_mount_attr(rootfd, l);
 			else if (is(l, "device")) do_device(rootfd, l);
 			else if (is(l, "symlink")) do_symlink(rootfd, l);
 		}

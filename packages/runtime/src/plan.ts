@@ -62,22 +62,44 @@ const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
-const IGNORED_OPTIONS = new Set(['tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec']);
+/** mount_setattr(2) attributes: MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NOSYMFOLLOW. */
+export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, NOSYMFOLLOW: 0x200000 } as const;
+// runtime-spec 1.1 recursive options, applied to the mount and every mount below it: [set, clear]
+const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
+  rro: [MOUNT_ATTR.RDONLY, 0], rrw: [0, MOUNT_ATTR.RDONLY], rnosuid: [MOUNT_ATTR.NOSUID, 0], rsuid: [0, MOUNT_ATTR.NOSUID],
+  rnodev: [MOUNT_ATTR.NODEV, 0], rdev: [0, MOUNT_ATTR.NODEV], rnoexec: [MOUNT_ATTR.NOEXEC, 0], rexec: [0, MOUNT_ATTR.NOEXEC],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
+};
+// accepted and not acted on: tmpcopyup (tmpfs starts empty), idmap/ridmap are refused by checkMountOptions
+const IGNORED_OPTIONS = new Set(['tmpcopyup', 'idmap', 'ridmap']);
 
-export interface ParsedMountOptions { flags: number; propagation: number; data: string }
+export interface ParsedMountOptions {
+  flags: number;
+  propagation: number;
+  data: string;
+  /** mount_setattr(AT_RECURSIVE) attributes to set and clear (rro, rnosuid...). */
+  recursiveSet: number;
+  recursiveClear: number;
+}
 
 /** Split mount options into mount(2) flags, propagation flags and the filesystem data string. */
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
+  let recursiveSet = 0;
+  let recursiveClear = 0;
   const data: string[] = [];
   for (const o of options) {
     const f = MOUNT_FLAGS[o];
+    const r = RECURSIVE_OPTIONS[o];
     if (f) flags = (flags | f[0]) & ~f[1];
-    else if (PROPAGATION[o] !== undefined) propagation |= PROPAGATION[o];
+    else if (r) {
+      recursiveSet = (recursiveSet | r[0]) & ~r[1];
+      recursiveClear = (recursiveClear | r[1]) & ~r[0];
+    } else if (PROPAGATION[o] !== undefined) propagation |= PROPAGATION[o];
     else if (!IGNORED_OPTIONS.has(o)) data.push(o);
   }
-  return { flags, propagation, data: data.join(',') };
+  return { flags, propagation, data: data.join(','), recursiveSet, recursiveClear };
 }
 
 const SECCOMP_ACT: Record<string, number> = {
@@ -245,6 +267,11 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
       L.push(...planCgroupMount(dest, opt, o.cgroupMount));
       continue;
     }
+    if ((m.options ?? []).some((x) => x === 'idmap' || x === 'ridmap') || (m as { uidMappings?: unknown }).uidMappings !== undefined) {
+      throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: the mount on ${dest} asks for an idmapped mount, which this runtime does not support yet`, {
+        hint: 'Remove idmap/ridmap and the mount\'s uidMappings/gidMappings (chown the source instead), or use crun for idmapped mounts.',
+      });
+    }
     let src = m.source ?? '';
     if (isBind) {
       if (!isAbsolute(src)) src = join(o.bundle, src);
@@ -252,6 +279,7 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
     } else {
       L.push(['mount', src || type, dest, type, opt.flags, opt.propagation, opt.data]);
     }
+    if (opt.recursiveSet !== 0 || opt.recursiveClear !== 0) L.push(['mount-attr', dest, opt.recursiveSet, opt.recursiveClear]);
   }
   // devices (runc: default devices unless /dev is bind mounted)
   const devices = new Map<string, PlanLine>();
