@@ -19,6 +19,7 @@
  * marks itself non-dumpable, so /proc/<pid>/exe of a helper process that has joined a container
  * names a sealed anonymous file: it can neither be written nor lead back to the file on disk.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -373,6 +374,61 @@ static unsigned long locked_flags(const char *p)
 
 #define PROPAGATION (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)
 
+/* tmpcopyup: copy the tree below the directory `from` into `to` (a fresh tmpfs), keeping modes, owners, times,
+ * symlinks, fifos and device nodes, like runc's tmpcopyup. Nothing is followed: entries are opened with O_NOFOLLOW
+ * relative to their parent fd, so a symlink in the image cannot lead the copy outside the rootfs. */
+static void copy_tree(int from, int to, const char *where, int depth)
+{
+	if (depth > 128) die("tmpcopyup %s: directories nested too deeply", where);
+	int dfd = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) die("tmpcopyup %s: %s", where, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+		struct stat st;
+		if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0) die("tmpcopyup %s/%s: %s", where, n, strerror(errno));
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, n, st.st_mode & 07777) < 0) die("tmpcopyup mkdir %s/%s: %s", where, n, strerror(errno));
+			int a = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int b = openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (a < 0 || b < 0) die("tmpcopyup %s/%s: %s", where, n, strerror(errno));
+			copy_tree(a, b, n, depth + 1);
+			close(a);
+			close(b);
+		} else if (S_ISREG(st.st_mode)) {
+			int in = openat(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+			if (in < 0 || out < 0) die("tmpcopyup %s/%s: %s", where, n, strerror(errno));
+			for (off_t left = st.st_size; left > 0;) {
+				ssize_t k = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
+				if (k < 0 && errno == EINTR) continue;
+				if (k <= 0) die("tmpcopyup %s/%s: %s", where, n, k < 0 ? strerror(errno) : "file shrank");
+				left -= k;
+			}
+			close(in);
+			close(out);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t k = readlinkat(from, n, target, sizeof target - 1);
+			if (k < 0) die("tmpcopyup readlink %s/%s: %s", where, n, strerror(errno));
+			target[k] = 0;
+			if (symlinkat(target, to, n) < 0) die("tmpcopyup symlink %s/%s: %s", where, n, strerror(errno));
+		} else if (mknodat(to, n, st.st_mode, st.st_rdev) < 0) {
+			die("tmpcopyup mknod %s/%s: %s", where, n, strerror(errno));
+		}
+		if (fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
+			die("tmpcopyup chown %s/%s: %s", where, n, strerror(errno));
+		/* chown clears set-id bits: set the mode again */
+		if (!S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0)
+			die("tmpcopyup chmod %s/%s: %s", where, n, strerror(errno));
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(to, n, ts, AT_SYMLINK_NOFOLLOW);
+	}
+	closedir(d);
+}
+
 static void do_mount(int rootfd, struct line *l)
 {
 	/* mount SRC DEST TYPE FLAGS PROPFLAGS DATA */
@@ -389,6 +445,10 @@ static void do_mount(int rootfd, struct line *l)
 	int fd = mkdir_open_in_root(rootfd, dest, file);
 	if (fd < 0) die("mount destination %s: %s", dest, errno == EXDEV ? "escapes the rootfs" : strerror(errno));
 	const char *target = fdpath(fd);
+	/* mount-copyup: keep the directory the mount will cover open, to copy it into the new mount */
+	int below = -1;
+	if (is(l, "mount-copyup") && !bind && (below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die("tmpcopyup %s: %s", dest, strerror(errno));
 	if (bind) {
 		if (mount(src, target, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
 			die("bind mount %s on %s: %s", src, dest, strerror(errno));
@@ -406,6 +466,13 @@ static void do_mount(int rootfd, struct line *l)
 	} else {
 		if (mount(src, target, type, flags & ~PROPAGATION, *data ? data : NULL) < 0)
 			die("mount %s (%s) on %s: %s", src, type, dest, strerror(errno));
+		if (below >= 0) {
+			int top = open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);
+			if (top < 0) die("tmpcopyup %s: %s", dest, strerror(errno));
+			copy_tree(below, top, dest, 0);
+			close(top);
+			close(below);
+		}
 	}
 	if (prop) {
 		close(fd);
@@ -903,7 +970,7 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 		if (rootfd < 0) die("open rootfs %s: %s", rootfs, strerror(errno));
 		for (int i = 0; i < nlines; i++) {
 			struct line *l = &lines[i];
-			if (is(l, "mount")) do_mount(rootfd, l);
+			if (is(l, "mount") || is(l, "mount-copyup")) do_mount(rootfd, l);
 			else if (is(l, "remount")) do_remount(rootfd, l);
 			else if (is(l, "mount-attr")) do_mount_attr(rootfd, l);
 			else if (is(l, "device")) do_device(rootfd, l);

@@ -70,7 +70,7 @@ const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
   rnodev: [MOUNT_ATTR.NODEV, 0], rdev: [0, MOUNT_ATTR.NODEV], rnoexec: [MOUNT_ATTR.NOEXEC, 0], rexec: [0, MOUNT_ATTR.NOEXEC],
   rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
 };
-// accepted and not acted on: tmpcopyup (tmpfs starts empty), idmap/ridmap are refused by checkMountOptions
+// not mount(2) data: tmpcopyup becomes a mount-copyup plan line, idmap/ridmap are refused in planCreate
 const IGNORED_OPTIONS = new Set(['tmpcopyup', 'idmap', 'ridmap']);
 
 export interface ParsedMountOptions {
@@ -277,7 +277,9 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
       if (!isAbsolute(src)) src = join(o.bundle, src);
       L.push(['mount', src, dest, '', opt.flags | MS.BIND, opt.propagation, opt.data]);
     } else {
-      L.push(['mount', src || type, dest, type, opt.flags, opt.propagation, opt.data]);
+      // tmpcopyup (tmpfs only, as runc): the image's files at DEST are copied into the new tmpfs
+      const copyup = type === 'tmpfs' && (m.options ?? []).includes('tmpcopyup');
+      L.push([copyup ? 'mount-copyup' : 'mount', src || type, dest, type, opt.flags, opt.propagation, opt.data]);
     }
     if (opt.recursiveSet !== 0 || opt.recursiveClear !== 0) L.push(['mount-attr', dest, opt.recursiveSet, opt.recursiveClear]);
   }

@@ -60,6 +60,40 @@ describe('recursive mount options (runc oracle)', () => {
     expect(rro.ours.stdout).toContain('/mnt/h/sub/w read-only');
   });
 
+  it('tmpcopyup: the image files under a tmpfs mount point are copied into it (modes, owners, symlinks), as runc does', async () => {
+    // names, types, modes, owners, sizes, link targets (runc 1.1.5 does not keep mtimes; we do, like cp -a)
+    const script = 'find /etc | sort | while read f; do stat -c "%n %A %u %g %s %N" "$f"; done; echo ---; head -2 /etc/passwd; touch /etc/new && echo writable';
+    const out: Record<string, { code: number; stdout: string; stderr: string }> = {};
+    for (const which of RUNTIMES) {
+      const c: Config = generatorDefault(['sh', '-c', script]);
+      c['mounts'].push({ destination: '/etc', source: 'tmpfs', type: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'tmpcopyup'] });
+      const b = await makeBundle(c, {
+        copy: true,
+        prep: (rootfs) => {
+          mkdirSync(join(rootfs, 'etc', 'deep', 'er'), { recursive: true });
+          writeFileSync(join(rootfs, 'etc', 'deep', 'er', 'f'), 'x', { mode: 0o4750 });
+          spawnSync('chown', ['1234:5678', join(rootfs, 'etc', 'deep', 'er', 'f')]);
+          spawnSync('chmod', ['4750', join(rootfs, 'etc', 'deep', 'er', 'f')]);
+          spawnSync('ln', ['-s', '../passwd', join(rootfs, 'etc', 'deep', 'link')]);
+        },
+      });
+      out[which] = await rt.cmd(which, ['run', '--bundle', b.dir, rt.id(which)]);
+    }
+    expect(out.runc!.code, out.runc!.stderr).toBe(0);
+    expect({ code: out.ours!.code, stdout: out.ours!.stdout }).toEqual({ code: 0, stdout: out.runc!.stdout });
+    expect(out.ours!.stdout).toContain('root:x:0:0');
+    expect(out.ours!.stdout).toContain('/etc/deep/er/f -rwsr-x--- 1234 5678 1');
+    expect(out.ours!.stdout).toContain("'/etc/deep/link' -> '../passwd'");
+    expect(out.ours!.stdout).toContain('writable');
+    // a fifo in the copied tree: runc 1.1.5 fails on it (lchown of a node it did not create), ours copies it
+    const c: Config = generatorDefault(['sh', '-c', 'ls -l /etc/fifo']);
+    c['mounts'].push({ destination: '/etc', source: 'tmpfs', type: 'tmpfs', options: ['tmpcopyup'] });
+    const b = await makeBundle(c, { copy: true, prep: (rootfs) => { spawnSync('mkfifo', [join(rootfs, 'etc', 'fifo')]); } });
+    const f = await rt.cmd('ours', ['run', '--bundle', b.dir, rt.id('ours')]);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/^p/);
+  });
+
   it('idmap / ridmap / mount uidMappings are refused with ERR_INVALID_CONFIG before anything is created', async () => {
     for (const extra of [{ options: ['rbind', 'idmap'] }, { options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }]) {
       const c: Config = generatorDefault(['true']);
