@@ -63,8 +63,7 @@ export const copyCommand: CommandModule<object, Args> = {
     rootPromise.catch(() => {});
     source.endpoint = { ...source.endpoint, getRoot: () => rootPromise };
     try {
-      const opened = await openDestination(dst, { ...accessFlags(argv, 'dest'), retries });
-      const dest = opened;
+      const dest = await openDestination(dst, { ...accessFlags(argv, 'dest'), retries });
       try {
         const platform = platformFlags(argv);
         const result = await copyImage(source.endpoint, dest.endpoint, {
