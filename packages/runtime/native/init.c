@@ -77,6 +77,9 @@ struct line { char **tok; int n; };
 static struct line *lines;
 static int nlines;
 static int syncfd = -1;
+/* seccomp listener (linux.seccomp.listenerPath): connected by A, used by B; B's pid as the host sees it */
+static int listenerfd = -1;
+static long hostpid;
 static int in_child;
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -787,6 +790,24 @@ static void load_seccomp(void)
 	}
 	int r = seccomp_load(ctx);
 	if (r < 0) die("seccomp_load: %s", strerror(-r));
+	struct line *sl = first("seccomp-listener");
+	if (sl && listenerfd >= 0) {
+		/* the notify fd goes to the listener with the container process state, in one message */
+		int nfd = seccomp_notify_fd(ctx);
+		if (nfd < 0) die("seccomp listener %s: the profile has no SCMP_ACT_NOTIFY rule", sl->tok[1]);
+		const char *tpl = sl->tok[2];
+		char *msg = malloc(strlen(tpl) + 64), *o = msg;
+		for (const char *t = tpl; *t;) {
+			if (!strncmp(t, "@PID@", 5)) { o += sprintf(o, "%ld", hostpid); t += 5; }
+			else *o++ = *t++;
+		}
+		*o = 0;
+		if (send_fd(listenerfd, nfd, msg) < 0) die("send the seccomp notify fd to %s: %s", sl->tok[1], strerror(errno));
+		free(msg);
+		close(nfd);
+		close(listenerfd);
+		listenerfd = -1;
+	}
 	seccomp_release(ctx);
 }
 
@@ -927,6 +948,10 @@ static int ns_flag(const char *t)
 
 static void child(int ab, int consolefd, int fifofd, int exec_mode)
 {
+	/* the host's /proc is still the one mounted: /proc/self names our pid in the host's pid namespace */
+	char self[32];
+	ssize_t sn = readlink("/proc/self", self, sizeof self - 1);
+	hostpid = sn > 0 ? (self[sn] = 0, strtol(self, NULL, 10)) : (long)getpid();
 	in_child = 1;
 	int go = read_byte(ab);
 	if (go != 'g') _exit(1);
@@ -1105,6 +1130,13 @@ int main(int argc, char **argv)
 		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", cs);
 		if (connect(consolefd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect console socket %s: %s", cs, strerror(errno));
 	}
+	struct line *sl = first("seccomp-listener");
+	if (sl) {
+		listenerfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sl->tok[1]);
+		if (connect(listenerfd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect seccomp listener %s: %s", sl->tok[1], strerror(errno));
+	}
 	int fifofd = -1;
 	const char *fifo = arg1("fifo");
 	if (fifo) {
@@ -1175,6 +1207,7 @@ int main(int argc, char **argv)
 		child(ab[1], consolefd, fifofd, exec_mode);
 	}
 	close(ab[1]);
+	if (listenerfd >= 0) close(listenerfd);
 	if (tab[1] >= 0) close(tab[1]);
 	if (consolefd >= 0 && tab[1] < 0) close(consolefd);
 	if (fifofd >= 0) close(fifofd);

@@ -231,6 +231,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     const hierarchies: Record<string, string> = {};
     for (const c of Object.keys(cgPaths)) if (c !== 'unified' || layout.version === 'v2') hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
     const plan = planCreate(spec, {
+      id,
       rootfs,
       bundle,
       ...(mode === 'create' ? { fifo: join(dir, 'exec.fifo') } : {}),

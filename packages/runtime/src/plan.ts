@@ -212,6 +212,8 @@ export interface CreatePlanOptions extends ProcessPlanOptions {
   cgroupProcs?: readonly string[];
   cgroupMount?: CgroupMountInfo;
   hostHasKcore?: boolean;
+  /** the container id (for the seccomp listener's state) */
+  id?: string;
 }
 
 const DEFAULT_DEVICES: [string, number, number][] = [
@@ -234,6 +236,15 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
   if (o.noPivot) L.push(['no-pivot']);
   if (o.keyring) L.push(['keyring', o.keyring]);
   if (o.preserveFds) L.push(['preserve', o.preserveFds]);
+  const listener = linux.seccomp?.listenerPath;
+  if (listener) {
+    // runtime-spec ContainerProcessState, sent with the seccomp notify fd; the helper writes the pid in for @PID@
+    const state = {
+      ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: '@PID@', metadata: linux.seccomp?.listenerMetadata ?? '',
+      state: { ociVersion: spec.ociVersion, id: o.id ?? '', status: 'creating', pid: '@PID@', bundle: o.bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) },
+    };
+    L.push(['seccomp-listener', listener, JSON.stringify(state).replace(/"@PID@"/g, '@PID@')]);
+  }
   const nss = linux.namespaces ?? [];
   const userns = nss.some((n) => n.type === 'user');
   for (const n of nss) L.push(['ns', NS_NAMES[n.type]!, n.path ?? '']);
