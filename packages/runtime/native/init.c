@@ -432,6 +432,71 @@ static void copy_tree(int from, int to, const char *where, int depth)
 	closedir(d);
 }
 
+/* ---------------------------------------------------------------- idmapped mounts (made by A, attached by B) */
+
+/* per plan line: the detached, idmapped tree of a mount-idmap line (-1 elsewhere) */
+static int *idmap_fds;
+
+/* A user namespace holding MAPS ("C H S,C H S...") for uid and gid: a short-lived child unshares one, A writes its
+ * maps and opens /proc/CHILD/ns/user, then lets it exit. */
+static int userns_with_maps(const char *uidmap, const char *gidmap)
+{
+	int ready[2], hold[2];
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) die("idmapped mount: pipe: %s", strerror(errno));
+	pid_t c = fork();
+	if (c < 0) die("idmapped mount: fork: %s", strerror(errno));
+	if (c == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		if (unshare(CLONE_NEWUSER) < 0) _exit(1);
+		write_byte(ready[1], 'u');
+		read_byte(hold[0]); /* until A has what it needs */
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (read_byte(ready[0]) != 'u') die("idmapped mount: cannot create a user namespace");
+	const char *maps[2] = { uidmap, gidmap };
+	char p[64], buf[4096];
+	for (int m = 0; m < 2; m++) {
+		snprintf(buf, sizeof buf, "%s\n", maps[m]);
+		for (char *q = buf; *q; q++) if (*q == ',') *q = '\n';
+		snprintf(p, sizeof p, "/proc/%d/%s", c, m ? "gid_map" : "uid_map");
+		write_file(p, buf);
+	}
+	snprintf(p, sizeof p, "/proc/%d/ns/user", c);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	close(hold[1]);
+	close(ready[0]);
+	waitpid(c, NULL, 0);
+	if (fd < 0) die("idmapped mount: open %s: %s", p, strerror(e));
+	return fd;
+}
+
+/* mount-idmap SRC DEST '' FLAGS PROPFLAGS DATA CLONE_RECURSIVE IDMAP_RECURSIVE UIDMAP GIDMAP: A clones the source
+ * tree (open_tree), idmaps it (mount_setattr MOUNT_ATTR_IDMAP) while it still has the host's privileges, before any
+ * namespace is joined; B attaches it at DEST with move_mount (do_mount). */
+static void prepare_idmap_mounts(void)
+{
+	idmap_fds = calloc((size_t)nlines, sizeof *idmap_fds);
+	for (int i = 0; i < nlines; i++) {
+		idmap_fds[i] = -1;
+		struct line *l = &lines[i];
+		if (!is(l, "mount-idmap")) continue;
+		if (l->n < 11) die("bad mount-idmap line");
+		int t = open_tree(AT_FDCWD, l->tok[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (num(l->tok[7]) ? AT_RECURSIVE : 0));
+		if (t < 0) die("idmapped mount of %s: %s", l->tok[1], strerror(errno));
+		int u = userns_with_maps(l->tok[9], l->tok[10]);
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)u };
+		if (mount_setattr(t, "", AT_EMPTY_PATH | (num(l->tok[8]) ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
+			die("idmapped mount of %s: %s", l->tok[1],
+			    errno == EINVAL ? "the file system (or this kernel) does not support idmapped mounts" : strerror(errno));
+		close(u);
+		idmap_fds[i] = t;
+	}
+}
+
 static void do_mount(int rootfd, struct line *l)
 {
 	/* mount SRC DEST TYPE FLAGS PROPFLAGS DATA */
@@ -453,7 +518,13 @@ static void do_mount(int rootfd, struct line *l)
 	if (is(l, "mount-copyup") && !bind && (below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die("tmpcopyup %s: %s", dest, strerror(errno));
 	if (bind) {
-		if (mount(src, target, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
+		int tree = is(l, "mount-idmap") ? idmap_fds[l - lines] : -1;
+		if (tree >= 0) {
+			if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				die("idmapped mount %s on %s: %s", src, dest, strerror(errno));
+			close(tree);
+			idmap_fds[l - lines] = -1;
+		} else if (mount(src, target, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
 			die("bind mount %s on %s: %s", src, dest, strerror(errno));
 		unsigned long rest = flags & ~(MS_BIND | MS_REC | PROPAGATION);
 		if (rest) {
@@ -995,7 +1066,7 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 		if (rootfd < 0) die("open rootfs %s: %s", rootfs, strerror(errno));
 		for (int i = 0; i < nlines; i++) {
 			struct line *l = &lines[i];
-			if (is(l, "mount") || is(l, "mount-copyup")) do_mount(rootfd, l);
+			if (is(l, "mount") || is(l, "mount-copyup") || is(l, "mount-idmap")) do_mount(rootfd, l);
 			else if (is(l, "remount")) do_remount(rootfd, l);
 			else if (is(l, "mount-attr")) do_mount_attr(rootfd, l);
 			else if (is(l, "device")) do_device(rootfd, l);
@@ -1117,6 +1188,7 @@ int main(int argc, char **argv)
 	ensure_sealed_self(argv);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	read_plan(syncfd);
+	prepare_idmap_mounts();
 	const char *mode = arg1("mode");
 	int exec_mode = mode && !strcmp(mode, "exec");
 	int foreground = first("foreground") != NULL;

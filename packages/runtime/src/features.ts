@@ -6,7 +6,7 @@ export function features(): Record<string, unknown> {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
-    mountOptions: ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud', 'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'nosymfollow', 'private', 'rbind', 'rdev', 'relatime', 'remount', 'rexec', 'rnodev', 'rnoexec', 'rnosuid', 'rnosymfollow', 'ro', 'rprivate', 'rro', 'rrw', 'rshared', 'rslave', 'rsuid', 'rsymfollow', 'runbindable', 'rw', 'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'tmpcopyup', 'unbindable'],
+    mountOptions: ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'idmap', 'lazytime', 'loud', 'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'nosymfollow', 'private', 'rbind', 'rdev', 'relatime', 'remount', 'rexec', 'ridmap', 'rnodev', 'rnoexec', 'rnosuid', 'rnosymfollow', 'ro', 'rprivate', 'rro', 'rrw', 'rshared', 'rslave', 'rsuid', 'rsymfollow', 'runbindable', 'rw', 'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'tmpcopyup', 'unbindable'],
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...CAPABILITIES],
@@ -22,6 +22,7 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: { 'org.opencontainers.runtime.name': 'oci-runtime' },
   };

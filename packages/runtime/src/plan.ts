@@ -1,5 +1,5 @@
 import { isAbsolute, join, posix } from 'node:path';
-import type { Hook, LinuxSeccomp, Mount, Process, Spec } from '@oci/runtime-spec';
+import type { Hook, LinuxIDMapping, LinuxSeccomp, Mount, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
 
 /**
@@ -70,7 +70,7 @@ const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
   rnodev: [MOUNT_ATTR.NODEV, 0], rdev: [0, MOUNT_ATTR.NODEV], rnoexec: [MOUNT_ATTR.NOEXEC, 0], rexec: [0, MOUNT_ATTR.NOEXEC],
   rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
 };
-// not mount(2) data: tmpcopyup becomes a mount-copyup plan line, idmap/ridmap are refused in planCreate
+// not mount(2) data: tmpcopyup becomes a mount-copyup plan line, idmap/ridmap a mount-idmap one
 const IGNORED_OPTIONS = new Set(['tmpcopyup', 'idmap', 'ridmap']);
 
 export interface ParsedMountOptions {
@@ -278,13 +278,24 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
       L.push(...planCgroupMount(dest, opt, o.cgroupMount));
       continue;
     }
-    if ((m.options ?? []).some((x) => x === 'idmap' || x === 'ridmap') || (m as { uidMappings?: unknown }).uidMappings !== undefined) {
-      throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: the mount on ${dest} asks for an idmapped mount, which this runtime does not support yet`, {
-        hint: 'Remove idmap/ridmap and the mount\'s uidMappings/gidMappings (chown the source instead), or use crun for idmapped mounts.',
-      });
-    }
+    const mm = m;
+    const idmapped = (m.options ?? []).some((x) => x === 'idmap' || x === 'ridmap') || mm.uidMappings !== undefined || mm.gidMappings !== undefined;
     let src = m.source ?? '';
-    if (isBind) {
+    if (idmapped) {
+      // runtime-spec 1.2 idmapped mounts: the mount's own mappings, else the container's user namespace ones
+      if (!isBind) throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: the idmapped mount on ${dest} must be a bind mount`, { hint: 'add "bind" or "rbind" to its options' });
+      const uids = mm.uidMappings ?? (userns ? linux.uidMappings : undefined);
+      const gids = mm.gidMappings ?? (userns ? linux.gidMappings : undefined);
+      if (!uids?.length || !gids?.length) {
+        throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: the idmapped mount on ${dest} has no uidMappings and gidMappings, and the container has no user namespace mappings to use`, {
+          hint: 'give the mount uidMappings and gidMappings (containerID, hostID, size), or a user namespace with mappings',
+        });
+      }
+      const enc = (ms: LinuxIDMapping[]): string => ms.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join(',');
+      if (!isAbsolute(src)) src = join(o.bundle, src);
+      L.push(['mount-idmap', src, dest, '', opt.flags | MS.BIND, opt.propagation, opt.data,
+        (opt.flags & MS.REC) !== 0 ? 1 : 0, (m.options ?? []).includes('ridmap') ? 1 : 0, enc(uids), enc(gids)]);
+    } else if (isBind) {
       if (!isAbsolute(src)) src = join(o.bundle, src);
       L.push(['mount', src, dest, '', opt.flags | MS.BIND, opt.propagation, opt.data]);
     } else {
