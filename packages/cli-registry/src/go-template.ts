@@ -247,7 +247,7 @@ function goJson(v: unknown): string {
 
 function goPrintf(format: unknown, ...args: unknown[]): string {
   let i = 0;
-  return String(format).replace(/%([-+ #0]*\d*(?:\.\d+)?)([vsdqtxf%])/g, (all, flags: string, verb: string) => {
+  return String(format).replace(/%([-+ #0]*\d*(?:\.\d+)?)([vsdqtxf%])/g, (_all, flags: string, verb: string) => {
     if (verb === '%') return '%';
     const a = args[i++];
     let s: string;
@@ -260,7 +260,6 @@ function goPrintf(format: unknown, ...args: unknown[]): string {
     }
     const width = /(\d+)$/.exec(flags.replace(/\..*$/, ''));
     if (width) s = flags.includes('-') ? s.padEnd(Number(width[1])) : s.padStart(Number(width[1]));
-    void all;
     return s;
   }) + (i < args.length ? `%!(EXTRA ${args.slice(i).map(goFormat).join(', ')})` : '');
 }

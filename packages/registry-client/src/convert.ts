@@ -51,6 +51,20 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/** The fields of an image manifest a conversion reads; ERR_MANIFEST_INVALID when it is not JSON or lacks them. */
+function manifestToConvert(bytes: Uint8Array): { config: PlainDescriptor; layers: PlainDescriptor[]; annotations?: Record<string, string> } {
+  let doc: { config?: PlainDescriptor; layers?: PlainDescriptor[]; annotations?: Record<string, string> };
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert a manifest that is not JSON', { cause: err });
+  }
+  if (!doc.config || !Array.isArray(doc.layers)) {
+    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert: the manifest has no config or layers');
+  }
+  return { config: doc.config, layers: doc.layers, ...(doc.annotations ? { annotations: doc.annotations } : {}) };
+}
+
 /** True when a manifest of this type must be converted for a destination that only takes OCI types. */
 export function needsOciConversion(mediaType: string): boolean {
   return mediaType === MT.DockerManifest || mediaType === MT.DockerList;
@@ -61,15 +75,7 @@ export function needsOciConversion(mediaType: string): boolean {
  * same config and layer blobs, OCI media types, Go's field order and escaping. Pure.
  */
 export function convertManifestToOci(bytes: Uint8Array): Buffer {
-  let doc: { schemaVersion?: number; mediaType?: string; config?: PlainDescriptor; layers?: PlainDescriptor[]; annotations?: Record<string, string> };
-  try {
-    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert a manifest that is not JSON', { cause: err });
-  }
-  if (!doc.config || !Array.isArray(doc.layers)) {
-    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert: the manifest has no config or layers');
-  }
+  const doc = manifestToConvert(bytes);
   const config = orderDescriptor(doc.config, doc.config.mediaType === MT.DockerConfig ? MT.OciConfig : doc.config.mediaType);
   const layers = doc.layers.map((l) => {
     const mt = LAYER_TO_OCI[l.mediaType] ?? l.mediaType;
@@ -125,15 +131,7 @@ export function needsDockerConversion(mediaType: string): boolean {
  * non-image configs cannot be expressed: ERR_UNSUPPORTED. Pure.
  */
 export function convertManifestToDocker(bytes: Uint8Array): Buffer {
-  let doc: { config?: PlainDescriptor; layers?: PlainDescriptor[] };
-  try {
-    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert a manifest that is not JSON', { cause: err });
-  }
-  if (!doc.config || !Array.isArray(doc.layers)) {
-    throw new RegistryError('ERR_MANIFEST_INVALID', 'cannot convert: the manifest has no config or layers');
-  }
+  const doc = manifestToConvert(bytes);
   if (doc.config.mediaType !== MT.OciConfig && doc.config.mediaType !== MT.DockerConfig) {
     throw new RegistryError('ERR_UNSUPPORTED', `cannot convert a manifest with config type ${doc.config.mediaType} to Docker v2 schema 2`, {
       hint: 'Only container images convert; copy artifacts in OCI format (drop --format v2s2).',
