@@ -19,8 +19,14 @@ export interface CommandDef {
   min: number;
 }
 
+/** runc's default: /run/runc for root, $XDG_RUNTIME_DIR/runc for a rootless user who has one. */
+function defaultRoot(): string {
+  const xdg = process.env['XDG_RUNTIME_DIR'];
+  return process.geteuid?.() !== 0 && xdg ? `${xdg}/oci-runtime` : '/run/oci-runtime';
+}
+
 export const GLOBAL_OPTIONS: Record<string, OptDef> = {
-  root: { type: 'string', describe: 'root directory for storage of container state', default: '/run/oci-runtime' },
+  root: { type: 'string', describe: 'root directory for storage of container state (default: /run/oci-runtime; $XDG_RUNTIME_DIR/oci-runtime when not root, as runc)', default: defaultRoot() },
   log: { type: 'string', describe: 'set the log file to write runtime logs to (default: stderr)' },
   'log-format': { type: 'string', describe: 'set the log format (text or json)', default: 'text' },
   debug: { type: 'boolean', describe: 'enable debug logging' },

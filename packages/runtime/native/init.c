@@ -1026,6 +1026,8 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	in_child = 1;
 	int go = read_byte(ab);
 	if (go != 'g') _exit(1);
+	/* rootless: we stayed dumpable so that an unprivileged A could write our maps; now they are written */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -1186,7 +1188,9 @@ int main(int argc, char **argv)
 	if (argc < 2) { dprintf(2, "usage: oci-runtime-init SYNCFD | reap CMD...\n"); return 2; }
 	syncfd = atoi(argv[1]);
 	ensure_sealed_self(argv);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* not dumpable: a container process cannot open our /proc files (CVE-2019-5736). An unprivileged (rootless)
+	 * A must write B's uid/gid maps, which needs B dumpable until then: B turns it off itself once they are */
+	if (geteuid() == 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	read_plan(syncfd);
 	prepare_idmap_mounts();
 	const char *mode = arg1("mode");

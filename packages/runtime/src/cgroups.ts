@@ -122,20 +122,33 @@ function mkdirs(dir: string, ctrl: string, mount: string): void {
 }
 
 /** Create the container's cgroups and apply resources. Returns the cgroup.procs files to join. */
-export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout(), devices: readonly { type: string; major?: number; minor?: number }[] = []): string[] {
+export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout(), devices: readonly { type: string; major?: number; minor?: number }[] = [],
+  options: { rootless?: boolean } = {}): string[] {
   const procs: string[] = [];
+  const usable: Record<string, string> = {};
   for (const [ctrl, dir] of Object.entries(paths)) {
     try {
       mkdirs(dir, ctrl, layout.mounts[ctrl]!);
     } catch (err) {
       if (RuntimeError.is(err)) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // rootless (runc's --rootless): a cgroup we may not create is skipped, unless limits were asked for
+      if (options.rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
+        if (hasLimits(resources)) {
+          throw new RuntimeError('ERR_CGROUP', `rootless container: cannot create cgroup ${dir} to apply the config's resource limits (${code})`, {
+            path: dir, cause: err, hint: 'remove linux.resources from config.json, or delegate a writable cgroup to this user',
+          });
+        }
+        continue;
+      }
       throw new RuntimeError('ERR_CGROUP', `cannot create cgroup ${dir}: ${(err as Error).message}`, { path: dir, cause: err });
     }
     procs.push(join(dir, 'cgroup.procs'));
+    usable[ctrl] = dir;
   }
-  applyResources(paths, resources ?? {}, layout, true);
+  applyResources(usable, resources ?? {}, layout, true);
   // like runc: the devices the spec creates are also allowed in the devices cgroup
-  const dev = paths['devices'];
+  const dev = usable['devices'];
   if (dev && layout.version === 'v1' && existsSync(join(dev, 'devices.allow')))
     for (const d of devices) if (d.type !== 'p') w(join(dev, 'devices.allow'), `${d.type === 'u' ? 'c' : d.type} ${d.major ?? '*'}:${d.minor ?? '*'} rwm`);
   return procs;
@@ -143,6 +156,12 @@ export function createCgroups(paths: Record<string, string>, resources: LinuxRes
 
 // what runc allows by default: mknod of anything, and the standard devices
 const DEFAULT_ALLOWED_DEVICES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
+
+/** Whether `r` asks for a limit (devices rules alone do not: runc's rootless configs keep them). */
+function hasLimits(r: LinuxResources | undefined): boolean {
+  if (!r) return false;
+  return Object.entries(r).some(([k, v]) => k !== 'devices' && v !== undefined && v !== null && !(typeof v === 'object' && Object.keys(v as object).length === 0));
+}
 
 /** Write resource limits (v1 file names; v2 where the layout is unified). */
 export function applyResources(paths: Record<string, string>, r: LinuxResources, layout = cgroupLayout(), initial = false): void {

@@ -1,5 +1,5 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, read, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, read, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,12 @@ export interface CreateOptions extends CommonOptions {
   /** warnings (unknown capabilities, ...) */
   onWarning?: (message: string) => void;
   /**
+   * Rootless mode (runc's --rootless): cgroups that cannot be created for lack of permission are skipped (an
+   * error only when the config asks for resource limits), and a new user namespace denies setgroups so that an
+   * unprivileged runtime may write its gid map. 'auto' (default): rootless when not running as root.
+   */
+  rootless?: boolean | 'auto';
+  /**
    * Aborts the operation: fails fast if already aborted; while the container is being created, the helper
    * and the container's process are killed and everything created is removed; `run` in the foreground kills
    * the container (SIGKILL) and cleans up as after its exit. Rejects with `signal.reason`.
@@ -54,6 +60,15 @@ export interface RunOptions extends CreateOptions {
 }
 
 const root = (o: CommonOptions) => resolve(o.root ?? DEFAULT_ROOT);
+
+/** Whether the user namespace of process `pid` denies setgroups (/proc/PID/setgroups). */
+function setgroupsDenied(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny';
+  } catch {
+    return false;
+  }
+}
 
 /* ------------------------------------------------------------------ the helper and its sync socket */
 
@@ -223,13 +238,18 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     writeState(dir, stored);
     cgPaths = cgroupPaths(id, spec.linux?.cgroupsPath);
     stored.cgroupPaths = cgPaths;
-    const procs = createCgroups(cgPaths, spec.linux?.resources, cgroupLayout(), spec.linux?.devices ?? []);
+    const rootless = o.rootless === undefined || o.rootless === 'auto' ? process.geteuid?.() !== 0 : o.rootless;
+    const procs = createCgroups(cgPaths, spec.linux?.resources, cgroupLayout(), spec.linux?.devices ?? [], { rootless });
     const warnings: string[] = [];
     const p = spec.process;
     const user = p ? lookupUser(rootfs, p.user?.uid ?? 0) : { home: '/' };
     const layout = cgroupLayout();
     const hierarchies: Record<string, string> = {};
-    for (const c of Object.keys(cgPaths)) if (c !== 'unified' || layout.version === 'v2') hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
+    for (const c of Object.keys(cgPaths)) {
+      // a rootless container has only the cgroups it could create: the others are not mounted in
+      if (rootless && !existsSync(cgPaths[c]!)) continue;
+      if (c !== 'unified' || layout.version === 'v2') hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
+    }
     const plan = planCreate(spec, {
       id,
       rootfs,
@@ -245,7 +265,8 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       hostHasKcore: hostHasKcore(),
       home: user.home,
       warnings,
-      setgroupsDeny: false,
+      // an unprivileged runtime may write a gid map only after denying setgroups (user_namespaces(7))
+      setgroupsDeny: rootless && (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path),
     });
     for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
     o.signal?.throwIfAborted();
@@ -610,6 +631,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     foreground: !o.detach,
     preserveFds: o.preserveFds ?? 0,
     home: user.home,
+    // a rootless container's user namespace denies setgroups: the exec'd process must not call it either
+    setgroupsDeny: setgroupsDenied(s.pid),
   });
   o.signal?.throwIfAborted();
   const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);

@@ -21,7 +21,13 @@ function createOptions(p: Parsed) {
     noNewKeyring: o['no-new-keyring'] === true,
     preserveFds: (o['preserve-fds'] as number) ?? 0,
     onWarning: warn,
+    rootless: rootlessMode(p.global['rootless']),
   };
+}
+
+/** --rootless true|false|auto (runc's values; anything else is auto). */
+function rootlessMode(v: unknown): boolean | 'auto' {
+  return v === 'true' || v === true ? true : v === 'false' ? false : 'auto';
 }
 
 export async function createCmd(p: Parsed): Promise<number> {

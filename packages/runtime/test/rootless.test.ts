@@ -1,7 +1,7 @@
 // Rootless containers: oci-runtime run as an unprivileged user (spec --rootless, cgroups skipped, setgroups denied
 // for the gid map, the state under $XDG_RUNTIME_DIR/oci-runtime), runc 1.1.5 in the same situation as the oracle.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OURS_CLI, baseRootfs, removeTemps, tmp } from './conformance-helpers.js';
@@ -10,11 +10,17 @@ const USER = 'oci-rootless-test';
 let dir: string;
 let uid: number;
 
-function as(cmd: string[], cwd: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('runuser', ['-u', USER, '--', 'env', `XDG_RUNTIME_DIR=${join(dir, 'xdg')}`, `PATH=${process.env.PATH}`, ...cmd], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function as(cmd: string[], cwd: string, detached = false): { code: number; stdout: string; stderr: string } {
+  // `create` hands its stdio to the container, which outlives it: a pipe there would never reach EOF
+  const out = detached ? openSync(join(dir, 'create.log'), 'w') : 'pipe';
+  try {
+    const r = spawnSync('runuser', ['-u', USER, '--', 'env', `XDG_RUNTIME_DIR=${join(dir, 'xdg')}`, `PATH=${process.env.PATH}`, ...cmd], { cwd, encoding: 'utf8', stdio: ['ignore', out, out], timeout: 60_000 });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: detached ? readFileSync(join(dir, 'create.log'), 'utf8') : r.stderr };
+  } finally {
+    if (typeof out === 'number') closeSync(out);
+  }
 }
-const ours = (args: string[], cwd: string) => as([process.execPath, OURS_CLI, ...args], cwd);
+const ours = (args: string[], cwd: string, detached = false) => as([process.execPath, OURS_CLI, ...args], cwd, detached);
 
 beforeAll(async () => {
   if (spawnSync('id', ['-u', USER]).status !== 0) {
@@ -35,6 +41,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   spawnSync('runuser', ['-u', USER, '--', 'runc', '--root', join(dir, 'xdg', 'runc'), 'delete', '-f', 'rl-runc']);
+  for (const id of ['rl-2', 'rl-3']) ours(['delete', '-f', id], dir);
   removeTemps();
 });
 
@@ -46,6 +53,7 @@ describe('rootless containers', () => {
       expect(r.code, r.stderr).toBe(0);
       const c = JSON.parse(readFileSync(join(dir, b, 'config.json'), 'utf8'));
       c.process.terminal = false;
+      c.root.readonly = false;
       c.process.args = ['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map | tr -s " "; echo ok > /tmp/f && cat /tmp/f'];
       writeFileSync(join(dir, b, 'config.json'), JSON.stringify(c));
       specs[b] = c;
@@ -63,7 +71,8 @@ describe('rootless containers', () => {
     const c = JSON.parse(readFileSync(join(cwd, 'config.json'), 'utf8'));
     c.process.args = ['sleep', '1000'];
     writeFileSync(join(cwd, 'config.json'), JSON.stringify(c));
-    expect(ours(['create', 'rl-2'], cwd).code).toBe(0);
+    const created = ours(['create', 'rl-2'], cwd, true);
+    expect(created.code, created.stderr).toBe(0);
     expect(ours(['start', 'rl-2'], cwd).code).toBe(0);
     const list = ours(['list', '-f', 'json'], cwd);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: 'rl-2', status: 'running', owner: USER })]);
