@@ -1,4 +1,4 @@
-import { close, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { LinuxResources } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
@@ -37,44 +37,37 @@ export function cgroupLayout(root = CGROUP_ROOT): CgroupLayout {
 }
 
 /**
- * Starts, in the background, the RCU grace period that the first cgroup migration has to wait for.
+ * The file whose write starts, in the background, the RCU grace period that the first cgroup migration has
+ * to wait for: the cgroup.procs of our own cgroup.
  *
  * Moving a process between cgroups takes the kernel's cgroup_threadgroup_rwsem for writing, and the
  * first writer after a quiet period waits for a whole RCU grace period (rcu_sync_enter): 7-25 ms on this
  * 2-core VM, measured; the writes that follow within about one grace period take ~0.15 ms. The helper
  * moves the container's process into its cgroups right after clone(), on the critical path of `create`,
  * `run` and `exec`. This writes our own pid into the cgroup we already are in (a migration that moves
- * nothing) on a libuv thread while the helper starts (exec, its memfd re-exec, the plan, clone with new
+ * nothing) on a thread (container.ts launch(), helper-process.ts writeInBackground) while the helper starts (exec, its memfd re-exec, the plan, clone with new
  * namespaces: 3-5 ms), so that the helper's own write finds the grace period under way or passed.
  * Not earlier: the write holds cgroup_mutex while it waits, which would stall our own cgroup mkdirs.
  * Best effort: any failure (no cgroupfs, no permission: rootless) is ignored; nothing depends on it.
  */
-export function warmCgroupMigration(root = CGROUP_ROOT): void {
+export function cgroupWarmFile(root = CGROUP_ROOT): string | undefined {
   let own: string;
   try {
     own = readFileSync('/proc/self/cgroup', 'utf8');
   } catch {
-    return;
+    return undefined;
   }
   // any one hierarchy will do (the semaphore is global): "0::/path" on v2, else a v1 line "N:controllers:/path"
   // (a hybrid host's empty unified/ tree has a 0:: line too: skip it there)
   const v2 = existsSync(join(root, 'cgroup.controllers'));
   const line = own.split('\n').find((l) => (v2 ? l.startsWith('0::/') : /^\d+:[a-z_=,]+:\//.test(l)));
-  if (!line) return;
+  if (!line) return undefined;
   const i = line.indexOf(':');
   const j = line.indexOf(':', i + 1);
   const ctrls = line.slice(i + 1, j);
   const path = line.slice(j + 1);
   const dir = v2 ? join(root, path) : join(root, ctrls.split(',')[0]!.replace(/^name=/, ''), path);
-  // opened here, written on a libuv thread right away (fs.writeFile would wait for the event loop between
-  // its open and its write, i.e. until our synchronous work is done)
-  let fd: number;
-  try {
-    fd = openSync(join(dir, 'cgroup.procs'), 'w');
-  } catch {
-    return;
-  }
-  write(fd, String(process.pid), () => close(fd, () => { /* best effort */ }));
+  return join(dir, 'cgroup.procs');
 }
 
 /** The container's cgroup directories, one per hierarchy. cgroupsPath defaults to /oci-runtime/<id>. */

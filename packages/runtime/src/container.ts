@@ -1,18 +1,18 @@
-import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, read, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { LinuxResources, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
 import { loadBundle } from './config.js';
 import { planCreate, planExec, serializePlan, CAPABILITIES } from './plan.js';
 import type { PlanLine } from './plan.js';
-import { applyResources, warmCgroupMigration, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
+import { applyResources, cgroupWarmFile, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
 import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
 import type { ContainerState, StoredState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
 import { lookupUser } from './users.js';
+import { launchHelper, writeInBackground } from './helper-process.js';
+import type { Helper, StdioSpec } from './helper-process.js';
 
 /** Path of the compiled C helper (built by `make` in native/ at install/build time). */
 export function helperPath(): string {
@@ -50,7 +50,6 @@ export interface CreateOptions extends CommonOptions {
   signal?: AbortSignal;
 }
 
-export type StdioSpec = 'inherit' | 'ignore' | number;
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -72,84 +71,19 @@ function setgroupsDenied(pid: number): boolean {
 
 /* ------------------------------------------------------------------ the helper and its sync socket */
 
-interface Helper {
-  child: ChildProcess;
-  sync: Socket;
-  next(): Promise<[string, string]>;
-  send(line: string): void;
-  /** write LINE, end our side of the socket, and resolve once it was handed to the kernel */
-  finish(line: string): Promise<void>;
-  exited: Promise<number>;
-}
-
 function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const bin = helperPath();
   if (!existsSync(bin))
     throw new RuntimeError('ERR_HELPER_MISSING', `the runtime helper ${bin} is not built`, { hint: `run \`make -C ${dirname(bin)}\` (needs gcc, make and libseccomp-dev)` });
-  const fds: StdioOptions = [...stdio];
-  for (let i = 0; i < preserve; i++) fds.push(3 + i);
-  fds.push('pipe');
-  const syncFd = 3 + preserve;
-  // child_process (and net, streams) load only when a process is started: `state`/`list` stay lean
-  const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   // the helper moves the container into its cgroups right after clone(): start the grace period it waits for now
-  if (plan.some((l) => l[0] === 'cgroup')) warmCgroupMigration();
-  const child = spawn(bin, [String(syncFd)], { stdio: fds });
-  const sync = child.stdio[syncFd] as Socket;
-  const queue: [string, string][] = [];
-  const waiters: ((v: [string, string]) => void)[] = [];
-  let buf = '';
-  let ended = false;
-  const push = (m: [string, string]) => {
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  };
-  sync.setEncoding('utf8');
-  sync.on('data', (d: string) => {
-    buf += d;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const sp = line.indexOf(' ');
-      push(sp < 0 ? [line, ''] : [line.slice(0, sp), decodeURIComponentSafe(line.slice(sp + 1))]);
-    }
-  });
-  sync.on('error', () => {});
-  sync.on('close', () => {
-    ended = true;
-    push(['eof', '']);
-  });
-  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? signalNumber(sig) : 0))));
-  child.on('error', () => {});
-  sync.write(serializePlan(plan));
-  return {
-    child,
-    sync,
-    exited,
-    next: () => {
-      const m = queue.shift();
-      if (m) return Promise.resolve(m);
-      if (ended) return Promise.resolve(['eof', '']);
-      return new Promise((r) => waiters.push(r));
-    },
-    send: (line) => {
-      if (!sync.destroyed) sync.write(line + '\n');
-    },
-    finish: (line) =>
-      new Promise<void>((res) => {
-        if (sync.destroyed) return res();
-        sync.end(line + '\n', () => res());
-      }),
-  };
-}
-
-function decodeURIComponentSafe(s: string): string {
+  if (plan.some((l) => l[0] === 'cgroup')) {
+    const warm = cgroupWarmFile();
+    if (warm) writeInBackground(warm, String(process.pid));
+  }
   try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
+    return launchHelper(bin, serializePlan(plan), stdio, preserve);
+  } catch (err) {
+    throw new RuntimeError('ERR_HELPER_MISSING', `cannot start the runtime helper ${bin}: ${(err as Error).message}`, { cause: err, hint: `rebuild it: \`make -C ${dirname(bin)}\`` });
   }
 }
 
@@ -274,7 +208,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     // an abort kills the helper: its socket closes, the loop below sees the abort and the catch cleans up
     const h = helper;
     disposeAbort = onAbort(o.signal, () => {
-      try { h.child.kill('SIGKILL'); } catch { /* gone */ }
+      h.kill();
       if (stored.pid) try { process.kill(stored.pid, 'SIGKILL'); } catch { /* gone */ }
     });
     for (;;) {
@@ -317,7 +251,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     for (const pid of cgroupPids(cgPaths)) {
       if (pid > 0 && pid !== stored.pid && procStat(pid)?.comm === 'memfd:oci-runti') try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    helper?.sync.destroy();
+    helper?.close();
     destroyCgroups(cgPaths);
     removeStateDir(dir);
     throw err;
@@ -327,8 +261,8 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
 /** `create`: set the container up and leave its process waiting for `start`. */
 export async function create(id: string, o: CreateOptions = {}): Promise<ContainerState> {
   const c = await doCreate(id, o, 'create');
-  c.helper.sync.destroy();
-  c.helper.child.unref();
+  c.helper.close();
+  c.helper.unref();
   return publicState(c.dir, c.stored);
 }
 
@@ -389,7 +323,7 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   else helper.send('start');
   runHooksWarn('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'), o.onWarning);
   if (o.detach) {
-    helper.child.unref();
+    helper.unref();
     return 0;
   }
   o.onStart?.(stored.pid);
@@ -647,11 +581,11 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       victim = { pid, pidStart: procStat(pid)?.start ?? '' };
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    if (!pid || o.detach) try { helper.child.kill('SIGKILL'); } catch { /* gone */ }
+    if (!pid || o.detach) helper.kill();
   });
   const abortedWait = async () => {
     // a B whose pid we had not read yet waits on this socket for its start: end-of-file ends it
-    helper.sync.destroy();
+    helper.close();
     await helper.exited;
     if (victim) await waitDead(victim as StoredState, 2000);
     throw o.signal!.reason;
@@ -676,7 +610,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     writePidFile(o.pidFile, pid);
     if (o.detach) {
       await helper.finish('start');
-      helper.child.unref();
+      helper.unref();
       return 0;
     }
     helper.send('start');

@@ -9,5 +9,6 @@ export { DEFAULT_ROOT, checkId } from './state.js';
 export type { ContainerState, ContainerStatus } from './state.js';
 export { runHooks, runHooksWarn } from './hooks.js';
 export { create, start, run, state, list, ps, kill, remove, pause, resume, update, stats, exec, execProcess, helperPath, signalNumber } from './container.js';
-export type { CommonOptions, CreateOptions, RunOptions, KillOptions, DeleteOptions, ExecOptions, StdioSpec } from './container.js';
+export type { CommonOptions, CreateOptions, RunOptions, KillOptions, DeleteOptions, ExecOptions } from './container.js';
+export type { StdioSpec } from './helper-process.js';
 export { features } from './features.js';

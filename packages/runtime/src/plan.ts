@@ -9,8 +9,12 @@ import { RuntimeError } from './errors.js';
  */
 export type PlanLine = readonly (string | number | bigint)[];
 
+const PLAIN_TOKEN = /^[\x21-\x24\x26-\x7e]+$/;
+
 export function encodeToken(s: string): string {
   if (s === '') return '%';
+  // the common case, printable ASCII without '%' or space, as is (this runs cold, before the helper can start)
+  if (PLAIN_TOKEN.test(s)) return s;
   let out = '';
   const b = Buffer.from(s, 'utf8');
   for (const c of b) out += c <= 0x20 || c === 0x25 || c >= 0x7f ? '%' + c.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(c);
