@@ -71,20 +71,31 @@ function setgroupsDenied(pid: number): boolean {
 
 /* ------------------------------------------------------------------ the helper and its sync socket */
 
-function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+/** Starts the helper; it waits for its plan (sendPlan), so that its own start overlaps our planning. */
+function startHelper(stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const bin = helperPath();
   if (!existsSync(bin))
     throw new RuntimeError('ERR_HELPER_MISSING', `the runtime helper ${bin} is not built`, { hint: `run \`make -C ${dirname(bin)}\` (needs gcc, make and libseccomp-dev)` });
+  try {
+    return launchHelper(bin, undefined, stdio, preserve);
+  } catch (err) {
+    throw new RuntimeError('ERR_HELPER_MISSING', `cannot start the runtime helper ${bin}: ${(err as Error).message}`, { cause: err, hint: `rebuild it: \`make -C ${dirname(bin)}\`` });
+  }
+}
+
+function sendPlan(helper: Helper, plan: PlanLine[]): void {
   // the helper moves the container into its cgroups right after clone(): start the grace period it waits for now
   if (plan.some((l) => l[0] === 'cgroup')) {
     const warm = cgroupWarmFile();
     if (warm) writeInBackground(warm, String(process.pid));
   }
-  try {
-    return launchHelper(bin, serializePlan(plan), stdio, preserve);
-  } catch (err) {
-    throw new RuntimeError('ERR_HELPER_MISSING', `cannot start the runtime helper ${bin}: ${(err as Error).message}`, { cause: err, hint: `rebuild it: \`make -C ${dirname(bin)}\`` });
-  }
+  helper.plan(serializePlan(plan));
+}
+
+function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+  const helper = startHelper(stdio, preserve);
+  sendPlan(helper, plan);
+  return helper;
 }
 
 /* ------------------------------------------------------------------ cancellation */
@@ -169,6 +180,9 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   let disposeAbort = () => {};
   const stored: StoredState = { id, pid: 0, pidStart: '', bundle, rootfs, created: new Date().toISOString(), cgroupPaths: {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec };
   try {
+    // started now, it execs (twice: the sealed memfd copy) and loads while we write the state, create the
+    // cgroups and plan; it waits for the plan, and exits at end-of-file if we fail before sending it
+    helper = startHelper(o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
     writeState(dir, stored);
     cgPaths = cgroupPaths(id, spec.linux?.cgroupsPath);
     stored.cgroupPaths = cgPaths;
@@ -204,7 +218,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     });
     for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
     o.signal?.throwIfAborted();
-    helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
+    sendPlan(helper, plan);
     // an abort kills the helper: its socket closes, the loop below sees the abort and the catch cleans up
     const h = helper;
     disposeAbort = onAbort(o.signal, () => {

@@ -16,6 +16,8 @@ export type StdioSpec = 'inherit' | 'ignore' | number;
 /** A running helper and its sync socket (one message per line: "KEY VALUE", VALUE URI-encoded). */
 export interface Helper {
   pid: number;
+  /** send the plan (once; when launchHelper was not given it) */
+  plan(text: string): void;
   /** the next message; ['eof', ''] once the helper closed its side */
   next(): Promise<[string, string]>;
   send(line: string): void;
@@ -131,14 +133,15 @@ function decodeURIComponentSafe(s: string): string {
 
 /**
  * Starts `bin SYNCFD` with `stdio` as its fds 0-2, the caller's fds 3..3+preserve-1 as the same numbers, and
- * the sync socket at 3+preserve; writes `plan` on the socket.
+ * the sync socket at 3+preserve; writes `plan` on the socket, or leaves that to `Helper.plan()` (the helper
+ * waits for it: its own start-up then overlaps the caller's planning).
  */
-export function launchHelper(bin: string, plan: string, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+export function launchHelper(bin: string, plan: string | undefined, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const a = spawnAddon();
   return a ? launchNative(a, bin, plan, stdio, preserve) : launchNode(bin, plan, stdio, preserve);
 }
 
-function launchNative(a: SpawnAddon, bin: string, plan: string, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+function launchNative(a: SpawnAddon, bin: string, plan: string | undefined, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const fds = stdio.map((s, i) => (s === 'inherit' ? i : s === 'ignore' ? -1 : s));
   for (let i = 0; i < preserve; i++) fds.push(3 + i);
   const [pid, fd] = a.spawn(bin, [bin, String(3 + preserve)], fds);
@@ -175,9 +178,10 @@ function launchNative(a: SpawnAddon, bin: string, plan: string, stdio: readonly 
     if (eof) closeSync(fd);
     else a.shutdown(fd);
   };
-  send(plan);
+  if (plan !== undefined) send(plan);
   return {
     pid,
+    plan: send,
     exited,
     next: () => msgs.next(),
     send: (line) => send(line + '\n'),
@@ -197,7 +201,7 @@ function launchNative(a: SpawnAddon, bin: string, plan: string, stdio: readonly 
   };
 }
 
-function launchNode(bin: string, plan: string, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+function launchNode(bin: string, plan: string | undefined, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const fds: StdioOptions = [...stdio];
   for (let i = 0; i < preserve; i++) fds.push(3 + i);
   fds.push('pipe');
@@ -213,9 +217,12 @@ function launchNode(bin: string, plan: string, stdio: readonly [StdioSpec, Stdio
   sync.on('close', () => msgs.end());
   const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? signalNumberOf(sig) : 0))));
   child.on('error', () => {});
-  sync.write(plan);
+  if (plan !== undefined) sync.write(plan);
   return {
     pid: child.pid ?? 0,
+    plan: (text) => {
+      if (!sync.destroyed) sync.write(text);
+    },
     exited,
     next: () => msgs.next(),
     send: (line) => {
