@@ -71,6 +71,22 @@ function setgroupsDenied(pid: number): boolean {
 
 /* ------------------------------------------------------------------ the helper and its sync socket */
 
+/**
+ * After a failed create: close our end of the socket (a helper still waiting for its plan or for an answer
+ * exits at end-of-file) and wait for it to be gone, killing it after 2 s, so that nothing is left behind,
+ * not even a zombie for init to reap.
+ */
+async function reapHelper(helper: Helper): Promise<void> {
+  helper.close();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 2000)));
+  if ((await Promise.race([helper.exited, late])) === 'late') {
+    helper.kill();
+    await helper.exited;
+  }
+  clearTimeout(timer);
+}
+
 /** Starts the helper; it waits for its plan (sendPlan), so that its own start overlaps our planning. */
 function startHelper(stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const bin = helperPath();
@@ -265,7 +281,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     for (const pid of cgroupPids(cgPaths)) {
       if (pid > 0 && pid !== stored.pid && procStat(pid)?.comm === 'memfd:oci-runti') try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    helper?.close();
+    if (helper) await reapHelper(helper);
     destroyCgroups(cgPaths);
     removeStateDir(dir);
     throw err;

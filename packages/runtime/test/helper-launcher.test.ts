@@ -107,6 +107,31 @@ describe('starting the helper', () => {
     }
     expect(rs[1]!.code).toBe(rs[0]!.code);
   });
+  it('a failure after the helper started but before its plan leaves no process behind, with either launcher', async () => {
+    const c = generatorDefault(['true']);
+    c.process.terminal = false;
+    c.linux.resources = { memory: { limit: -5 } }; // refused by the kernel when the cgroup is written
+    const dir = (await makeBundle(c)).dir;
+    for (const who of ['native', 'node'] as const) {
+      // in a session of its own: whatever it started and left behind is still in that session
+      const cmd = [process.execPath, OURS_CLI, '--root', join(root, who), 'run', 'early-' + who];
+      const p = spawn('setsid', ['--wait', ...cmd], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OCI_RUNTIME_SPAWN: who } });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      const code = await new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
+      expect(code, who).toBe(1);
+      expect(err, who).toMatch(/memory\.limit_in_bytes|memory\.max/);
+      const sid = p.pid!;
+      let left = '';
+      for (let i = 0; i < 50; i++) {
+        left = spawnSync('pgrep', ['-s', String(sid)], { encoding: 'utf8' }).stdout.trim();
+        if (!left) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(left, who).toBe('');
+      expect(cli(who, ['list', '-q'], dir).stdout, who).toBe('');
+    }
+  });
 });
 
 describe('the warm mode (bin/oci-runtime starts it before Node for create, run and exec)', () => {
