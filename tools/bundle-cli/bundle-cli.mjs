@@ -27,12 +27,26 @@ if (!bin) {
 }
 const here = dirname(new URL(import.meta.url).pathname);
 
-// yargs imports node:assert for two internal checks; loading node:assert costs ~5 ms of every start (it pulls
-// in util/colors, which creates process.stderr and the stream modules). Give yargs those two functions.
+// yargs imports node:assert for two internal checks, undici for assert(value) alone; loading node:assert costs
+// ~4-5 ms of every start (it pulls in util/colors, which creates process.stderr and the stream modules). Give
+// them those functions.
 const yargsAssert = {
   name: 'oci-yargs-assert',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?assert$/ }, (a) => (/[\\/]yargs[\\/]/.test(a.importer) ? { path: 'assert', namespace: 'oci-yargs-assert' } : undefined));
+    b.onResolve({ filter: /^(node:)?assert$/ }, (a) =>
+      /[\\/]yargs[\\/]/.test(a.importer) ? { path: 'assert', namespace: 'oci-yargs-assert' }
+      : /[\\/]undici[\\/]/.test(a.importer) ? { path: 'assert', namespace: 'oci-undici-assert' }
+      : undefined);
+    // undici only calls assert(value) (31 modules; the build fails if one uses another assert function): a
+    // function that throws as Node's does
+    b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/].*\.js$/ }, async (a) => {
+      if (/\bassert\.[a-zA-Z]/.test(await readFile(a.path, 'utf8'))) throw new Error(`oci-bundle-cli: ${a.path} uses assert.*: extend the undici assert shim`);
+      return undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'oci-undici-assert' }, () => ({
+      loader: 'js',
+      contents: 'module.exports = function assert(value, message) { if (!value) { const err = new Error(message ?? "The expression evaluated to a falsy value"); err.code = "ERR_ASSERTION"; throw err; } };',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'oci-yargs-assert' }, () => ({
       loader: 'js',
       contents: [
@@ -50,6 +64,9 @@ const yargsAssert = {
 //   client modules load, and node:http2 pulls in node:tls: ~12% of the instructions of a registry re-copy, for
 //   protocols we do not use (HTTP/1.1 to registries; TLS only when a registry is verified, loaded then). The
 //   same values without loading those modules.
+// - string-width (yargs' help layout, through cliui) creates an Intl.Segmenter when it loads: ICU's set-up,
+//   13-20 ms of every start of every command here, measured; it is needed only to lay out --help. Created at the
+//   first use instead.
 // - yargs reads process.stdout.columns when its platform shim loads, which creates process.stdout (~4 ms): read
 //   it when yargs asks for it (a getter) instead.
 const dependencyEdits = {
@@ -70,6 +87,10 @@ const dependencyEdits = {
     ['if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {',
       "if (Object.getPrototypeOf(stream).constructor?.name === 'IncomingMessage' && Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage) {"],
   ],
+  'string-width/index.js': [[
+    'const segmenter = new Intl.Segmenter();',
+    'let segmenterInstance; const segmenter = { segment: (s) => (segmenterInstance ??= new Intl.Segmenter()).segment(s) };',
+  ]],
   'yargs/lib/platform-shims/esm.mjs': [[
     "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
     "get stdColumns () { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null }",
@@ -79,8 +100,8 @@ const applied = new Set();
 const editDependencies = {
   name: 'oci-edit-dependencies',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/](undici|yargs)[\\/].*\.m?js$/ }, async (a) => {
-      const rel = a.path.split(sep).join('/').replace(/^.*\/node_modules\/((undici|yargs)\/.*)$/, '$1');
+    b.onLoad({ filter: /[\\/]node_modules[\\/](undici|yargs|string-width)[\\/].*\.m?js$/ }, async (a) => {
+      const rel = a.path.split(sep).join('/').replace(/^.*\/node_modules\/((undici|yargs|string-width)\/.*)$/, '$1');
       const edits = dependencyEdits[rel];
       if (!edits) return undefined;
       applied.add(rel);
