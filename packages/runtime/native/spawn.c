@@ -151,17 +151,18 @@ out:
 	return result;
 }
 
-struct waiter {
-	pid_t pid;
+/* a thread blocked on one thing (waitpid of a pid, read of an fd) that reports through a thread-safe function */
+struct watch {
+	int32_t arg; /* the pid or the fd */
 	int status;
 	napi_threadsafe_function tsfn;
 };
 
 static void *wait_thread(void *p)
 {
-	struct waiter *w = p;
+	struct watch *w = p;
 	int st = 0;
-	while (waitpid(w->pid, &st, __WALL) < 0) {
+	while (waitpid(w->arg, &st, __WALL) < 0) {
 		if (errno != EINTR) { st = -1; break; }
 	}
 	w->status = st;
@@ -173,7 +174,7 @@ static void *wait_thread(void *p)
 
 static void call_js(napi_env env, napi_value cb, void *context, void *data)
 {
-	struct waiter *w = data;
+	struct watch *w = data;
 	if (env && cb) {
 		napi_value argv[2], undef;
 		int st = w->status;
@@ -187,7 +188,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data)
 	}
 }
 
-static void finalize_waiter(napi_env env, void *data, void *hint)
+static void finalize_watch(napi_env env, void *data, void *hint)
 {
 	free(data);
 }
@@ -204,22 +205,23 @@ static int start_thread(void *(*fn)(void *), void *arg)
 	return err;
 }
 
-static napi_value Wait(napi_env env, napi_callback_info info)
+/* wait(pid, cb) and reader(fd, cb): start a watch thread, return its tsfn as an external (for unref) */
+static napi_value start_watch(napi_env env, napi_callback_info info, const char *what, napi_threadsafe_function_call_js call_js, void *(*fn)(void *))
 {
 	size_t argc = 2;
 	napi_value args[2], name, handle;
 	CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
-	int32_t pid;
-	CHECK(napi_get_value_int32(env, args[0], &pid));
-	struct waiter *w = calloc(1, sizeof *w);
-	if (!w) return throw_errno(env, ENOMEM, "wait");
-	w->pid = pid;
-	CHECK(napi_create_string_utf8(env, "oci-spawn-wait", NAPI_AUTO_LENGTH, &name));
-	if (napi_create_threadsafe_function(env, args[1], NULL, name, 0, 1, w, finalize_waiter, NULL, call_js, &w->tsfn) != napi_ok) {
+	int32_t arg;
+	CHECK(napi_get_value_int32(env, args[0], &arg));
+	struct watch *w = calloc(1, sizeof *w);
+	if (!w) return throw_errno(env, ENOMEM, what);
+	w->arg = arg;
+	CHECK(napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name));
+	if (napi_create_threadsafe_function(env, args[1], NULL, name, 0, 1, w, finalize_watch, NULL, call_js, &w->tsfn) != napi_ok) {
 		free(w);
 		return NULL;
 	}
-	int err = start_thread(wait_thread, w);
+	int err = start_thread(fn, w);
 	if (err) {
 		napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
 		return throw_errno(env, err, "pthread_create");
@@ -228,10 +230,10 @@ static napi_value Wait(napi_env env, napi_callback_info info)
 	return handle;
 }
 
-struct reader {
-	int fd;
-	napi_threadsafe_function tsfn;
-};
+static napi_value Wait(napi_env env, napi_callback_info info)
+{
+	return start_watch(env, info, "oci-spawn-wait", call_js, wait_thread);
+}
 
 struct chunk {
 	size_t len; /* 0: end of file */
@@ -240,10 +242,10 @@ struct chunk {
 
 static void *reader_thread(void *p)
 {
-	struct reader *r = p;
+	struct watch *r = p;
 	char buf[16384];
 	for (;;) {
-		ssize_t n = read(r->fd, buf, sizeof buf);
+		ssize_t n = read(r->arg, buf, sizeof buf);
 		if (n < 0 && errno == EINTR) continue;
 		struct chunk *c = malloc(sizeof *c + (n > 0 ? (size_t)n : 0));
 		if (!c) n = 0;
@@ -276,32 +278,20 @@ static void reader_call_js(napi_env env, napi_value cb, void *context, void *dat
 
 static napi_value Reader(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value args[2], name, handle;
-	CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
-	int32_t fd;
-	CHECK(napi_get_value_int32(env, args[0], &fd));
-	struct reader *r = calloc(1, sizeof *r);
-	if (!r) return throw_errno(env, ENOMEM, "reader");
-	r->fd = fd;
-	CHECK(napi_create_string_utf8(env, "oci-spawn-reader", NAPI_AUTO_LENGTH, &name));
-	if (napi_create_threadsafe_function(env, args[1], NULL, name, 0, 1, r, finalize_waiter, NULL, reader_call_js, &r->tsfn) != napi_ok) {
-		free(r);
-		return NULL;
-	}
-	int err = start_thread(reader_thread, r);
-	if (err) {
-		napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
-		return throw_errno(env, err, "pthread_create");
-	}
-	CHECK(napi_create_external(env, r->tsfn, NULL, NULL, &handle));
-	return handle;
+	return start_watch(env, info, "oci-spawn-reader", reader_call_js, reader_thread);
 }
 
 struct warm {
 	char *file;
 	char *data;
 };
+
+static void free_warm(struct warm *w)
+{
+	free(w->file);
+	free(w->data);
+	free(w);
+}
 
 static void *warm_thread(void *p)
 {
@@ -312,9 +302,7 @@ static void *warm_thread(void *p)
 		(void)n;
 		close(fd);
 	}
-	free(w->file);
-	free(w->data);
-	free(w);
+	free_warm(w);
 	return NULL;
 }
 
@@ -327,11 +315,7 @@ static napi_value Warm(napi_env env, napi_callback_info info)
 	if (!w) return NULL;
 	w->file = get_string(env, args[0]);
 	w->data = get_string(env, args[1]);
-	if (!w->file || !w->data || start_thread(warm_thread, w)) {
-		free(w->file);
-		free(w->data);
-		free(w);
-	}
+	if (!w->file || !w->data || start_thread(warm_thread, w)) free_warm(w);
 	return NULL;
 }
 
