@@ -50,7 +50,6 @@ export interface CreateOptions extends CommonOptions {
   signal?: AbortSignal;
 }
 
-
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
   keep?: boolean;
