@@ -44,10 +44,10 @@ export function cgroupLayout(root = CGROUP_ROOT): CgroupLayout {
  * first writer after a quiet period waits for a whole RCU grace period (rcu_sync_enter): 7-25 ms on this
  * 2-core VM, measured; the writes that follow within about one grace period take ~0.15 ms. The helper
  * moves the container's process into its cgroups right after clone(), on the critical path of `create`,
- * `run` and `exec`. This writes our own pid into the cgroup we already are in (a migration that moves
- * nothing) on a thread (container.ts launch(), helper-process.ts writeInBackground) while the helper starts (exec, its memfd re-exec, the plan, clone with new
- * namespaces: 3-5 ms), so that the helper's own write finds the grace period under way or passed.
- * Not earlier: the write holds cgroup_mutex while it waits, which would stall our own cgroup mkdirs.
+ * `run` and `exec`. container.ts sendPlan() writes our own pid into the cgroup we already are in (a
+ * migration that moves nothing) on a thread (helper-process.ts writeInBackground) just before it sends the
+ * plan, after our cgroup mkdirs: the write holds cgroup_mutex while it waits, which would stall them. The CLI
+ * starts the same thing earlier, before Node, from its launcher (native/init.c warm_main).
  * Best effort: any failure (no cgroupfs, no permission: rootless) is ignored; nothing depends on it.
  */
 export function cgroupWarmFile(root = CGROUP_ROOT): string | undefined {

@@ -92,7 +92,7 @@ function startHelper(stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number)
   if (!existsSync(bin))
     throw new RuntimeError('ERR_HELPER_MISSING', `the runtime helper ${bin} is not built`, { hint: `run \`make -C ${dirname(bin)}\` (needs gcc, make and libseccomp-dev)` });
   try {
-    return launchHelper(bin, undefined, stdio, preserve);
+    return launchHelper(bin, stdio, preserve);
   } catch (err) {
     throw new RuntimeError('ERR_HELPER_MISSING', `cannot start the runtime helper ${bin}: ${(err as Error).message}`, { cause: err, hint: `rebuild it: \`make -C ${dirname(bin)}\`` });
   }
@@ -202,17 +202,16 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     cgPaths = cgroupPaths(id, spec.linux?.cgroupsPath);
     stored.cgroupPaths = cgPaths;
     const rootless = o.rootless === undefined || o.rootless === 'auto' ? process.geteuid?.() !== 0 : o.rootless;
-    const procs = createCgroups(cgPaths, spec.linux?.resources, cgroupLayout(), spec.linux?.devices ?? [], { rootless });
+    const layout = cgroupLayout();
+    const procs = createCgroups(cgPaths, spec.linux?.resources, layout, spec.linux?.devices ?? [], { rootless });
+    // only the cgroups that exist are mounted in (a rootless container may have skipped some)
+    const created = new Set(procs.map((f) => dirname(f)));
     const warnings: string[] = [];
     const p = spec.process;
     const user = p ? lookupUser(rootfs, p.user?.uid ?? 0) : { home: '/' };
-    const layout = cgroupLayout();
     const hierarchies: Record<string, string> = {};
-    for (const c of Object.keys(cgPaths)) {
-      // a rootless container has only the cgroups it could create: the others are not mounted in
-      if (rootless && !existsSync(cgPaths[c]!)) continue;
-      if (c !== 'unified' || layout.version === 'v2') hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
-    }
+    for (const c of Object.keys(cgPaths))
+      if (created.has(cgPaths[c]!) && (c !== 'unified' || layout.version === 'v2')) hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
     const plan = planCreate(spec, {
       id,
       rootfs,

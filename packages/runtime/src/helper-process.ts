@@ -1,12 +1,12 @@
 // Starting the C helper (native/oci-runtime-init) and talking to it over its sync socket.
 //
-// Two ways, one behaviour. The fast one uses native/oci-spawn.node (posix_spawn and a socketpair; the socket
-// is then read with fs.read on a libuv thread, on demand, and written with writeSync): it spares the CLI
+// Two ways, one behaviour. The fast one uses native/oci-spawn.node (posix_spawn and a socketpair; threads of the
+// addon wait for the exit and read the socket, which is written with writeSync): it spares the CLI
 // loading node:child_process, net and streams (~5 ms), forking the whole Node process (~4-6 ms) and setting up
 // a stream for the socket. When the addon is not built (no Node headers at install), or OCI_RUNTIME_SPAWN=node
 // is set, node:child_process does the same job. See docs/runtime.md, "Starting the helper".
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { close, closeSync, existsSync, openSync, write, writeSync } from 'node:fs';
+import { close, closeSync, openSync, write, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,7 @@ export type StdioSpec = 'inherit' | 'ignore' | number;
 /** A running helper and its sync socket (one message per line: "KEY VALUE", VALUE URI-encoded). */
 export interface Helper {
   pid: number;
-  /** send the plan (once; when launchHelper was not given it) */
+  /** send the plan (once): the helper waits for it, so its own start-up overlaps the caller's planning */
   plan(text: string): void;
   /** the next message; ['eof', ''] once the helper closed its side */
   next(): Promise<[string, string]>;
@@ -50,13 +50,12 @@ function spawnAddon(): SpawnAddon | null {
   addon = null;
   if (process.env['OCI_RUNTIME_SPAWN'] === 'node') return addon;
   const file = fileURLToPath(new URL('../native/oci-spawn.node', import.meta.url));
-  if (!existsSync(file)) return addon;
   try {
     const m = { exports: {} as SpawnAddon };
     process.dlopen(m, file);
     addon = m.exports;
   } catch {
-    /* built for another Node, say: child_process does the job */
+    /* not built, or built for another Node: child_process does the job */
   }
   return addon;
 }
@@ -95,9 +94,6 @@ function messages() {
     else queue.push(m);
   };
   return {
-    get ended() {
-      return ended;
-    },
     data(d: string) {
       buf += d;
       let i: number;
@@ -133,15 +129,14 @@ function decodeURIComponentSafe(s: string): string {
 
 /**
  * Starts `bin SYNCFD` with `stdio` as its fds 0-2, the caller's fds 3..3+preserve-1 as the same numbers, and
- * the sync socket at 3+preserve; writes `plan` on the socket, or leaves that to `Helper.plan()` (the helper
- * waits for it: its own start-up then overlaps the caller's planning).
+ * the sync socket at 3+preserve. The helper then waits for `Helper.plan()`.
  */
-export function launchHelper(bin: string, plan: string | undefined, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+export function launchHelper(bin: string, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const a = spawnAddon();
-  return a ? launchNative(a, bin, plan, stdio, preserve) : launchNode(bin, plan, stdio, preserve);
+  return a ? launchNative(a, bin, stdio, preserve) : launchNode(bin, stdio, preserve);
 }
 
-function launchNative(a: SpawnAddon, bin: string, plan: string | undefined, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+function launchNative(a: SpawnAddon, bin: string, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const fds = stdio.map((s, i) => (s === 'inherit' ? i : s === 'ignore' ? -1 : s));
   for (let i = 0; i < preserve; i++) fds.push(3 + i);
   const [pid, fd] = a.spawn(bin, [bin, String(3 + preserve)], fds);
@@ -178,7 +173,6 @@ function launchNative(a: SpawnAddon, bin: string, plan: string | undefined, stdi
     if (eof) closeSync(fd);
     else a.shutdown(fd);
   };
-  if (plan !== undefined) send(plan);
   return {
     pid,
     plan: send,
@@ -201,7 +195,7 @@ function launchNative(a: SpawnAddon, bin: string, plan: string | undefined, stdi
   };
 }
 
-function launchNode(bin: string, plan: string | undefined, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
+function launchNode(bin: string, stdio: readonly [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
   const fds: StdioOptions = [...stdio];
   for (let i = 0; i < preserve; i++) fds.push(3 + i);
   fds.push('pipe');
@@ -217,7 +211,6 @@ function launchNode(bin: string, plan: string | undefined, stdio: readonly [Stdi
   sync.on('close', () => msgs.end());
   const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? signalNumberOf(sig) : 0))));
   child.on('error', () => {});
-  if (plan !== undefined) sync.write(plan);
   return {
     pid: child.pid ?? 0,
     plan: (text) => {
