@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { LeanHttp } from './lean-http.js';
 import { undici } from './undici.js';
 
 const require = createRequire(import.meta.url);
@@ -87,10 +88,21 @@ function hasProxyEnv(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.HTTP_PROXY || env.http_proxy || env.HTTPS_PROXY || env.https_proxy);
 }
 
-/** @internal Builds one dispatcher per host with its TLS settings; honours HTTP(S)_PROXY/NO_PROXY. */
+interface HostEntry {
+  verify: boolean;
+  secureContext: () => SecureContext;
+  undici?: Dispatcher;
+  lean?: LeanHttp;
+}
+
+/**
+ * @internal Builds the dispatchers of each host with its TLS settings; honours HTTP(S)_PROXY/NO_PROXY. Requests
+ * without a body go through LeanHttp (unless a proxy is configured), the others through undici, which is
+ * then loaded on first use.
+ */
 export class Transport {
   readonly #opts: TransportOptions;
-  readonly #byHost = new Map<string, Dispatcher>();
+  readonly #byHost = new Map<string, HostEntry>();
   readonly #extraCa: string[];
 
   constructor(opts: TransportOptions = {}) {
@@ -99,36 +111,20 @@ export class Transport {
     this.#extraCa = files.map((f) => readFileSync(f, 'utf8'));
   }
 
-  dispatcher(host: string, insecure: boolean): Dispatcher {
-    const key = `${host}|${insecure ? 'i' : 's'}`;
-    let d = this.#byHost.get(key);
-    if (d) return d;
-    const certs = certsFor(host, this.#opts.certsDirs ?? DEFAULT_CERTS_DIRS);
-    const verify = !insecure && this.#opts.tlsVerify !== false;
+  /** The dispatcher for `host`; `bodyless`: the request sends no body (GET, HEAD, DELETE). */
+  dispatcher(host: string, insecure: boolean, bodyless = false): Dispatcher {
+    const entry = this.#entry(host, insecure);
     const env = this.#opts.env ?? process.env;
-    // One secure context per host and mode, made on the first TLS connection and shared by every later one
-    // (tls.connect would otherwise parse the whole CA list again per connection). Unverified: `ca: []`, so
-    // that Node builds no root store at all (~45 ms of CPU); verified: see defaultCaCertificates.
-    let context: SecureContext | undefined;
-    const secureContext = (): SecureContext => {
-      if (context) return context;
-      const tls = require('node:tls') as typeof import('node:tls');
-      let ca: string[] | undefined = [];
-      if (verify) {
-        const own = [...certs.ca, ...this.#extraCa];
-        const base = defaultCaCertificates(env);
-        // nothing of our own: Node's default store (its bundled roots), else one explicit list
-        ca = own.length === 0 && base === undefined ? undefined : [[...own, base ?? tls.rootCertificates.join('\n')].join('\n')];
-      }
-      const options: import('node:tls').SecureContextOptions = ca === undefined ? {} : { ca };
-      if (certs.cert !== undefined && certs.key !== undefined) {
-        options.cert = certs.cert;
-        options.key = certs.key;
-      }
-      context = tls.createSecureContext(options);
-      return context;
-    };
+    if (bodyless && !hasProxyEnv(env)) {
+      entry.lean ??= new LeanHttp({ secureContext: entry.secureContext, rejectUnauthorized: entry.verify });
+      // LeanHttp has the one method the client calls on a dispatcher for such requests: request()
+      return entry.lean as unknown as Dispatcher;
+    }
+    if (entry.undici) return entry.undici;
     const u = undici();
+    const verify = entry.verify;
+    const secureContext = entry.secureContext;
+    let d: Dispatcher;
     if (hasProxyEnv(env)) {
       // proxies are rare: the context is made up front
       const tls = { rejectUnauthorized: verify, secureContext: secureContext() };
@@ -157,12 +153,46 @@ export class Transport {
       };
       d = new u.Agent({ connections: this.#opts.connections ?? 8, keepAliveTimeout: 10_000, connect });
     }
-    this.#byHost.set(key, d);
+    entry.undici = d;
     return d;
   }
 
+  #entry(host: string, insecure: boolean): HostEntry {
+    const key = `${host}|${insecure ? 'i' : 's'}`;
+    const known = this.#byHost.get(key);
+    if (known) return known;
+    const certs = certsFor(host, this.#opts.certsDirs ?? DEFAULT_CERTS_DIRS);
+    const verify = !insecure && this.#opts.tlsVerify !== false;
+    const env = this.#opts.env ?? process.env;
+    // One secure context per host and mode, made on the first TLS connection and shared by every later one
+    // (tls.connect would otherwise parse the whole CA list again per connection). Unverified: `ca: []`, so
+    // that Node builds no root store at all (~45 ms of CPU); verified: see defaultCaCertificates.
+    let context: SecureContext | undefined;
+    const secureContext = (): SecureContext => {
+      if (context) return context;
+      const tls = require('node:tls') as typeof import('node:tls');
+      let ca: string[] | undefined = [];
+      if (verify) {
+        const own = [...certs.ca, ...this.#extraCa];
+        const base = defaultCaCertificates(env);
+        // nothing of our own: Node's default store (its bundled roots), else one explicit list
+        ca = own.length === 0 && base === undefined ? undefined : [[...own, base ?? tls.rootCertificates.join('\n')].join('\n')];
+      }
+      const options: import('node:tls').SecureContextOptions = ca === undefined ? {} : { ca };
+      if (certs.cert !== undefined && certs.key !== undefined) {
+        options.cert = certs.cert;
+        options.key = certs.key;
+      }
+      context = tls.createSecureContext(options);
+      return context;
+    };
+    const entry: HostEntry = { verify, secureContext };
+    this.#byHost.set(key, entry);
+    return entry;
+  }
+
   async close(): Promise<void> {
-    const all = [...this.#byHost.values()];
+    const all = [...this.#byHost.values()].flatMap((e) => [e.undici, e.lean].filter((d) => d !== undefined));
     this.#byHost.clear();
     await Promise.all(all.map((d) => d.close().catch(() => undefined)));
   }
