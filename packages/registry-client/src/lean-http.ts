@@ -437,8 +437,9 @@ export class LeanHttp {
       const exchange: Exchange = {
         data: (view) => {
           received += view.length;
-          const more = onBytes(view);
-          return more && !finished ? !paused : true;
+          onBytes(view);
+          // false stops the socket's reads until the body's consumer asks for more (see LeanBody._read)
+          return finished || !paused;
         },
         closed: (err) => {
           if (finished) return;
