@@ -370,7 +370,7 @@ export class RegistryClient {
       const probe = async (base: string): Promise<boolean | undefined> => {
         try {
           const res = await request(`${base}/v2/`, {
-            method: 'GET', dispatcher: this.#transport.dispatcher(state.host, true, true),
+            method: 'GET', dispatcher: this.#transport.dispatcher(state.host, true, 'GET'),
             headers: { 'user-agent': this.#ua() },
           });
           await res.body.dump();
@@ -475,7 +475,7 @@ export class RegistryClient {
     let res: Dispatcher.ResponseData;
     const started = Date.now();
     try {
-      res = await request(url, { method, headers, body, signal, dispatcher: this.#transport.dispatcher(url.host, insecure, method === 'GET') });
+      res = await request(url, { method, headers, body, signal, dispatcher: this.#transport.dispatcher(url.host, insecure, method, body !== undefined) });
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal);
       publish({ method, url: url.href, status: undefined, attempt: 0, durationMs: Date.now() - started, error: errCode(err) });
@@ -530,7 +530,7 @@ export class RegistryClient {
             headers,
             body: init.body as Dispatcher.DispatchOptions['body'],
             signal,
-            dispatcher: this.#transport.dispatcher(url.host, sameHost ? state.insecure : false, init.body === undefined && init.method !== 'POST' && init.method !== 'PUT' && init.method !== 'PATCH'),
+            dispatcher: this.#transport.dispatcher(url.host, sameHost ? state.insecure : false, init.method, init.body !== undefined),
           });
           publish({ method: init.method, url: url.href, status: res.statusCode, attempt, durationMs: Date.now() - started });
           const loc = header(res.headers, 'location');

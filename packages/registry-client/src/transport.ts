@@ -88,6 +88,9 @@ function hasProxyEnv(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.HTTP_PROXY || env.http_proxy || env.HTTPS_PROXY || env.https_proxy);
 }
 
+/** Methods LeanHttp sends (never with a body). */
+const LEAN_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
+
 interface HostEntry {
   verify: boolean;
   secureContext: () => SecureContext;
@@ -111,11 +114,14 @@ export class Transport {
     this.#extraCa = files.map((f) => readFileSync(f, 'utf8'));
   }
 
-  /** The dispatcher for `host`; `bodyless`: the request sends no body (GET, HEAD, DELETE). */
-  dispatcher(host: string, insecure: boolean, bodyless = false): Dispatcher {
+  /**
+   * The dispatcher for a request to `host`: LeanHttp when the request is a GET, HEAD or DELETE without a
+   * body and no proxy is configured, else undici (`method` omitted: undici).
+   */
+  dispatcher(host: string, insecure: boolean, method?: string, hasBody = false): Dispatcher {
     const entry = this.#entry(host, insecure);
     const env = this.#opts.env ?? process.env;
-    if (bodyless && !hasProxyEnv(env)) {
+    if (!hasBody && method !== undefined && LEAN_METHODS.has(method) && !hasProxyEnv(env)) {
       entry.lean ??= new LeanHttp({ secureContext: entry.secureContext, rejectUnauthorized: entry.verify });
       // LeanHttp has the one method the client calls on a dispatcher for such requests: request()
       return entry.lean as unknown as Dispatcher;
