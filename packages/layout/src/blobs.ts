@@ -33,6 +33,12 @@ export interface PutBlobOptions {
    * instead of one per blob. Default true.
    */
   syncDir?: boolean | undefined;
+  /**
+   * Called with each chunk of the source once it is written to the temp file and hashed: nothing here reads
+   * it again, so a source that pools its memory can reuse it (`@oci/registry-client`'s blob streams have
+   * such a `release` method). Not called for chunks of a put that failed.
+   */
+  release?: ((chunk: Uint8Array) => void) | undefined;
 }
 
 /** Blob directories renamed into without a directory fsync, per layout directory. @internal */
@@ -207,7 +213,7 @@ export async function putBlobIn(paths: LayoutPaths, source: BlobSource, options:
 function ignoreEarlyError(): void {}
 
 async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: PutBlobOptions): Promise<PutBlobResult> {
-  const { signal, onProgress, size } = options;
+  const { signal, onProgress, size, release } = options;
   try {
     if (signal?.aborted) throw abortReason(signal);
     if (options.digest !== undefined) parseLayoutDigest(options.digest);
@@ -255,7 +261,10 @@ async function putBlobUnmapped(paths: LayoutPaths, source: BlobSource, options: 
       batchBytes = 0;
       writing = true;
       pending = writeChunks(fh, chunks).then(
-        () => { writing = false; },
+        () => {
+          writing = false;
+          if (release !== undefined) for (const c of chunks) release(c);
+        },
         (error: unknown) => { writing = false; writeFailure ??= { error }; },
       );
     };

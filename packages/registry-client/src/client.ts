@@ -9,6 +9,7 @@ import { digestBytes, hasherFor, mismatch, splitDigest, verifyBytes } from './di
 import { RegistryError, redactUrl } from './errors.js';
 import { MANIFEST_ACCEPT, sniffManifestType } from './media.js';
 import { apiHost, formatReference, manifestSelector, type Reference } from './reference.js';
+import { releaseChunk } from './lean-http.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 /** Published on diagnostics_channel 'oci:registry:request' after every HTTP exchange (URLs redacted). */
@@ -74,6 +75,12 @@ export interface ManifestHead {
 export interface BlobTarget {
   registry: string;
   repository: string;
+}
+
+/** A blob download (see `RegistryClient.getBlob`). */
+export interface BlobStream extends Readable {
+  /** Gives back a chunk this stream emitted that the caller will not read again; its memory may be reused. */
+  release(chunk: Uint8Array): void;
 }
 
 export interface GetBlobOptions extends CallOptions {
@@ -743,8 +750,11 @@ export class RegistryClient {
    * Streams a blob, verifying size and digest as bytes pass: the stream errors with ERR_DIGEST_MISMATCH /
    * ERR_SIZE_MISMATCH before it ends if the content is wrong. A broken connection is resumed with a
    * Range request (or by skipping already-received bytes when the server ignores Range).
+   * The stream's `release(chunk)` gives a chunk back once the caller is finished with it (written, hashed, and
+   * not read again): its memory is then reused for later downloads, which spares the page faults of fresh
+   * memory (see lean-http.ts). Optional: chunks never given back are simply garbage collected.
    */
-  async getBlob(target: BlobTarget, digest: string, options: GetBlobOptions = {}): Promise<Readable> {
+  async getBlob(target: BlobTarget, digest: string, options: GetBlobOptions = {}): Promise<BlobStream> {
     const hasher = options.verify === false ? undefined : hasherFor(digest);
     const path = `/v2/${target.repository}/blobs/${digest}`;
     const { signal } = options;
@@ -774,7 +784,7 @@ export class RegistryClient {
     // never sees the end of wrong content
     let held: Buffer | undefined;
     let done = false;
-    const out = new Readable({
+    const out: BlobStream = Object.assign(new Readable({
       highWaterMark: BLOB_HIGH_WATER_MARK,
       read() {
         if (!done) res.body.resume();
@@ -785,7 +795,7 @@ export class RegistryClient {
         discard(res.body);
         cb(err);
       },
-    });
+    }), { release: releaseChunk });
     const fail = (err: unknown): void => {
       if (done) return;
       out.destroy(err as Error);

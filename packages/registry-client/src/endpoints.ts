@@ -79,6 +79,8 @@ export interface LayoutLike {
     onProgress?: ((p: { bytes: number }) => void) | undefined;
     /** false: one directory fsync before the index is written instead of one per blob (@oci/layout). */
     syncDir?: boolean | undefined;
+    /** Called with each chunk once written and hashed (@oci/layout); a layout that does not call it is fine too. */
+    release?: ((chunk: Uint8Array) => void) | undefined;
   }): Promise<{ digest: string; size: number }>;
   getBlob(digest: string, options?: { signal?: AbortSignal | undefined; verify?: boolean | undefined }): Promise<Readable>;
   readBlob(digest: string, options?: { maxSize?: number | undefined }): Promise<Buffer>;
@@ -161,9 +163,12 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
       const stream = await openSource();
       wrote = true;
       // the blob directory is fsynced once, before the index names the image (tag/updateIndex)
+      // a registry blob stream takes its chunks back once written: their memory is reused for the next reads
+      const release = (stream as { release?: unknown }).release;
       await layout.putBlob(stream, {
         digest: d.digest, size: d.size, signal: o.signal, syncDir: false,
         onProgress: o.onBytes ? (p) => o.onBytes!(p.bytes) : undefined,
+        release: typeof release === 'function' ? (chunk) => release.call(stream, chunk) : undefined,
       });
       return 'uploaded';
     },

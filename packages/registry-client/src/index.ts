@@ -47,6 +47,7 @@ export type {
   ManifestHead,
   BlobTarget,
   GetBlobOptions,
+  BlobStream,
   BlobSource,
   PushBlobOptions,
   PushBlobResult,
