@@ -36,7 +36,7 @@ export interface PutBlobOptions {
   /**
    * Called with each chunk of the source once it is written to the temp file and hashed: nothing here reads
    * it again, so a source that pools its memory can reuse it (`@oci/registry-client`'s blob streams have
-   * such a `release` method). Not called for chunks of a put that failed.
+   * such a `release` method). Chunks of a write that failed are not given back (the garbage collector frees them).
    */
   release?: ((chunk: Uint8Array) => void) | undefined;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanHttp } from '../src/lean-http.js';
+import { LeanHttp, releaseChunk } from '../src/lean-http.js';
 
 // The lean client against servers on loopback: node:http for well-formed answers, a raw TCP server for
 // hostile ones. The client's whole behaviour against the real registry (plain, TLS, token, htpasswd,
@@ -45,6 +45,45 @@ async function text(body: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 describe('LeanHttp', () => {
+  it('reuses the memory of released body chunks, and never that of chunks still held', async () => {
+    // two different payloads per request: a consumer that releases its chunks, then one that keeps them while
+    // further downloads (which reuse the released slabs) run
+    const payloads = [randomBytes(5 << 20), randomBytes(5 << 20), randomBytes(3 << 20), randomBytes(700 << 10)];
+    const srv = createHttpServer((req, res) => {
+      const p = payloads[Number(req.url!.slice(1))]!;
+      res.setHeader('content-length', p.length);
+      res.end(p);
+    });
+    const origin = await listen(srv);
+    const c = client();
+    clients.push(c);
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    const buffers = new Set<ArrayBufferLike>();
+    // released as soon as hashed: later reads land in the same few slabs
+    for (const i of [0, 1]) {
+      const res = await c.request({ origin, path: `/${i}`, method: 'GET' });
+      const h = createHash('sha256');
+      for await (const chunk of res.body) {
+        h.update(chunk as Buffer);
+        buffers.add((chunk as Buffer).buffer);
+        releaseChunk(chunk as Buffer);
+        releaseChunk(chunk as Buffer); // twice: counted once
+      }
+      expect(h.digest('hex')).toBe(sha(payloads[i]!));
+    }
+    expect(buffers.size).toBeLessThan(8); // 10 MB through a handful of 1 MiB slabs
+    // held: their bytes must survive the next download
+    const kept = await text((await c.request({ origin, path: '/2', method: 'GET' })).body);
+    const keptChunks: Buffer[] = [];
+    for await (const chunk of (await c.request({ origin, path: '/2', method: 'GET' })).body) keptChunks.push(chunk as Buffer);
+    const after = await c.request({ origin, path: '/3', method: 'GET' });
+    for await (const chunk of after.body) releaseChunk(chunk as Buffer);
+    expect(sha(kept)).toBe(sha(payloads[2]!));
+    expect(sha(Buffer.concat(keptChunks))).toBe(sha(payloads[2]!));
+    // chunks of other origins (plain Buffers) are ignored
+    releaseChunk(Buffer.from('not pooled'));
+  });
+
   it('reads Content-Length bodies byte for byte and reuses the connection', async () => {
     const payload = randomBytes(3 << 20);
     let connections = 0;
