@@ -1,7 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { copyCommand } from './commands/copy.js';
 import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -10,6 +8,8 @@ import { syncCommand } from './commands/sync.js';
 import { manifestDigestCommand } from './commands/manifest-digest.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { CliError, EXIT, exitCodeFor } from './errors.js';
+import { fastCopyArgv } from './fast-argv.js';
+import { globalOptions } from './options.js';
 
 function report(err: unknown): number {
   const status = exitCodeFor(err);
@@ -46,8 +46,22 @@ function debugRequests(): void {
   });
 }
 
+
+function applyGlobals(argv: Record<string, unknown>): void {
+  if (typeof argv.tmpdir === 'string') process.env.TMPDIR = argv.tmpdir;
+  if (argv.debug === true) debugRequests();
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
+    const fast = fastCopyArgv(argv);
+    if (fast !== undefined) {
+      applyGlobals(fast);
+      await (copyCommand.handler as (a: Record<string, unknown>) => Promise<void>)(fast);
+      return 0;
+    }
+    // loaded only here: the bundle keeps yargs' modules uninitialised on the fast path
+    const { default: yargs } = await import('yargs');
     const cli = yargs(argv);
     // yargs renders (and caches) the whole help text of a command every time the command runs
     // (~90 ms of CPU on string-width for copy's options); help is still rendered on demand.
@@ -65,17 +79,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(logoutCommand)
       .command(syncCommand)
       .command(manifestDigestCommand)
-      .options({
-        policy: { type: 'string', global: true, describe: 'Trust policy file for copy and sync (default: ~/.config/containers/policy.json, else /etc/containers/policy.json; none: accept)' },
-        'insecure-policy': { type: 'boolean', global: true, describe: 'Copy without checking the trust policy' },
-        'registries-conf': { type: 'string', global: true, describe: 'registries.conf to use (mirrors, location rewrites, insecure, blocked; default: $CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf, /etc/containers/registries.conf, with registries.conf.d/)' },
-        tmpdir: { type: 'string', global: true, describe: 'Directory for temporary files (oci-archive: extraction, recompression)' },
-        debug: { type: 'boolean', global: true, describe: 'Print every registry request (method, URL without credentials, status, time) on stderr' },
-      })
-      .middleware((argv) => {
-        if (typeof argv.tmpdir === 'string') process.env.TMPDIR = argv.tmpdir;
-        if (argv.debug === true) debugRequests();
-      })
+      .options(globalOptions)
+      .middleware(applyGlobals)
       .demandCommand(1, 'Say which command to run.')
       .strict()
       .exitProcess(false)
@@ -95,6 +100,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // no top-level await: the build bundles this entry as CommonJS (tools/bundle-cli)
-void main(hideBin(process.argv)).then((code) => {
+void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

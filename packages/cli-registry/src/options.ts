@@ -50,3 +50,12 @@ export function platformFlags(argv: Argv): { os?: string; architecture?: string;
   if (variant) out.variant = variant;
   return out;
 }
+
+/** Options of every command. */
+export const globalOptions: Record<string, Options> = {
+  policy: { type: 'string', global: true, describe: 'Trust policy file for copy and sync (default: ~/.config/containers/policy.json, else /etc/containers/policy.json; none: accept)' },
+  'insecure-policy': { type: 'boolean', global: true, describe: 'Copy without checking the trust policy' },
+  'registries-conf': { type: 'string', global: true, describe: 'registries.conf to use (mirrors, location rewrites, insecure, blocked; default: $CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf, /etc/containers/registries.conf, with registries.conf.d/)' },
+  tmpdir: { type: 'string', global: true, describe: 'Directory for temporary files (oci-archive: extraction, recompression)' },
+  debug: { type: 'boolean', global: true, describe: 'Print every registry request (method, URL without credentials, status, time) on stderr' },
+};

@@ -1,7 +1,25 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule, Options } from 'yargs';
 import { accessFlags, accessOptions, authfileOption, platformFlags, platformOptions } from '../options.js';
 
 type Args = Record<string, unknown> & { source: string; destination: string };
+
+/** copy's options (also read by the fast path of main.ts, src/fast-argv.ts). */
+export const copyOptions: Record<string, Options> = {
+  all: { alias: 'a', type: 'boolean', describe: 'Copy all images of an index (all platforms)' },
+  ...platformOptions,
+  ...authfileOption,
+  ...accessOptions('src'),
+  ...accessOptions('dest'),
+  'preserve-digests': { type: 'boolean', describe: 'Fail rather than change a manifest (no Docker -> OCI conversion)' },
+  'dest-compress-format': { type: 'string', choices: ['gzip', 'zstd'], describe: 'Compress layers to gzip or zstd: uncompressed ones and those in the other format (changes digests; zstd makes the manifest OCI and needs the zstd command)' },
+  'dest-compress-level': { type: 'number', describe: 'Compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)' },
+  digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
+  jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
+  format: { alias: 'f', type: 'string', choices: ['oci', 'v2s2'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests and lists, v2s2 converts OCI ones (not for oci: destinations)' },
+  'retry-times': { type: 'number', describe: 'Retries of a failed request (429, 5xx, connection errors; default 5)' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'Print nothing' },
+  json: { type: 'boolean', describe: 'Print progress events as JSON lines on stdout' },
+};
 
 export const copyCommand: CommandModule<object, Args> = {
   command: 'copy <source> <destination>',
@@ -9,22 +27,7 @@ export const copyCommand: CommandModule<object, Args> = {
   builder: (y: Argv) => y
     .positional('source', { type: 'string', demandOption: true, describe: 'docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or dir:DIR' })
     .positional('destination', { type: 'string', demandOption: true, describe: 'docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or dir:DIR' })
-    .options({
-      all: { alias: 'a', type: 'boolean', describe: 'Copy all images of an index (all platforms)' },
-      ...platformOptions,
-      ...authfileOption,
-      ...accessOptions('src'),
-      ...accessOptions('dest'),
-      'preserve-digests': { type: 'boolean', describe: 'Fail rather than change a manifest (no Docker -> OCI conversion)' },
-      'dest-compress-format': { type: 'string', choices: ['gzip', 'zstd'], describe: 'Compress layers to gzip or zstd: uncompressed ones and those in the other format (changes digests; zstd makes the manifest OCI and needs the zstd command)' },
-      'dest-compress-level': { type: 'number', describe: 'Compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)' },
-      digestfile: { type: 'string', describe: 'Write the digest of the copied manifest to this file' },
-      jobs: { type: 'number', default: 4, describe: 'Parallel blob transfers' },
-      format: { alias: 'f', type: 'string', choices: ['oci', 'v2s2'], describe: 'Manifest type of the destination: oci converts Docker v2s2 manifests and lists, v2s2 converts OCI ones (not for oci: destinations)' },
-      'retry-times': { type: 'number', describe: 'Retries of a failed request (429, 5xx, connection errors; default 5)' },
-      quiet: { alias: 'q', type: 'boolean', describe: 'Print nothing' },
-      json: { type: 'boolean', describe: 'Print progress events as JSON lines on stdout' },
-    }) as unknown as Argv<Args>,
+    .options(copyOptions) as unknown as Argv<Args>,
   handler: async (argv: ArgumentsCamelCase<Args>) => {
     const { CliError } = await import('../errors.js');
     const compress = argv['dest-compress-format'] as 'gzip' | 'zstd' | undefined;
