@@ -48,6 +48,7 @@ export async function clientOptions(flags: AccessFlags): Promise<RegistryClientO
 }
 
 let wasmTiering = true;
+const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'];
 
 /**
  * undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it with Liftoff, then recompiles it with
@@ -88,8 +89,10 @@ export async function registriesConf(flags: AccessFlags): Promise<RegistriesConf
  * A client for the registry of `ref` (when given: refused when registries.conf blocks it, without TLS verification
  * when it marks it insecure). Pulls go through openSource, which also applies mirrors and location rewrites.
  */
-export async function newClient(flags: AccessFlags, ref?: Reference): Promise<RegistryClient> {
-  noWasmTierUp();
+export async function newClient(flags: AccessFlags, ref?: Reference, use: { uploads?: boolean } = {}): Promise<RegistryClient> {
+  // undici (and its WebAssembly parser) serves only uploads and proxied requests; the rest goes through the
+  // library's own HTTP/1.1 client, and loading node:v8 for nothing costs ~1.5 ms of a start
+  if (use.uploads === true || PROXY_VARS.some((v) => process.env[v])) noWasmTierUp();
   const rc = await import('@oci/registry-client');
   let f = flags;
   if (ref !== undefined) {
@@ -183,7 +186,7 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
   switch (name.transport) {
     case 'docker': {
       const ref = rc.parseReference(name.reference);
-      const client = await newClient(flags, ref);
+      const client = await newClient(flags, ref, { uploads: true });
       return { endpoint: rc.registryDestination(client, ref), close: () => client.close() };
     }
     case 'oci': {
