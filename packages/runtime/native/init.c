@@ -184,6 +184,32 @@ static void write_file(const char *path, const char *data)
 	close(fd);
 }
 
+/*
+ * Writes a Linux security module attribute of this thread (/proc/thread-self/attr/NAME, the kernel's interface
+ * since 5.8; else /proc/self/attr/OLD): the AppArmor profile or SELinux label of the next execve.
+ * Returns 0, or -1 with errno.
+ */
+static int write_lsm_attr(const char *name, const char *old, const char *data)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/proc/thread-self/attr/%s", name);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && old) {
+		snprintf(path, sizeof path, "/proc/self/attr/%s", old);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd < 0) return -1;
+	size_t n = strlen(data);
+	ssize_t w = write(fd, data, n);
+	int saved = errno;
+	close(fd);
+	if (w != (ssize_t)n) {
+		errno = w < 0 ? saved : EIO;
+		return -1;
+	}
+	return 0;
+}
+
 static int read_byte(int fd)
 {
 	char c;
@@ -1053,6 +1079,10 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	if (setsid() < 0) die("setsid: %s", strerror(errno));
 	/* a session keyring of its own, like runc (unless --no-new-keyring) */
 	const char *kr = arg1("keyring");
+	/* the new keyring gets the process's SELinux label, as runc's SetKeyLabel */
+	const char *se_key = arg1("selinux");
+	if (kr && se_key && write_lsm_attr("keycreate", "keycreate", se_key) < 0)
+		die("set the SELinux label of the session keyring (\"%s\"): %s", se_key, strerror(errno));
 	if (kr && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, kr) < 0 && errno != ENOSYS && errno != EPERM)
 		die("join session keyring: %s", strerror(errno));
 	if (newcg && !exec_mode && unshare(CLONE_NEWCGROUP) < 0) die("unshare cgroup namespace: %s", strerror(errno));
@@ -1142,6 +1172,16 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 		struct stat st;
 		if (stat(exe, &st) < 0) die("exec: \"%s\": stat %s: %s", args[0], exe, strerror(errno));
 	}
+	/* AppArmor profile and SELinux label of the execve below (the runtime refused them where the host has no such
+	 * module: lsm.ts); a failure fails the create or exec, never runs the process unconfined */
+	const char *aa = arg1("apparmor");
+	if (aa) {
+		char v[4200];
+		snprintf(v, sizeof v, "exec %s", aa);
+		if (write_lsm_attr("apparmor/exec", "exec", v) < 0) die("apply AppArmor profile \"%s\": %s", aa, strerror(errno));
+	}
+	const char *se = arg1("selinux");
+	if (se && write_lsm_attr("exec", NULL, se) < 0) die("apply SELinux label \"%s\": %s", se, strerror(errno));
 	int nnp = first("nnp") != NULL;
 	if (!nnp) load_seccomp(); /* needs CAP_SYS_ADMIN without no_new_privs: load while we have it */
 

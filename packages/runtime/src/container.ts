@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { LinuxResources, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
 import { loadBundle } from './config.js';
+import { checkLsm } from './lsm.js';
 import { planCreate, planExec, serializePlan, CAPABILITIES } from './plan.js';
 import type { PlanLine } from './plan.js';
 import { applyResources, cgroupWarmFile, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
@@ -177,6 +178,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   const r = root(o);
   const dir = stateDir(r, id);
   const { spec, bundle, rootfs } = loadBundle(o.bundle ?? '.');
+  checkLsm(spec.process, spec.linux?.mountLabel);
   const terminal = spec.process?.terminal === true;
   const foreground = mode === 'run';
   if (terminal && !o.consoleSocket && !foreground)
@@ -530,6 +532,10 @@ export interface ExecOptions extends CommonOptions {
   tty?: boolean;
   caps?: string[];
   noNewPrivileges?: boolean;
+  /** process.apparmorProfile of the exec'd process (runc exec --apparmor; not with `process`) */
+  apparmorProfile?: string;
+  /** process.selinuxLabel of the exec'd process (runc exec --process-label; not with `process`) */
+  selinuxLabel?: string;
   detach?: boolean;
   pidFile?: string;
   consoleSocket?: string;
@@ -560,6 +566,8 @@ export function execProcess(spec: Spec, o: ExecOptions): Process {
   if (o.cwd) p.cwd = o.cwd;
   if (o.user) p.user = { ...(base.user ?? { uid: 0, gid: 0 }), ...o.user };
   if (o.noNewPrivileges) p.noNewPrivileges = true;
+  if (o.apparmorProfile) p.apparmorProfile = o.apparmorProfile;
+  if (o.selinuxLabel) p.selinuxLabel = o.selinuxLabel;
   if (o.caps?.length) {
     const c = { ...(base.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable'] as const) {
@@ -581,6 +589,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   if (status === 'stopped') throw new RuntimeError('ERR_CONTAINER_NOT_RUNNING', 'cannot exec in a stopped container', { id });
   if (status === 'paused') throw new RuntimeError('ERR_CONTAINER_PAUSED', 'cannot exec in a paused container', { id, hint: 'resume it first' });
   const p = execProcess(s.spec, o);
+  checkLsm(p, undefined, 'the exec\'d process');
   if (!p.args?.length) throw new RuntimeError('ERR_INVALID_ARGUMENT', 'exec needs a command', { hint: 'oci-runtime exec ID COMMAND [ARGS...]' });
   if (p.terminal && o.detach && !o.consoleSocket) throw new RuntimeError('ERR_INVALID_ARGUMENT', 'cannot allocate tty if the runtime will detach without setting console socket', { hint: 'pass --console-socket PATH' });
   const user = lookupUser(s.rootfs, p.user?.uid ?? 0);

@@ -17,6 +17,7 @@ export type RuntimeErrorCode =
   | 'ERR_EXEC_FAILED'
   | 'ERR_HOOK_FAILED'
   | 'ERR_CGROUP'
+  | 'ERR_LSM_UNAVAILABLE'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_ABORTED';
 

@@ -19,8 +19,9 @@ export function features(): Record<string, unknown> {
         knownFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
         supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
       },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // supported (applied where the host has them; refused where it has not: lsm.ts), as runc reports
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
     },

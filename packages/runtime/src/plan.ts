@@ -1,6 +1,7 @@
 import { isAbsolute, join, posix } from 'node:path';
 import type { Hook, LinuxIDMapping, LinuxSeccomp, Mount, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
+import { labelMountData } from './lsm.js';
 
 /**
  * The plan: what the C helper (native/init.c) executes, one instruction per line, tokens separated
@@ -164,6 +165,9 @@ export function planProcess(p: Process, seccomp: LinuxSeccomp | undefined, o: Pr
   for (const a of p.args ?? []) L.push(['arg', a]);
   if (p.terminal) L.push(['terminal']);
   if (p.noNewPrivileges) L.push(['nnp']);
+  // applied by the helper at the execve (checked against the host first: lsm.ts)
+  if (p.apparmorProfile) L.push(['apparmor', p.apparmorProfile]);
+  if (p.selinuxLabel) L.push(['selinux', p.selinuxLabel]);
   const caps = p.capabilities;
   if (caps) {
     const unknown = o.warnings ?? [];
@@ -305,7 +309,7 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
     } else {
       // tmpcopyup (tmpfs only, as runc): the image's files at DEST are copied into the new tmpfs
       const copyup = type === 'tmpfs' && (m.options ?? []).includes('tmpcopyup');
-      L.push([copyup ? 'mount-copyup' : 'mount', src || type, dest, type, opt.flags, opt.propagation, opt.data]);
+      L.push([copyup ? 'mount-copyup' : 'mount', src || type, dest, type, opt.flags, opt.propagation, labelMountData(type, opt.data, linux.mountLabel)]);
     }
     if (opt.recursiveSet !== 0 || opt.recursiveClear !== 0) L.push(['mount-attr', dest, opt.recursiveSet, opt.recursiveClear]);
   }

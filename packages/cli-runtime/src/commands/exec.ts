@@ -39,6 +39,8 @@ export default async function execCmd(p: Parsed): Promise<number> {
       tty: o['tty'] === true,
       ...(o['cap'] ? { caps: o['cap'] as string[] } : {}),
       noNewPrivileges: o['no-new-privs'] === true,
+      ...(o['apparmor'] ? { apparmorProfile: o['apparmor'] as string } : {}),
+      ...(o['process-label'] ? { selinuxLabel: o['process-label'] as string } : {}),
       detach: o['detach'] === true,
       ...(o['pid-file'] ? { pidFile: o['pid-file'] as string } : {}),
       ...(o['console-socket'] ? { consoleSocket: o['console-socket'] as string } : {}),
