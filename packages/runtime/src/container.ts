@@ -5,7 +5,7 @@ import type { LinuxResources, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
 import { loadBundle } from './config.js';
 import { checkLsm } from './lsm.js';
-import { planCreate, planExec, serializePlan, CAPABILITIES } from './plan.js';
+import { planCreate, planExec, seccompListenerLine, serializePlan, CAPABILITIES } from './plan.js';
 import type { PlanLine } from './plan.js';
 import { applyResources, cgroupWarmFile, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
 import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
@@ -604,6 +604,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     home: user.home,
     // a rootless container's user namespace denies setgroups: the exec'd process must not call it either
     setgroupsDeny: setgroupsDenied(s.pid),
+    // the exec'd process gets the container's seccomp profile: its notify fd goes to the listener too, as runc
+    listener: seccompListenerLine(s.spec, id, s.bundle, { pid: s.pid }),
   });
   o.signal?.throwIfAborted();
   const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);

@@ -244,15 +244,8 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
   if (o.noPivot) L.push(['no-pivot']);
   if (o.keyring) L.push(['keyring', o.keyring]);
   if (o.preserveFds) L.push(['preserve', o.preserveFds]);
-  const listener = linux.seccomp?.listenerPath;
-  if (listener) {
-    // runtime-spec ContainerProcessState, sent with the seccomp notify fd; the helper writes the pid in for @PID@
-    const state = {
-      ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: '@PID@', metadata: linux.seccomp?.listenerMetadata ?? '',
-      state: { ociVersion: spec.ociVersion, id: o.id ?? '', status: 'creating', pid: '@PID@', bundle: o.bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) },
-    };
-    L.push(['seccomp-listener', listener, JSON.stringify(state).replace(/"@PID@"/g, '@PID@')]);
-  }
+  const listener = seccompListenerLine(spec, o.id ?? '', o.bundle);
+  if (listener) L.push(listener);
   const nss = linux.namespaces ?? [];
   const userns = nss.some((n) => n.type === 'user');
   for (const n of nss) L.push(['ns', NS_NAMES[n.type]!, n.path ?? '']);
@@ -372,6 +365,26 @@ export interface ExecPlanOptions extends ProcessPlanOptions {
   consoleSocket?: string;
   foreground?: boolean;
   preserveFds?: number;
+  /** the seccomp-listener line (seccompListenerLine) when the container's profile has a listener */
+  listener?: PlanLine | undefined;
+}
+
+/**
+ * linux.seccomp.listenerPath: the runtime-spec ContainerProcessState sent with the seccomp notify fd. `pid` is the
+ * process's host pid (the helper writes it in for @PID@); `state` is the container's: for create, "creating" with
+ * that same pid; for an exec'd process, as runc 1.1 sends it, the running container with its init's pid.
+ */
+export function seccompListenerLine(spec: Spec, id: string, bundle: string, running?: { pid: number }): PlanLine | undefined {
+  const seccomp = spec.linux?.seccomp;
+  if (!seccomp?.listenerPath) return undefined;
+  const state = {
+    ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: '@PID@', metadata: seccomp.listenerMetadata ?? '',
+    state: {
+      ociVersion: spec.ociVersion, id, status: running ? 'running' : 'creating', pid: running ? running.pid : '@PID@', bundle,
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+    },
+  };
+  return ['seccomp-listener', seccomp.listenerPath, JSON.stringify(state).replace(/"@PID@"/g, '@PID@')];
 }
 
 export function planExec(p: Process, seccomp: LinuxSeccomp | undefined, o: ExecPlanOptions): PlanLine[] {
@@ -379,6 +392,7 @@ export function planExec(p: Process, seccomp: LinuxSeccomp | undefined, o: ExecP
   if (o.foreground) L.push(['foreground']);
   if (o.consoleSocket) L.push(['console-socket', o.consoleSocket]);
   if (o.preserveFds) L.push(['preserve', o.preserveFds]);
+  if (o.listener) L.push(o.listener);
   for (const t of o.namespaces) L.push(['ns', NS_NAMES[t] ?? t, `/proc/${o.pid}/ns/${NS_NAMES[t] ?? t}`]);
   for (const c of o.cgroupProcs ?? []) L.push(['cgroup', c]);
   if (p.oomScoreAdj !== undefined) L.push(['oom', p.oomScoreAdj]);

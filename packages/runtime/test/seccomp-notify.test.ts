@@ -24,6 +24,25 @@ for fd in fds:
 c.close()
 `;
 
+// the same, for N connections (create, then each exec), one JSON line per message
+const MULTI_LISTENER = `
+import json, os, socket, sys
+path, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(4)
+print('ready', flush=True)
+with open(out, 'w') as f:
+    for _ in range(n):
+        c, _ = s.accept()
+        msg, fds, _flags, _addr = socket.recv_fds(c, 65536, 4)
+        f.write(json.dumps({'msg': json.loads(msg), 'nfds': len(fds)}) + '\\n')
+        f.flush()
+        for fd in fds:
+            os.close(fd)
+        c.close()
+`;
+
 let rt: Runtimes;
 beforeAll(() => {
   rt = new Runtimes('seccomp-notify');
@@ -70,6 +89,47 @@ describe('seccomp notify listener (runc oracle)', () => {
     expect(shape(got.ours!.message)).toEqual(shape(got.runc!.message));
     expect(got.ours!.message.msg.pid).toBeGreaterThan(1);
     expect(got.ours!.stdout).toContain('refused');
+  });
+
+  it('an exec\'d process gets the profile too: its notify fd and state go to the listener, as with runc', async () => {
+    const got: Record<string, { exec: { code: number; stdout: string }; messages: any[]; pid: number }> = {};
+    for (const which of RUNTIMES) {
+      const dir = tmp('oci-notify-x-');
+      const path = join(dir, 'listener.sock');
+      const out = join(dir, 'messages.jsonl');
+      const p = spawn('python3', ['-c', MULTI_LISTENER, path, out, '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        p.stdout.once('data', () => resolve());
+        p.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
+      });
+      const done = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+      const c: Config = generatorDefault(['sleep', '30']);
+      c['linux']['seccomp'] = {
+        defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], listenerPath: path, listenerMetadata: 'x',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      };
+      const b = await makeBundle(c, { copy: true });
+      const id = rt.id(which);
+      expect((await rt.cmd(which, ['run', '-d', '--bundle', b.dir, id])).code).toBe(0);
+      const exec = await rt.cmd(which, ['exec', id, 'sh', '-c', 'mkdir /tmp/y 2>/dev/null && echo made || echo refused']);
+      await done;
+      const st = await rt.state(which, id);
+      await rt.cmd(which, ['delete', '-f', id]);
+      const messages = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      got[which] = { exec: { code: exec.code, stdout: exec.stdout }, messages, pid: st?.['pid'] as number };
+    }
+    const shape = (m: any) => ({ nfds: m.nfds, fds: m.msg.fds, metadata: m.msg.metadata, samePid: m.msg.pid === m.msg.state.pid, status: m.msg.state.status, id: typeof m.msg.state.id });
+    expect(got.ours!.exec).toEqual(got.runc!.exec);
+    expect(got.ours!.exec.stdout).toBe('refused\n');
+    expect(got.ours!.messages.map(shape)).toEqual(got.runc!.messages.map(shape));
+    for (const which of RUNTIMES) {
+      const [create, exec] = got[which]!.messages;
+      expect(create.msg.pid).toBe(got[which]!.pid);
+      // the exec'd process, and the running container's state with its init's pid
+      expect(exec.msg.pid).not.toBe(got[which]!.pid);
+      expect(exec.msg.pid).toBeGreaterThan(1);
+      expect(exec.msg.state).toMatchObject({ status: 'running', pid: got[which]!.pid });
+    }
   });
 
   it('a listener path nobody listens on fails the create with a clear error', async () => {
