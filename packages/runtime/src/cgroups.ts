@@ -3,8 +3,17 @@ import { join, posix } from 'node:path';
 import type { LinuxResources } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
 
-/** Where cgroups are mounted; overridable for tests. */
+/** Where cgroups are mounted. */
 export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * The cgroup root in use: OCI_RUNTIME_CGROUP_ROOT, else /sys/fs/cgroup. A cgroup2 file system there means cgroups
+ * v2 (on a hybrid host, OCI_RUNTIME_CGROUP_ROOT=/sys/fs/cgroup/unified runs containers on the v2 hierarchy alone,
+ * with the controllers it has: how the v2 code is tested on this machine).
+ */
+export function cgroupRoot(): string {
+  return process.env['OCI_RUNTIME_CGROUP_ROOT'] || CGROUP_ROOT;
+}
 
 export interface CgroupLayout {
   /** 'v1' (or hybrid: v1 controllers plus an empty cgroup2 at unified/) or 'v2' */
@@ -17,7 +26,7 @@ const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'devices',
 
 let layoutCache: CgroupLayout | undefined;
 
-export function cgroupLayout(root = CGROUP_ROOT): CgroupLayout {
+export function cgroupLayout(root = cgroupRoot()): CgroupLayout {
   if (layoutCache) return layoutCache;
   if (existsSync(join(root, 'cgroup.controllers'))) return (layoutCache = { version: 'v2', mounts: { unified: root } });
   const mounts: Record<string, string> = {};
@@ -114,6 +123,37 @@ function mkdirs(dir: string, ctrl: string, mount: string): void {
   }
 }
 
+/**
+ * cgroup v2: a controller's files exist in a cgroup only when its parent lists the controller in
+ * cgroup.subtree_control. Enable, in every ancestor of `dir` below the root and in the root, each controller the
+ * level offers (cgroup.controllers), as runc does; all at once, else one by one (a controller the level cannot
+ * delegate is skipped: a limit that needs it then fails with ERR_CGROUP instead of being lost).
+ */
+function enableControllers(mount: string, dir: string): void {
+  const rel = dir.slice(mount.length).split('/').filter(Boolean);
+  let cur = mount;
+  for (let i = 0; i < rel.length; i++) {
+    let offered: string[] = [];
+    try {
+      offered = readFileSync(join(cur, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch { /* not a cgroup2 directory */ }
+    if (offered.length > 0) {
+      const file = join(cur, 'cgroup.subtree_control');
+      let enabled: string[] = [];
+      try { enabled = readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean); } catch { /* */ }
+      const missing = offered.filter((c) => !enabled.includes(c));
+      if (missing.length > 0) {
+        try {
+          writeFileSync(file, missing.map((c) => `+${c}`).join(' '));
+        } catch {
+          for (const c of missing) try { writeFileSync(file, `+${c}`); } catch { /* this one cannot be delegated */ }
+        }
+      }
+    }
+    cur = join(cur, rel[i]!);
+  }
+}
+
 /** Create the container's cgroups and apply resources. Returns the cgroup.procs files to join. */
 export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout(), devices: readonly { type: string; major?: number; minor?: number }[] = [],
   options: { rootless?: boolean } = {}): string[] {
@@ -122,6 +162,7 @@ export function createCgroups(paths: Record<string, string>, resources: LinuxRes
   for (const [ctrl, dir] of Object.entries(paths)) {
     try {
       mkdirs(dir, ctrl, layout.mounts[ctrl]!);
+      if (layout.version === 'v2') enableControllers(layout.mounts[ctrl]!, dir);
     } catch (err) {
       if (RuntimeError.is(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -158,7 +199,8 @@ function hasLimits(r: LinuxResources | undefined): boolean {
 
 /** Write resource limits (v1 file names; v2 where the layout is unified). */
 export function applyResources(paths: Record<string, string>, r: LinuxResources, layout = cgroupLayout(), initial = false): void {
-  if (layout.version === 'v2') return applyV2(paths['unified']!, r, initial);
+  // a container created on the v2 hierarchy alone has only that path (whatever this process's layout says)
+  if (layout.version === 'v2' || isV2Paths(paths)) return applyV2(paths['unified']!, r, initial);
   const f = (ctrl: string, name: string): string | undefined => {
     const d = paths[ctrl];
     return d && existsSync(join(d, name)) ? join(d, name) : undefined;
@@ -211,18 +253,70 @@ export function applyResources(paths: Record<string, string>, r: LinuxResources,
   }
 }
 
+/** The paths of a container on cgroups v2: the unified hierarchy alone. */
+function isV2Paths(paths: Record<string, string>): boolean {
+  const keys = Object.keys(paths);
+  return keys.length === 1 && keys[0] === 'unified';
+}
+
+/** cgroup v2 files for the runtime-spec resources, with runc 1.1's conversions. */
 function applyV2(dir: string, r: LinuxResources, _initial: boolean): void {
+  // a limit asked for is written or fails: a controller that is not enabled here must not lose it silently
   const set = (name: string, v: string | number | undefined): void => {
-    if (v !== undefined && existsSync(join(dir, name))) w(join(dir, name), v);
+    if (v === undefined) return;
+    const file = join(dir, name);
+    if (!existsSync(file)) {
+      const ctrl = name.split('.')[0]!;
+      throw new RuntimeError('ERR_CGROUP', `cannot apply ${name}: the ${ctrl} controller is not available in ${dir}`, {
+        path: file, hint: `enable "${ctrl}" in the parent cgroups' cgroup.subtree_control (or remove the limit from config.json)`,
+      });
+    }
+    w(file, v);
   };
-  if (r.memory?.limit !== undefined) set('memory.max', r.memory.limit < 0 ? 'max' : r.memory.limit);
-  if (r.memory?.reservation !== undefined) set('memory.low', r.memory.reservation);
-  if (r.cpu?.quota !== undefined || r.cpu?.period !== undefined) set('cpu.max', `${r.cpu.quota && r.cpu.quota > 0 ? r.cpu.quota : 'max'} ${r.cpu.period ?? 100000}`);
-  if (r.cpu?.shares !== undefined) set('cpu.weight', Math.round(1 + ((r.cpu.shares - 2) * 9999) / 262142));
-  if (r.cpu?.cpus !== undefined) set('cpuset.cpus', r.cpu.cpus);
-  if (r.cpu?.mems !== undefined) set('cpuset.mems', r.cpu.mems);
+  const m = r.memory;
+  if (m) {
+    if (m.limit !== undefined && m.limit !== 0) set('memory.max', m.limit < 0 ? 'max' : m.limit);
+    if (m.reservation !== undefined && m.reservation !== 0) set('memory.low', m.reservation < 0 ? 'max' : m.reservation);
+    if (m.swap !== undefined && m.swap !== 0) {
+      // runtime-spec swap is memory+swap; v2's memory.swap.max is swap alone
+      let swap: string | number;
+      if (m.swap < 0) swap = 'max';
+      else if (m.limit === undefined || m.limit === 0) {
+        throw new RuntimeError('ERR_INVALID_CONFIG', 'invalid config.json: linux.resources.memory.swap needs a memory limit on cgroup v2', { hint: 'set linux.resources.memory.limit too' });
+      } else if (m.limit < 0) swap = 'max';
+      else if (m.swap < m.limit) {
+        throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: memory+swap limit ${m.swap} is below the memory limit ${m.limit}`, { hint: 'memory.swap counts memory and swap together: make it at least memory.limit' });
+      } else swap = m.swap - m.limit;
+      set('memory.swap.max', swap);
+    }
+    if (m.disableOOMKiller) { /* no v2 equivalent (runc ignores it too) */ }
+  }
+  const c = r.cpu;
+  if (c) {
+    if ((c.quota !== undefined && c.quota !== 0) || (c.period !== undefined && c.period !== 0)) {
+      set('cpu.max', `${c.quota !== undefined && c.quota > 0 ? c.quota : 'max'} ${c.period || 100000}`);
+    }
+    if (c.shares !== undefined && c.shares !== 0) set('cpu.weight', Math.floor(1 + ((c.shares - 2) * 9999) / 262142));
+    if (c.idle !== undefined && c.idle !== null) set('cpu.idle', c.idle);
+    if (c.cpus) set('cpuset.cpus', c.cpus);
+    if (c.mems) set('cpuset.mems', c.mems);
+  }
   if (r.pids) set('pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
-  for (const [k, v] of Object.entries(r.unified ?? {})) set(k, v);
+  const b = r.blockIO;
+  if (b) {
+    if (b.weight !== undefined && b.weight !== 0) {
+      if (existsSync(join(dir, 'io.bfq.weight'))) set('io.bfq.weight', b.weight);
+      else set('io.weight', `default ${Math.floor(1 + ((b.weight - 10) * 9999) / 990)}`);
+    }
+    for (const d of b.weightDevice ?? []) if (d.weight !== undefined) set(existsSync(join(dir, 'io.bfq.weight')) ? 'io.bfq.weight' : 'io.weight', `${d.major}:${d.minor} ${d.weight}`);
+    const th: [keyof typeof b, string][] = [['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'], ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops']];
+    for (const [k, key] of th) for (const d of (b[k] as { major: number; minor: number; rate?: number }[] | undefined) ?? []) set('io.max', `${d.major}:${d.minor} ${key}=${d.rate ?? 0}`);
+  }
+  for (const h of r.hugepageLimits ?? []) set(`hugetlb.${h.pageSize}.max`, h.limit);
+  for (const [k, v] of Object.entries(r.unified ?? {})) {
+    if (k.includes('/') || k.startsWith('.') || k === '') throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: linux.resources.unified key ${JSON.stringify(k)} is not a cgroup file name`);
+    set(k, v);
+  }
 }
 
 /** PIDs (host view) of every process in the container's cgroup. */
@@ -249,7 +343,16 @@ export function freeze(paths: Record<string, string>, frozen: boolean): void {
     return;
   }
   const u = paths['unified'];
-  if (u && existsSync(join(u, 'cgroup.freeze'))) return w(join(u, 'cgroup.freeze'), frozen ? 1 : 0);
+  if (u && existsSync(join(u, 'cgroup.freeze'))) {
+    w(join(u, 'cgroup.freeze'), frozen ? 1 : 0);
+    // the kernel freezes asynchronously: done when cgroup.events says so (runc waits the same way)
+    const want = frozen ? 'frozen 1' : 'frozen 0';
+    for (let i = 0; i < 1000; i++) {
+      if (readFileSync(join(u, 'cgroup.events'), 'utf8').includes(want)) return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+    throw new RuntimeError('ERR_CGROUP', `the container's cgroup ${u} did not become ${frozen ? 'frozen' : 'thawed'} within a second`, { path: u });
+  }
   throw new RuntimeError('ERR_CGROUP', 'no freezer cgroup for this container', { hint: 'mount the freezer controller' });
 }
 
@@ -294,8 +397,50 @@ function kv(file: string): Record<string, number> {
   return out;
 }
 
+/** A v2 limit file: "max" is no limit (0 in runc's stats). */
+function limitOf(file: string): number {
+  try {
+    const v = readFileSync(file, 'utf8').trim();
+    return v === 'max' ? 0 : Number(v) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** `events --stats` data from cgroup v2 files (runc's fs2 statistics, the same field names as v1). */
+function cgroupStatsV2(dir: string): Record<string, unknown> {
+  const cpu = kv(join(dir, 'cpu.stat'));
+  const mem = kv(join(dir, 'memory.stat'));
+  const hugetlb: Record<string, unknown> = {};
+  try {
+    for (const f of readdirSync(dir)) {
+      const m = /^hugetlb\.([^.]+)\.current$/.exec(f);
+      if (m) hugetlb[m[1]!] = { usage: num(join(dir, f)), max: 0, failcnt: kv(join(dir, `hugetlb.${m[1]}.events`))['max'] ?? 0 };
+    }
+  } catch { /* gone */ }
+  return {
+    cpu: {
+      usage: { total: (cpu['usage_usec'] ?? 0) * 1000, percpu: [], kernel: (cpu['system_usec'] ?? 0) * 1000, user: (cpu['user_usec'] ?? 0) * 1000 },
+      throttling: { periods: cpu['nr_periods'] ?? 0, throttledPeriods: cpu['nr_throttled'] ?? 0, throttledTime: (cpu['throttled_usec'] ?? 0) * 1000 },
+    },
+    memory: {
+      usage: { limit: limitOf(join(dir, 'memory.max')), usage: num(join(dir, 'memory.current')), max: num(join(dir, 'memory.peak')), failcnt: kv(join(dir, 'memory.events'))['max'] ?? 0 },
+      swap: { limit: limitOf(join(dir, 'memory.swap.max')), usage: num(join(dir, 'memory.swap.current')), max: 0, failcnt: 0 },
+      kernel: { limit: 0, usage: 0, max: 0, failcnt: 0 },
+      kernelTCP: { limit: 0, usage: 0, max: 0, failcnt: 0 },
+      raw: mem,
+    },
+    pids: { current: num(join(dir, 'pids.current')), limit: limitOf(join(dir, 'pids.max')) },
+    blkio: {},
+    hugetlb,
+    intel_rdt: {},
+    network_interfaces: null,
+  };
+}
+
 /** Statistics in the shape of runc's `events --stats` data. */
 export function cgroupStats(paths: Record<string, string>): Record<string, unknown> {
+  if (isV2Paths(paths)) return cgroupStatsV2(paths['unified']!);
   const ca = paths['cpuacct'] ?? paths['cpu'] ?? '';
   const cst = kv(join(ca, 'cpuacct.stat'));
   const tick = 10_000_000; // USER_HZ 100 -> ns
