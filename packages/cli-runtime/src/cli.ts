@@ -1,5 +1,5 @@
 // The command line's driver, shared by the two entries: main.ts (every command) and main-query.ts.
-import { appendFileSync } from 'node:fs';
+import { formatLog, toLogFile } from './log.js';
 import { COMMANDS, parseArgs } from './options.js';
 import type { Parsed } from './options.js';
 import { markStdoutStreamUsed, stdoutStreamUsed } from './output.js';
@@ -14,12 +14,9 @@ function report(err: unknown, global: Record<string, unknown>): number {
   const e = err as { code?: string; message?: string; hint?: string };
   const known = typeof e?.code === 'string' && e.code.startsWith('ERR_');
   const msg = known ? e.message! : `unexpected error (please report this as a bug): ${(err as Error)?.stack ?? String(err)}`;
-  const time = new Date().toISOString();
   const json = global['log-format'] === 'json';
-  const line = json ? JSON.stringify({ level: 'error', msg, time }) : `time="${time}" level=error msg=${JSON.stringify(msg)}`;
-  if (typeof global['log'] === 'string') {
-    try { appendFileSync(global['log'], line + '\n'); } catch { /* the log is best effort */ }
-  }
+  const line = formatLog(global, 'error', msg);
+  toLogFile(global, line);
   process.stderr.write(line + '\n');
   if (known && e.hint && !json) process.stderr.write(`hint: ${e.hint}\n`);
   return EXIT_CODES[e?.code ?? ''] ?? 1;

@@ -207,6 +207,42 @@ describe('oci-runtime vs runc', () => {
     expect(line).toMatchObject({ level: 'error', msg: 'container does not exist' });
   });
 
+  it('--debug logs each step of run and exec (stderr, or --log as JSON), without process arguments or environment', async () => {
+    const b = bundle(['sh', '-c', 'echo out; sleep 30']);
+    const cfg = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+    cfg.process.env = [...(cfg.process.env ?? []), 'SECRET_TOKEN=hunter2'];
+    writeFileSync(join(b, 'config.json'), JSON.stringify(cfg));
+    const x = id('dbg');
+    // run -d: the container keeps our stdio, so stdout and stderr go to files and we wait for the exit only
+    const files = tmp('oci-cli-dbg-');
+    const [outFd, errFd] = [openSync(join(files, 'out'), 'w'), openSync(join(files, 'err'), 'w')];
+    const code = await new Promise<number | null>((resolve) => {
+      spawn(process.execPath, [CLI, '--root', ROOT, '--debug', 'run', '-d', x], { cwd: b, stdio: ['ignore', outFd, errFd] }).on('exit', resolve);
+    });
+    closeSync(outFd);
+    closeSync(errFd);
+    const o = { code, stderr: readFileSync(join(files, 'err'), 'utf8').replace(/^out\n/m, '') };
+    expect(o.code, o.stderr).toBe(0);
+    const lines = o.stderr.trim().split('\n');
+    expect(lines.every((l) => /^time="[^"]+" level=debug msg=".*"$/.test(l))).toBe(true);
+    const msgs = lines.map((l) => JSON.parse(l.replace(/^.*? msg=/, '')) as string);
+    for (const want of [/^bundle .*: config.json ociVersion/, /^cgroups v[12]: /, /^clone with new namespaces 0x/, /^mount proc on \/proc \(proc\)$/, /^pivot_root into /, /^process 1 ready: execve \/bin\/sh \(3 args\)/, new RegExp(`^container ${x} created: pid \\d+$`)])
+      expect(msgs.some((m) => want.test(m)), `${want} in\n${msgs.join('\n')}`).toBe(true);
+    expect(o.stderr).not.toContain('hunter2');
+    expect(o.stderr).not.toContain('echo out');
+    const log = join(tmp('oci-cli-log-'), 'debug.json');
+    const e = await exec(process.execPath, [CLI, '--root', ROOT, '--debug', '--log', log, '--log-format', 'json', 'exec', x, 'true']);
+    expect(e).toMatchObject({ code: 0, stderr: '' });
+    const logged = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(logged.every((l) => l.level === 'debug')).toBe(true);
+    expect(logged.some((l) => /^exec in .* \(init \d+\): namespaces /.test(l.msg))).toBe(true);
+    expect(logged.some((l) => /^process \d+ ready: execve \/bin\/true/.test(l.msg))).toBe(true);
+    expect((await ours(['delete', '-f', x])).code).toBe(0);
+    // without --debug: nothing
+    const q = await exec(process.execPath, [CLI, '--root', ROOT, 'run', id('nodbg')], bundle(['true']));
+    expect(q).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('help and usage errors', async () => {
     const h = await exec(process.execPath, [CLI, '--help']);
     expect(h.code).toBe(0);

@@ -104,6 +104,11 @@ static void send_line(int fd, const char *key, const char *arg)
 	do r = write(fd, buf, o); while (r < 0 && errno == EINTR);
 }
 
+/* plan line "debug" (oci-runtime --debug): steps reported as "debug TEXT" messages, logged by the runtime */
+static int debug_on;
+
+static void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void die(const char *fmt, ...)
 {
 	char msg[2048];
@@ -165,6 +170,17 @@ static void read_plan(int fd)
 }
 
 static int is(struct line *l, const char *k) { return strcmp(l->tok[0], k) == 0; }
+static void dbg(const char *fmt, ...)
+{
+	if (!debug_on || syncfd < 0) return;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	send_line(syncfd, "debug", msg);
+}
+
 static struct line *first(const char *k)
 {
 	for (int i = 0; i < nlines; i++) if (is(&lines[i], k)) return &lines[i];
@@ -1099,7 +1115,10 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 		if (rootfd < 0) die("open rootfs %s: %s", rootfs, strerror(errno));
 		for (int i = 0; i < nlines; i++) {
 			struct line *l = &lines[i];
-			if (is(l, "mount") || is(l, "mount-copyup") || is(l, "mount-idmap")) do_mount(rootfd, l);
+			if (is(l, "mount") || is(l, "mount-copyup") || is(l, "mount-idmap")) {
+				dbg("mount %s on %s (%s%s)", l->tok[1], l->tok[2], *l->tok[3] ? l->tok[3] : "bind", is(l, "mount-idmap") ? ", idmapped" : "");
+				do_mount(rootfd, l);
+			}
 			else if (is(l, "remount")) do_remount(rootfd, l);
 			else if (is(l, "mount-attr")) do_mount_attr(rootfd, l);
 			else if (is(l, "device")) do_device(rootfd, l);
@@ -1117,6 +1136,7 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 			/* no mount namespace of its own: never pivot or move the caller's root, only chroot */
 			if (chdir(rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) die("chroot %s: %s", rootfs, strerror(errno));
 		} else do_pivot(rootfs, first("no-pivot") != NULL);
+		dbg("%s into %s", !newns ? "chroot" : first("no-pivot") ? "moved and chrooted" : "pivot_root", rootfs);
 	}
 	if (first("terminal")) setup_terminal(consolefd, !exec_mode);
 	else if (consolefd >= 0) close(consolefd);
@@ -1183,6 +1203,7 @@ static void child(int ab, int consolefd, int fifofd, int exec_mode)
 	const char *se = arg1("selinux");
 	if (se && write_lsm_attr("exec", NULL, se) < 0) die("apply SELinux label \"%s\": %s", se, strerror(errno));
 	int nnp = first("nnp") != NULL;
+	dbg("process %d ready: execve %s (%d args)%s%s", (int)getpid(), exe, na, nnp ? ", no_new_privs" : "", first("seccomp-default") ? ", seccomp" : "");
 	if (!nnp) load_seccomp(); /* needs CAP_SYS_ADMIN without no_new_privs: load while we have it */
 
 	/* report ready, then wait for start */
@@ -1280,6 +1301,8 @@ int main(int argc, char **argv)
 	 * A must write B's uid/gid maps, which needs B dumpable until then: B turns it off itself once they are */
 	if (geteuid() == 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	read_plan(syncfd);
+	debug_on = first("debug") != NULL;
+	dbg("helper %d: plan read", (int)getpid());
 	prepare_idmap_mounts();
 	const char *mode = arg1("mode");
 	int exec_mode = mode && !strcmp(mode, "exec");
@@ -1363,6 +1386,7 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 
+	dbg("clone with new namespaces 0x%x", (unsigned)flags);
 	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) die("clone: %s", strerror(errno));
 	if (pid == 0) {
@@ -1398,6 +1422,7 @@ int main(int argc, char **argv)
 		if (write(cgfds[i], b, strlen(b)) < 0) die("join cgroup: %s", strerror(errno));
 		close(cgfds[i]);
 	}
+	dbg("process %s: %s%d cgroups joined", b, newuser ? "uid/gid maps written, " : "", ncg);
 	/* report the pid before B may run: its "hooks" message must never overtake it */
 	send_line(syncfd, "pid", b);
 	write_byte(ab[0], 'g');

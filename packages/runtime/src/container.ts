@@ -23,6 +23,11 @@ export function helperPath(): string {
 export interface CommonOptions {
   /** state directory root, default /run/oci-runtime */
   root?: string;
+  /**
+   * Called with each step of create/run/exec (bundle, cgroups, plan, the helper's namespaces, mounts, pivot_root,
+   * execve...; what `oci-runtime --debug` logs). Process arguments and environment values are not included.
+   */
+  onDebug?: (message: string) => void;
 }
 
 export interface CreateOptions extends CommonOptions {
@@ -179,6 +184,8 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   const dir = stateDir(r, id);
   const { spec, bundle, rootfs } = loadBundle(o.bundle ?? '.');
   checkLsm(spec.process, spec.linux?.mountLabel);
+  const debug = o.onDebug;
+  debug?.(`bundle ${bundle}: config.json ociVersion ${spec.ociVersion}, rootfs ${rootfs}, ${spec.mounts?.length ?? 0} mounts, namespaces ${(spec.linux?.namespaces ?? []).map((n) => n.path ? `${n.type}=${n.path}` : n.type).join(',') || 'none'}`);
   const terminal = spec.process?.terminal === true;
   const foreground = mode === 'run';
   if (terminal && !o.consoleSocket && !foreground)
@@ -206,6 +213,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     const rootless = o.rootless === undefined || o.rootless === 'auto' ? process.geteuid?.() !== 0 : o.rootless;
     const layout = cgroupLayout();
     const procs = createCgroups(cgPaths, spec.linux?.resources, layout, spec.linux?.devices ?? [], { rootless });
+    debug?.(`cgroups ${layout.version}: ${procs.map((f) => dirname(f)).join(' ') || 'none'}`);
     // only the cgroups that exist are mounted in (a rootless container may have skipped some)
     const created = new Set(procs.map((f) => dirname(f)));
     const warnings: string[] = [];
@@ -234,6 +242,10 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     });
     for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
     o.signal?.throwIfAborted();
+    if (debug) {
+      plan.push(['debug']);
+      debug(`state ${dir}; helper ${helper.pid}: plan of ${plan.length} lines`);
+    }
     sendPlan(helper, plan);
     // an abort kills the helper: its socket closes, the loop below sees the abort and the catch cleans up
     const h = helper;
@@ -244,11 +256,14 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     for (;;) {
       const [k, v] = await helper.next();
       o.signal?.throwIfAborted();
-      if (k === 'pid') {
+      if (k === 'debug') {
+        debug?.(v);
+      } else if (k === 'pid') {
         stored.pid = Number(v);
         stored.pidStart = procStat(stored.pid)?.start ?? '';
         writeState(dir, stored);
       } else if (k === 'hooks') {
+        debug?.('hooks prestart, createRuntime');
         const st = stateJson(stored, 'creating');
         try {
           runHooks('prestart', spec.hooks?.prestart, st);
@@ -259,6 +274,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
         }
         helper.send('ok ' + encodeURIComponent(st));
       } else if (k === 'ready') {
+        debug?.(`container ${id} created: pid ${stored.pid}`);
         break;
       } else if (k === 'error') {
         throw new RuntimeError('ERR_CREATE_FAILED', `unable to start container process: ${v}`, { id, hint: 'see the message; nothing of the container was left behind' });
@@ -349,6 +365,7 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   const c = await doCreate(id, o, o.detach ? 'run-detached' : 'run');
   const { stored, dir, helper } = c;
   // detached: this process may exit right after; the container must have its "start" by then
+  o.onDebug?.(`starting container ${id}`);
   if (o.detach) await helper.finish('start');
   else helper.send('start');
   runHooksWarn('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'), o.onWarning);
@@ -368,6 +385,7 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   } finally {
     disposeAbort();
   }
+  o.onDebug?.(`container ${id} exited with status ${code}${!o.keep || aborted ? '; removing its cgroups and state' : ''}`);
   if (!o.keep || aborted) await cleanup(stored, dir, o.onWarning);
   if (aborted) throw o.signal!.reason;
   return code;
@@ -607,6 +625,10 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     // the exec'd process gets the container's seccomp profile: its notify fd goes to the listener too, as runc
     listener: seccompListenerLine(s.spec, id, s.bundle, { pid: s.pid }),
   });
+  if (o.onDebug) {
+    plan.push(['debug']);
+    o.onDebug(`exec in ${id} (init ${s.pid}): namespaces ${s.namespaces.join(',')}, ${procs.length} cgroups, plan of ${plan.length} lines`);
+  }
   o.signal?.throwIfAborted();
   const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
   let pid = 0;
@@ -639,7 +661,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     for (;;) {
       const [k, v] = await helper.next();
       if (aborted) return abortedWait();
-      if (k === 'pid') pid = Number(v);
+      if (k === 'debug') o.onDebug?.(v);
+      else if (k === 'pid') pid = Number(v);
       else if (k === 'ready') break;
       else if (k === 'error') {
         await helper.exited;

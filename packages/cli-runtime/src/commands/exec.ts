@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Parsed } from '../options.js';
+import { debugLogger } from '../log.js';
 
 const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -32,6 +33,7 @@ export default async function execCmd(p: Parsed): Promise<number> {
   try {
     return await exec(id, {
       root: p.global['root'] as string,
+      ...(p.global['debug'] === true ? { onDebug: debugLogger(p.global)! } : {}),
       ...(processDoc ? { process: processDoc } : { args: p.args.slice(1) }),
       ...(o['env'] ? { env: o['env'] as string[] } : {}),
       ...(o['cwd'] ? { cwd: o['cwd'] as string } : {}),

@@ -1,14 +1,14 @@
 import { create, kill, remove, run, start, state } from '@oci/runtime';
 import type { Parsed } from '../options.js';
 import { out } from '../output.js';
+import { debugLogger, log } from '../log.js';
 
 // static imports: this module is itself loaded on demand (main.ts), and the query bundle (main-query.ts) is
 // tree-shaken down to what its commands use
-function common(p: Parsed): { root: string } {
-  return { root: p.global['root'] as string };
+function common(p: Parsed): { root: string; onDebug?: (m: string) => void } {
+  const onDebug = debugLogger(p.global);
+  return { root: p.global['root'] as string, ...(onDebug ? { onDebug } : {}) };
 }
-
-const warn = (m: string) => process.stderr.write(`time="${new Date().toISOString()}" level=warning msg=${JSON.stringify(m)}\n`);
 
 function createOptions(p: Parsed) {
   const o = p.opts;
@@ -20,7 +20,7 @@ function createOptions(p: Parsed) {
     noPivot: o['no-pivot'] === true,
     noNewKeyring: o['no-new-keyring'] === true,
     preserveFds: (o['preserve-fds'] as number) ?? 0,
-    onWarning: warn,
+    onWarning: (m: string) => log(p.global, 'warning', m),
     rootless: rootlessMode(p.global['rootless']),
   };
 }
@@ -57,7 +57,7 @@ export async function runCmd(p: Parsed): Promise<number> {
 }
 
 export async function startCmd(p: Parsed): Promise<number> {
-  await start(p.args[0]!, { ...common(p), onWarning: warn });
+  await start(p.args[0]!, { ...common(p), onWarning: (m) => log(p.global, 'warning', m) });
   return 0;
 }
 
@@ -67,7 +67,7 @@ export async function stateCmd(p: Parsed): Promise<number> {
 }
 
 export async function deleteCmd(p: Parsed): Promise<number> {
-  for (const id of p.args) await remove(id, { ...common(p), force: p.opts['force'] === true, onWarning: warn });
+  for (const id of p.args) await remove(id, { ...common(p), force: p.opts['force'] === true, onWarning: (m) => log(p.global, 'warning', m) });
   return 0;
 }
 
