@@ -43,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <linux/bpf.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -1060,6 +1061,103 @@ static int ns_flag(const char *t)
 	return 0;
 }
 
+/*
+ * cgroup v2 device rules: an eBPF program of type BPF_PROG_TYPE_CGROUP_DEVICE attached to the container's cgroup
+ * (what the v1 devices controller's allow/deny files do; runc attaches one too). Plan lines, in the order v1 would
+ * write them: "devrule TYPE MAJOR MINOR ACCESS ALLOW" (TYPE a|b|c, MAJOR/MINOR -1 for any, ACCESS the bits
+ * BPF_DEVCG_ACC_MKNOD 1 | READ 2 | WRITE 4, ALLOW 1|0), and "devfilter DIR" for the cgroup.
+ * Semantics: for each access bit the request asks for, the last rule that matches the device and has that bit
+ * decides; no match denies. The program: r3 = type, r4 = access, r5 = major, r6 = minor; per bit, the rules from
+ * the last to the first, each a few compares that skip to the next rule; allow jumps to the next bit, deny exits 0.
+ */
+#define INSN(c, d, sr, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (sr), .off = (o), .imm = (i) })
+static void attach_device_filter(void)
+{
+	const char *dir = arg1("devfilter");
+	if (!dir) return;
+	int nr = 0;
+	for (int i = 0; i < nlines; i++) if (is(&lines[i], "devrule")) nr++;
+	size_t cap = 16 + (size_t)nr * 3 * 8 + 3 * 4;
+	struct bpf_insn *p = calloc(cap, sizeof *p);
+	int n = 0;
+	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, 0, 0); /* access_type */
+	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0);
+	p[n++] = INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xFFFF); /* device type */
+	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
+	p[n++] = INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_4, 0, 0, 16); /* access bits */
+	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 4, 0); /* major */
+	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_6, BPF_REG_1, 8, 0); /* minor */
+	static const int bits[] = { BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE };
+	for (int b = 0; b < 3; b++) {
+		int *allow_jumps = calloc((size_t)nr + 1, sizeof *allow_jumps), na = 0;
+		/* this bit not asked for: next bit */
+		p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_7, BPF_REG_4, 0, 0);
+		p[n++] = INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_7, 0, 0, bits[b]);
+		int skip_bit = n;
+		p[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_7, 0, 0, 0);
+		int total = 0; /* a rule that matches every device ends the search: what comes after it is unreachable */
+		for (int i = nlines - 1; i >= 0 && !total; i--) {
+			struct line *l = &lines[i];
+			if (!is(l, "devrule") || l->n < 6) continue;
+			if (!((int)num(l->tok[4]) & bits[b])) continue;
+			int fails[3], nf = 0;
+			long major = strtol(l->tok[2], NULL, 10), minor = strtol(l->tok[3], NULL, 10);
+			char t = l->tok[1][0];
+			if (t == 'b' || t == 'c') { fails[nf++] = n; p[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 0, t == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR); }
+			if (major >= 0) { fails[nf++] = n; p[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int)major); }
+			if (minor >= 0) { fails[nf++] = n; p[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_6, 0, 0, (int)minor); }
+			if (num(l->tok[5])) {
+				allow_jumps[na++] = n;
+				p[n++] = INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0);
+			} else {
+				p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+				p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+			}
+			for (int f = 0; f < nf; f++) p[fails[f]].off = (short)(n - fails[f] - 1);
+			total = nf == 0;
+		}
+		if (!total) {
+			/* nothing matched: deny */
+			p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+			p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		}
+		p[skip_bit].off = (short)(n - skip_bit - 1);
+		for (int j = 0; j < na; j++) p[allow_jumps[j]].off = (short)(n - allow_jumps[j] - 1);
+		free(allow_jumps);
+	}
+	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+	p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+	static char vlog[65536];
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (unsigned long)p;
+	a.insn_cnt = (unsigned)n;
+	a.license = (unsigned long)"Apache-2.0";
+	a.log_buf = (unsigned long)vlog;
+	a.log_size = sizeof vlog;
+	a.log_level = 1;
+	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+	if (prog < 0) {
+		/* the log only says something when the load failed in the verifier */
+		a.log_level = 0;
+		die("load the device filter of %s (%d rules): %s%s%.200s", dir, nr, strerror(errno), *vlog ? ": " : "", vlog);
+	}
+	free(p);
+	int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0) die("open cgroup %s: %s", dir, strerror(errno));
+	memset(&a, 0, sizeof a);
+	a.target_fd = (unsigned)cg;
+	a.attach_bpf_fd = (unsigned)prog;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a) < 0) die("attach the device filter to %s: %s", dir, strerror(errno));
+	close(cg);
+	close(prog);
+	dbg("device filter of %d rules (%d instructions) attached to %s", nr, n, dir);
+}
+
 static void child(int ab, int consolefd, int fifofd, int exec_mode)
 {
 	/* the host's /proc is still the one mounted: /proc/self names our pid in the host's pid namespace */
@@ -1349,6 +1447,8 @@ int main(int argc, char **argv)
 			if (fd < 0) die("open %s: %s", lines[i].tok[1], strerror(errno));
 			cgfds[ncg++] = fd;
 		}
+
+	if (!exec_mode) attach_device_filter();
 
 	/* join namespaces given by path (user first), collect the new ones */
 	int flags = 0, newuser = 0;

@@ -191,6 +191,77 @@ export function createCgroups(paths: Record<string, string>, resources: LinuxRes
 // what runc allows by default: mknod of anything, and the standard devices
 const DEFAULT_ALLOWED_DEVICES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
 
+/** One device cgroup rule: type a|b|c, major/minor (-1: any), access bits (mknod 1, read 2, write 4), allow or deny. */
+export interface DeviceRule {
+  type: 'a' | 'b' | 'c';
+  major: number;
+  minor: number;
+  access: number;
+  allow: boolean;
+}
+
+function accessBits(access: string | undefined): number {
+  const a = access ?? 'rwm';
+  return (a.includes('m') ? 1 : 0) | (a.includes('r') ? 2 : 0) | (a.includes('w') ? 4 : 0);
+}
+
+function parseRule(text: string, allow: boolean): DeviceRule {
+  const [type, nums, access] = text.split(' ');
+  const [major, minor] = (nums ?? '*:*').split(':');
+  return { type: type as DeviceRule['type'], major: major === '*' ? -1 : Number(major), minor: minor === '*' ? -1 : Number(minor), access: accessBits(access), allow };
+}
+
+/**
+ * The device rules the v1 devices controller is given (applyResources, createCgroups), in the same order: deny all
+ * (the default), the spec's linux.resources.devices, runc's default allow list, the devices the spec creates. On v2
+ * the helper compiles them into an eBPF device filter (native/init.c attach_device_filter): the last rule that
+ * matches decides, per access bit.
+ */
+export function deviceRules(r: LinuxResources | undefined, devices: readonly { type: string; major?: number; minor?: number }[]): DeviceRule[] {
+  const rules: DeviceRule[] = [];
+  for (const d of r?.devices ?? []) {
+    const all = d.type === 'a' || (d.type === undefined && d.major === undefined && d.minor === undefined);
+    rules.push(all
+      ? { type: 'a', major: -1, minor: -1, access: 7, allow: d.allow }
+      : { type: (d.type ?? 'a') as DeviceRule['type'], major: d.major ?? -1, minor: d.minor ?? -1, access: accessBits(d.access), allow: d.allow });
+  }
+  for (const rule of DEFAULT_ALLOWED_DEVICES) rules.push(parseRule(rule, true));
+  for (const d of devices) if (d.type !== 'p') rules.push({ type: d.type === 'b' ? 'b' : 'c', major: d.major ?? -1, minor: d.minor ?? -1, access: 7, allow: true });
+  return rules;
+}
+
+/**
+ * cgroup v1 keeps exceptions to a default (deny all, or allow all): a rule against the default only removes the
+ * exception it names exactly, so a deny inside a wildcard allow written before it (or the reverse) would be lost
+ * without a word and the container would get more than the config allows. runc refuses such configs on v1 too;
+ * v2's eBPF filter expresses them.
+ */
+function checkV1DeviceRules(r: LinuxResources): void {
+  let defaultAllow = false;
+  const exceptions: DeviceRule[] = [];
+  for (const rule of deviceRules({ devices: r.devices ?? [] }, []).slice(0, (r.devices ?? []).length)) {
+    if (rule.type === 'a' && rule.major === -1 && rule.minor === -1) {
+      defaultAllow = rule.allow;
+      exceptions.length = 0;
+      continue;
+    }
+    if (rule.allow !== defaultAllow) {
+      exceptions.push(rule);
+      continue;
+    }
+    for (const e of exceptions) {
+      const covers = (e.type === 'a' || e.type === rule.type) && (e.major === -1 || e.major === rule.major) && (e.minor === -1 || e.minor === rule.minor);
+      const same = e.type === rule.type && e.major === rule.major && e.minor === rule.minor;
+      if (covers && !same && (e.access & rule.access) !== 0) {
+        const fmt = (x: DeviceRule): string => `${x.allow ? 'allow' : 'deny'} ${x.type} ${x.major < 0 ? '*' : x.major}:${x.minor < 0 ? '*' : x.minor}`;
+        throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: the device rule "${fmt(rule)}" falls inside the earlier "${fmt(e)}", which cgroup v1 cannot express`, {
+          hint: 'list the devices one by one instead of the wildcard rule (cgroups v2 takes the config as it is)',
+        });
+      }
+    }
+  }
+}
+
 /** Whether `r` asks for a limit (devices rules alone do not: runc's rootless configs keep them). */
 function hasLimits(r: LinuxResources | undefined): boolean {
   if (!r) return false;
@@ -242,6 +313,7 @@ export function applyResources(paths: Record<string, string>, r: LinuxResources,
   if (initial || r.devices) {
     const dev = paths['devices'];
     if (dev && existsSync(join(dev, 'devices.deny'))) {
+      checkV1DeviceRules(r);
       w(join(dev, 'devices.deny'), 'a');
       for (const d of r.devices ?? []) {
         const rule = `${d.type ?? 'a'} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;

@@ -7,7 +7,7 @@ import { loadBundle } from './config.js';
 import { checkLsm } from './lsm.js';
 import { planCreate, planExec, seccompListenerLine, serializePlan, CAPABILITIES } from './plan.js';
 import type { PlanLine } from './plan.js';
-import { applyResources, cgroupWarmFile, cgroupLayout, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
+import { applyResources, cgroupWarmFile, cgroupLayout, deviceRules, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
 import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
 import type { ContainerState, StoredState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
@@ -234,6 +234,9 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       preserveFds: o.preserveFds ?? 0,
       cgroupProcs: procs,
       cgroupMount: { hierarchies },
+      // v2 has no devices controller: the same rules as an eBPF filter on the container's cgroup
+      deviceFilter: layout.version === 'v2' && cgPaths['unified'] && created.has(cgPaths['unified'])
+        ? { cgroup: cgPaths['unified'], rules: deviceRules(spec.linux?.resources, spec.linux?.devices ?? []) } : undefined,
       hostHasKcore: hostHasKcore(),
       home: user.home,
       warnings,

@@ -1,6 +1,7 @@
 import { isAbsolute, join, posix } from 'node:path';
 import type { Hook, LinuxIDMapping, LinuxSeccomp, Mount, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
+import type { DeviceRule } from './cgroups.js';
 import { labelMountData } from './lsm.js';
 
 /**
@@ -208,6 +209,8 @@ export interface CgroupMountInfo {
 }
 
 export interface CreatePlanOptions extends ProcessPlanOptions {
+  /** cgroup v2: the container's cgroup and its device rules (cgroups.ts deviceRules) */
+  deviceFilter?: { cgroup: string; rules: readonly DeviceRule[] } | undefined;
   rootfs: string;
   bundle: string;
   fifo?: string;
@@ -256,6 +259,11 @@ export function planCreate(spec: Spec, o: CreatePlanOptions): PlanLine[] {
   for (const [clock, off] of Object.entries(linux.timeOffsets ?? {}))
     L.push(['timens', clock, (off as { secs?: number }).secs ?? 0, (off as { nanosecs?: number }).nanosecs ?? 0]);
   for (const c of o.cgroupProcs ?? []) L.push(['cgroup', c]);
+  if (o.deviceFilter) {
+    // cgroup v2: the device rules as an eBPF filter the helper attaches to this cgroup before the process joins
+    for (const r of o.deviceFilter.rules) L.push(['devrule', r.type, r.major, r.minor, r.access, r.allow ? 1 : 0]);
+    L.push(['devfilter', o.deviceFilter.cgroup]);
+  }
   if (spec.process?.oomScoreAdj !== undefined) L.push(['oom', spec.process.oomScoreAdj]);
   L.push(['rootfs', o.rootfs]);
   const prop = linux.rootfsPropagation;

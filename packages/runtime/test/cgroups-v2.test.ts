@@ -3,12 +3,12 @@
 // hierarchy alone. On a v2-only host the same tests run on /sys/fs/cgroup itself. Plus the v1 -> v2 conversions of
 // the resources (runc 1.1's formulas) on a fake cgroup directory.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyResources } from '../src/cgroups.js';
-import { CLI, bundle, cleanupAll, tmp, uid, type Result } from './helpers.js';
+import { CLI, bundle, cleanupAll, runc, tmp, uid, type Result } from './helpers.js';
 
 afterAll(() => cleanupAll());
 
@@ -86,6 +86,52 @@ describe.runIf(V2_ROOT)('cgroups v2 (OCI_RUNTIME_CGROUP_ROOT)', () => {
       expect((await v2(['delete', '-f', id])).code).toBe(0);
     }
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+// a character device outside runc's default allow list that this host lets root open: the device filter decides
+const probe = ['/dev/vcs', '/dev/hwrng', '/dev/loop-control'].find((d) => {
+  try {
+    closeSync(openSync(d, 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+describe.runIf(V2_ROOT && probe)('cgroup v2 device rules (an eBPF filter), runc on v1 as the oracle', () => {
+  const st = probe ? statSync(probe) : undefined;
+  const [maj, min] = st ? [Math.floor(st.rdev / 256) & 0xfff, (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)] : [0, 0];
+  const cases: [string, unknown[], string][] = [
+    ['deny all (runc spec)', [{ allow: false, access: 'rwm' }], 'r-denied w-denied'],
+    ['allow one device read-only', [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: maj, minor: min, access: 'r' }], 'r-ok w-denied'],
+    ['allow all', [{ allow: true, access: 'rwm' }], 'r-ok w-ok'],
+    ['no rules at all', [], 'r-denied w-denied'],
+  ];
+  for (const [name, devices, want] of cases) {
+    it(`${name}: ${want}, as runc on v1`, async () => {
+      const b = await bundle((c) => {
+        for (const k of ['bounding', 'effective', 'permitted']) c['process'].capabilities[k].push('CAP_MKNOD');
+        c['linux'].resources = { devices };
+        c['process'].args = ['sh', '-c', `mknod /tmp/probe c ${maj} ${min} || exit 9; (exec 3</tmp/probe) 2>/dev/null && echo r-ok || echo r-denied; (exec 4>/tmp/probe) 2>/dev/null && echo w-ok || echo w-denied; rm /tmp/probe; head -c 3 /dev/zero | wc -c`];
+        c['mounts'] = [...c['mounts'].filter((m: { destination: string }) => m.destination !== '/tmp'), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }];
+      });
+      const o = await v2(['run', '--bundle', b, uid('dev')]);
+      const r = await runc(['run', '--bundle', b, uid('rdev')]);
+      expect(r.code).toBe(0);
+      expect(o).toMatchObject({ code: 0, stdout: r.stdout });
+      expect(o.stdout.replace(/\n/g, ' ').trim()).toBe(`${want} 3`);
+    });
+  }
+
+  it('a deny inside a wildcard allow holds on v2 (runc refuses it on v1: it cannot express it)', async () => {
+    const b = await bundle((c) => {
+      for (const k of ['bounding', 'effective', 'permitted']) c['process'].capabilities[k].push('CAP_MKNOD');
+      c['linux'].resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: maj, access: 'rw' }, { allow: false, type: 'c', major: maj, minor: min, access: 'w' }] };
+      c['process'].args = ['sh', '-c', `mknod /tmp/probe c ${maj} ${min}; (exec 3</tmp/probe) 2>/dev/null && echo r-ok || echo r-denied; (exec 4>/tmp/probe) 2>/dev/null && echo w-ok || echo w-denied; rm /tmp/probe`];
+      c['mounts'] = [...c['mounts'].filter((m: { destination: string }) => m.destination !== '/tmp'), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }];
+    });
+    expect(await v2(['run', '--bundle', b, uid('devw')])).toMatchObject({ code: 0, stdout: 'r-ok\nw-denied\n' });
   });
 });
 

@@ -30,6 +30,21 @@ describe.runIf(v1)('cgroups v1', () => {
     expect(o.stdout).toMatch(/^67108864\n33554432\n512\n50000\n100000\n42\n0\n/);
   });
 
+  it('a device deny inside an earlier wildcard allow is refused, as runc refuses it (v1 would drop it silently)', async () => {
+    const b = await bundle((c) => {
+      c['linux'].resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 7, access: 'rw' }, { allow: false, type: 'c', major: 7, minor: 0, access: 'w' }] };
+      c['process'].args = ['echo', 'ran'];
+    });
+    const id = uid('hole');
+    const o = await ours(['run', '--bundle', b, id]);
+    const r = await runc(['run', '--bundle', b, uid('rhole')]);
+    expect(r.code).toBe(1);
+    expect(o.code).toBe(1);
+    expect(o.stdout).toBe('');
+    expect(o.stderr).toMatch(/the device rule \\"deny c 7:0\\" falls inside the earlier \\"allow c 7:\*\\", which cgroup v1 cannot express/);
+    expect(existsSync(`/sys/fs/cgroup/devices/oci-runtime/${id}`)).toBe(false);
+  });
+
   it('uses cgroupsPath and removes the cgroups on delete', async () => {
     const path = `/oci-runtime-test/${uid('cgp')}`;
     const b = await bundle((c) => {
