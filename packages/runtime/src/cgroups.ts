@@ -42,6 +42,12 @@ export function cgroupLayout(root = cgroupRoot()): CgroupLayout {
   } catch { /* no /proc */ }
   const rank = (n: string) => (order.indexOf(n) < 0 ? 1000 : order.indexOf(n));
   for (const n of names.filter((x) => V1_CONTROLLERS.includes(x)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) mounts[n] = join(root, n);
+  // a root named by the user that holds no cgroups at all would run containers without their limits
+  if (Object.keys(mounts).length === 0 && process.env['OCI_RUNTIME_CGROUP_ROOT'] && root === cgroupRoot()) {
+    throw new RuntimeError('ERR_CGROUP', `OCI_RUNTIME_CGROUP_ROOT=${root} is not a cgroup file system (no cgroup.controllers, no v1 controller directories)`, {
+      path: root, hint: 'point it at a cgroup2 mount (or a directory of v1 hierarchies), or unset it for /sys/fs/cgroup',
+    });
+  }
   return (layoutCache = { version: 'v1', mounts });
 }
 

@@ -17,9 +17,9 @@ const V2_ROOT = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgrou
 const offered = V2_ROOT ? readFileSync(join(V2_ROOT, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean) : [];
 const ROOT = tmp('oci-rt-v2-state-');
 
-function v2(args: string[], input = ''): Promise<Result> {
+function v2(args: string[], input = '', cgroupRoot = V2_ROOT!): Promise<Result> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [CLI, '--root', ROOT, ...args], { env: { ...process.env, OCI_RUNTIME_CGROUP_ROOT: V2_ROOT! }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [CLI, '--root', ROOT, ...args], { env: { ...process.env, OCI_RUNTIME_CGROUP_ROOT: cgroupRoot }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     c.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -132,6 +132,18 @@ describe.runIf(V2_ROOT && probe)('cgroup v2 device rules (an eBPF filter), runc 
       c['mounts'] = [...c['mounts'].filter((m: { destination: string }) => m.destination !== '/tmp'), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }];
     });
     expect(await v2(['run', '--bundle', b, uid('devw')])).toMatchObject({ code: 0, stdout: 'r-ok\nw-denied\n' });
+  });
+});
+
+describe('OCI_RUNTIME_CGROUP_ROOT', () => {
+  it('a directory that holds no cgroups is refused, not run without limits', async () => {
+    const id = uid('nocg');
+    const b = await bundle((c) => { c['process'].args = ['echo', 'ran']; });
+    const r = await v2(['run', '--bundle', b, id], '', tmp('oci-not-cgroup-'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('is not a cgroup file system');
+    expect(existsSync(join(ROOT, id))).toBe(false);
   });
 });
 
