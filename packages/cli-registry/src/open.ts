@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CopyDestination, CopySource, ManifestData, Reference, RegistriesConf, RegistryClient, RegistryClientOptions } from '@oci/registry-client';
@@ -191,8 +192,14 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
     }
     case 'oci': {
       const { Layout } = await import('@oci/layout');
-      const layout = await Layout.init(name.dir);
-      return { endpoint: rc.layoutDestination(layout, name.ref), close: async () => {} };
+      // not awaited: the copy plans and starts its first downloads while the layout is created or checked
+      // (a layout that did not exist has no blobs to look for)
+      const created = !existsSync(name.dir);
+      const layout = Layout.init(name.dir);
+      return {
+        endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created }),
+        close: async () => { await layout.catch(() => {}); },
+      };
     }
     case 'dir':
       return { endpoint: rc.dirDestination(name.dir), close: async () => {} };

@@ -133,18 +133,39 @@ export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
   };
 }
 
-/** An OCI layout as a copy destination; the top manifest is tagged `refName` (if given). */
-export function layoutDestination(layout: LayoutLike, refName?: string): CopyDestination {
+/** Options of `layoutDestination`. */
+export interface LayoutDestinationOptions {
+  /** The layout's directory, for the destination's name while the layout is still opening. */
+  dir?: string | undefined;
+  /**
+   * The layout did not exist before this copy (it is being created): no blob can be there but those this copy
+   * puts, so hasBlob answers without waiting for the layout to open, and the first downloads start meanwhile.
+   */
+  created?: boolean | undefined;
+}
+
+/**
+ * An OCI layout as a copy destination; the top manifest is tagged `refName` (if given). `layout` may still be
+ * opening (a promise): every call waits for it, but a blob's source is opened first, so its request is on its way
+ * while the layout is being initialised.
+ */
+export function layoutDestination(layout: LayoutLike | Promise<LayoutLike>, refName?: string, options: LayoutDestinationOptions = {}): CopyDestination {
+  const ready = Promise.resolve(layout);
+  // a layout that fails to open is reported by the first call that needs it, never as an unhandled rejection
+  ready.catch(() => {});
+  const dir = options.dir ?? (layout as LayoutLike).dir;
   // Whether this copy stored anything: when it did not and index.json already says what we would write, the
   // index is left alone (no lock, no temp file, no fsync): a re-copy of a present image writes nothing.
   let wrote = false;
+  const stored = new Set<string>();
   const present = async (d: { digest: string; size: number }): Promise<boolean> => {
-    const st = await layout.statBlob(d.digest);
+    if (options.created) return stored.has(`${d.digest} ${d.size}`);
+    const st = await (await ready).statBlob(d.digest);
     return st !== undefined && st.size === d.size;
   };
   const alreadyIndexed = async (desc: Descriptor): Promise<boolean> => {
     if (wrote) return false;
-    const { manifests } = await layout.index();
+    const { manifests } = await (await ready).index();
     if (!refName) return manifests.some((x) => x.digest === desc.digest && !x.annotations?.[REF_NAME]);
     const named = manifests.filter((x) => x.annotations?.[REF_NAME] === refName);
     // exactly what tag() would write: the descriptor plus the ref name, nothing else
@@ -154,36 +175,50 @@ export function layoutDestination(layout: LayoutLike, refName?: string): CopyDes
       Object.keys(x.annotations ?? {}).length === 1;
   };
   return {
-    name: `oci:${layout.dir}${refName ? `:${refName}` : ''}`,
+    name: `oci:${dir}${refName ? `:${refName}` : ''}`,
     acceptsDockerMediaTypes: false,
     // Layout.putBlob with a digest hashes while writing and leaves nothing on a mismatch
     verifiesBlobs: true,
     hasBlob: present,
     async putBlob(d, openSource, o = {}) {
-      const stream = await openSource();
+      // the source first: its request travels while the layout opens
+      const opening = openSource();
+      // it may fail (abort, network) while we wait for the layout: awaited below, never unhandled meanwhile
+      opening.catch(() => {});
+      let l: LayoutLike;
+      try {
+        l = await ready;
+      } catch (err) {
+        opening.then((s) => s.destroy(), () => {});
+        throw err;
+      }
+      const stream = await opening;
       wrote = true;
       // the blob directory is fsynced once, before the index names the image (tag/updateIndex)
       // a registry blob stream takes its chunks back once written: their memory is reused for the next reads
       const release = (stream as { release?: unknown }).release;
-      await layout.putBlob(stream, {
+      await l.putBlob(stream, {
         digest: d.digest, size: d.size, signal: o.signal, syncDir: false,
         onProgress: o.onBytes ? (p) => o.onBytes!(p.bytes) : undefined,
         release: typeof release === 'function' ? (chunk) => release.call(stream, chunk) : undefined,
       });
+      stored.add(`${d.digest} ${d.size}`);
       return 'uploaded';
     },
     async putManifest(m, o) {
+      const l = await ready;
       if (!(await present({ digest: m.digest, size: m.bytes.length }))) {
         wrote = true;
-        await layout.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal, syncDir: false });
+        await l.putBlob(m.bytes, { digest: m.digest, size: m.bytes.length, signal: o.signal, syncDir: false });
+        stored.add(`${m.digest} ${m.bytes.length}`);
       }
       if (!o.top) return;
       const desc: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
       if (await alreadyIndexed(desc)) return;
       if (refName) {
-        await layout.tag(refName, desc);
+        await l.tag(refName, desc);
       } else {
-        await layout.updateIndex((index) => {
+        await l.updateIndex((index) => {
           if (index.manifests.some((x) => x.digest === m.digest && !x.annotations?.[REF_NAME])) return false;
           index.manifests.push(desc);
           return true;

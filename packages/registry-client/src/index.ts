@@ -68,6 +68,7 @@ export type {
   EndpointCallOptions,
 } from './copy.js';
 export { registrySource, registryDestination, layoutSource, layoutDestination, dirSource, dirDestination } from './endpoints.js';
+export type { LayoutDestinationOptions } from './endpoints.js';
 export type { LayoutLike } from './endpoints.js';
 export { recompressionFor, COMPRESSION_LEVELS } from './recompress.js';
 export type { CompressFormat } from './recompress.js';

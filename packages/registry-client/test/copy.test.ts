@@ -63,6 +63,34 @@ describe('copy against the real registry, skopeo as the oracle', () => {
     expect(again.blobs.every((b) => b.outcome === 'skipped')).toBe(true);
   });
 
+  it('a layout still opening: the registry request starts first, the copy equals skopeo\'s; a layout that fails to open closes the source', async () => {
+    const dir = join(tmp.path, 'deferred');
+    let open!: (l: LayoutLike) => void;
+    const opening = new Promise<LayoutLike>((r) => { open = r; });
+    const dest = layoutDestination(opening, 'latest', { dir, created: true });
+    expect(dest.name).toBe(`oci:${dir}:latest`);
+    const src = registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`));
+    let gets = 0;
+    const counting = { ...src, getBlob: (...a: Parameters<typeof src.getBlob>) => { gets++; return src.getBlob(...a); } };
+    const copying = copyImage(counting, dest);
+    // the blob downloads are asked for while the layout does not exist yet
+    for (let i = 0; i < 200 && gets === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(gets).toBeGreaterThan(0);
+    open(asLayout(await Layout.init(dir)));
+    const result = await copying;
+    const theirs = join(tmp.path, 'deferred-skopeo');
+    await skopeo(['copy', '-q', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/busybox-oci:latest`, `oci:${theirs}:latest`]);
+    expect(await layoutBlobs(dir)).toEqual(await layoutBlobs(theirs));
+    expect(result.digest).toBe(busybox.manifestDigest);
+    // a layout that cannot be opened: the put fails with its error and the source stream is closed
+    const failing = layoutDestination(Promise.reject(Object.assign(new Error('cannot create the layout'), { code: 'EACCES' })), undefined, { dir: '/nonexistent', created: true });
+    const { Readable } = await import('node:stream');
+    const body = new Readable({ read() {} });
+    await expect(failing.putBlob({ digest: busybox.configDigest, size: busybox.configSize }, async () => body)).rejects.toThrow('cannot create the layout');
+    await new Promise((r) => setImmediate(r));
+    expect(body.destroyed).toBe(true);
+  });
+
   it('a re-copy of a present image leaves index.json alone; a changed tag or a missing blob rewrites it', async () => {
     const dir = join(tmp.path, 'recopy-index');
     const src = () => registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`));
