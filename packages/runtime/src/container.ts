@@ -234,8 +234,9 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       preserveFds: o.preserveFds ?? 0,
       cgroupProcs: procs,
       cgroupMount: { hierarchies },
-      // v2 has no devices controller: the same rules as an eBPF filter on the container's cgroup
-      deviceFilter: layout.version === 'v2' && cgPaths['unified'] && created.has(cgPaths['unified'])
+      // v2 has no devices controller: the same rules as an eBPF filter on the container's cgroup (not rootless:
+      // loading one needs CAP_BPF/CAP_SYS_ADMIN, and runc skips device rules there too)
+      deviceFilter: layout.version === 'v2' && !rootless && cgPaths['unified'] && created.has(cgPaths['unified'])
         ? { cgroup: cgPaths['unified'], rules: deviceRules(spec.linux?.resources, spec.linux?.devices ?? []) } : undefined,
       hostHasKcore: hostHasKcore(),
       home: user.home,
