@@ -1077,6 +1077,8 @@ static void attach_device_filter(void)
 	if (!dir) return;
 	int nr = 0;
 	for (int i = 0; i < nlines; i++) if (is(&lines[i], "devrule")) nr++;
+	/* jumps are 16-bit: a bit's section of 5 instructions per rule must stay below 32767 */
+	if (nr > 4000) die("%d device rules: at most 4000 are supported", nr);
 	size_t cap = 16 + (size_t)nr * 3 * 8 + 3 * 4;
 	struct bpf_insn *p = calloc(cap, sizeof *p);
 	int n = 0;
