@@ -78,6 +78,22 @@ blocked = true
     await expect(parseRegistriesConf(text, '/etc/containers/registries.conf')).rejects.toMatchObject({ code: 'ERR_REGISTRIES_CONF' });
   });
 
+  it('comments anywhere (whole lines blanked before parsing) change nothing; errors keep their line numbers', async () => {
+    const text = [
+      '# a comment', '  # an indented one', 'unqualified-search-registries = [', '  # inside an array', '  "a.io", # after a value', ']',
+      '[[registry]]', '# between keys', 'prefix = "x.io/team" # same line', 'location = "m.io/#not-a-comment"',
+    ].join('\n');
+    const p = await parseRegistriesConf(text, 'c.conf');
+    expect(p.unqualifiedSearchRegistries).toEqual(['a.io']);
+    expect(p.registries[0]).toMatchObject({ prefix: 'x.io/team', location: 'm.io/#not-a-comment' });
+    // a multi-line string is parsed as written (a line in it that starts with # is not a comment)
+    const ml = await parseRegistriesConf('unqualified-search-registries = ["a.io"]\nnote = """\n# kept\n"""', 'ml.conf');
+    expect(ml.unqualifiedSearchRegistries).toEqual(['a.io']);
+    const err = await parseRegistriesConf('# one\n# two\n[[registry]\n', 'bad.conf').catch((e: unknown) => e as Error & { cause: Error });
+    expect(err).toMatchObject({ code: 'ERR_REGISTRIES_CONF' });
+    expect(err.cause.message).toMatch(/^3: {2}\[\[registry\]$/m);
+  });
+
   it('a rewrite that makes an invalid reference is an error, not a guess', async () => {
     const c = await conf('[[registry]]\nprefix = "example.com/foo"\nlocation = "x.io/UPPER"');
     expect(() => pullSources(c, parseReference('example.com/foo/app'))).toThrow(RegistryError);
