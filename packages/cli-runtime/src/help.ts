@@ -10,8 +10,39 @@ function toYargs(defs: Record<string, OptDef>): Record<string, Options> {
   return out;
 }
 
+/**
+ * `oci-runtime COMMAND --help` (or `-h`, or `oci-runtime help COMMAND`): the command's help in runc's (urfave/cli's)
+ * layout, from the same table the parser reads. yargs, configured to stop at the first positional as urfave does,
+ * prints nothing for a command's help.
+ */
+export function commandHelp(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const wantsHelp = argv.includes('--help') || argv.includes('-h') || words[0] === 'help';
+  const name = words[0] === 'help' ? words[1] : words[0];
+  const def = name === undefined ? undefined : COMMANDS[name];
+  if (!wantsHelp || def === undefined) return undefined;
+  const opts = Object.entries(def.options).map(([k, d]) => {
+    const value = d.type === 'boolean' ? '' : ' value';
+    const names = [`--${k}${value}`, ...(d.alias ? [`-${d.alias}${value}`] : [])].join(', ');
+    const dflt = d.default !== undefined && d.default !== false && d.default !== 0 ? ` (default: ${String(d.default)})` : '';
+    return [names, `${d.describe}${dflt}`] as const;
+  });
+  opts.push(['--help, -h', 'show help']);
+  const width = Math.max(...opts.map(([n]) => n.length));
+  return [
+    'NAME:', `   oci-runtime ${name} - ${def.describe}`, '',
+    'USAGE:', `   oci-runtime ${def.usage}`, '',
+    'OPTIONS:', ...opts.map(([n, d]) => `   ${n.padEnd(width)}  ${d}`), '',
+  ].join('\n');
+}
+
 /** The slow path: help, version and usage errors, rendered by yargs from the same tables. */
 export async function yargsMain(argv: string[], parsed: Parsed | undefined): Promise<number> {
+  const help = commandHelp(argv);
+  if (help !== undefined) {
+    process.stdout.write(help);
+    return 0;
+  }
   const { default: yargs } = await import('yargs');
   let y: Argv = yargs(argv)
     .scriptName('oci-runtime')

@@ -253,6 +253,16 @@ describe('oci-runtime vs runc', () => {
     expect(u.stderr).toMatch(/requires a container id/);
     const bad = await exec(process.execPath, [CLI, 'frobnicate']);
     expect(bad.code).toBe(1);
+    // a command's help, in runc's layout (it printed nothing before)
+    for (const args of [['exec', '--help'], ['exec', '-h'], ['help', 'exec']]) {
+      const c = await exec(process.execPath, [CLI, ...args]);
+      expect(c.code, args.join(' ')).toBe(0);
+      expect(c.stdout).toMatch(/^NAME:\n {3}oci-runtime exec - execute new process inside the container\n\nUSAGE:\n {3}oci-runtime exec /);
+      expect(c.stdout).toMatch(/^ {3}--apparmor value +set the AppArmor profile of the process/m);
+      expect(c.stdout).toMatch(/^ {3}--tty, -t +allocate a pseudo-TTY$/m);
+    }
+    const runc = spawnSync('runc', ['exec', '--help'], { encoding: 'utf8' });
+    for (const section of ['NAME:', 'USAGE:', 'OPTIONS:']) expect(runc.stdout).toContain(section);
   });
 
   it('--pid-file, --preserve-fds and exec --process', async () => {
