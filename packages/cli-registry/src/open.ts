@@ -157,7 +157,28 @@ async function mirroredSource(ref: Reference, flags: AccessFlags): Promise<Opene
 
 export interface Opened<T> {
   endpoint: T;
-  close(): Promise<void>;
+  /** `failed`: the copy did not finish (a destination it created and left empty is removed). */
+  close(outcome?: { failed: boolean }): Promise<void>;
+}
+
+/**
+ * Removes a layout this command created when it holds nothing but what creating it wrote (a copy that failed
+ * before its first blob: image not found, denied...), so a failed copy leaves no empty layout behind, as skopeo
+ * leaves none. A layout with blobs is kept: re-running the copy resumes from them.
+ */
+async function removeIfEmptyLayout(dir: string): Promise<void> {
+  const { readdir: ls, readFile: read, rm } = await import('node:fs/promises');
+  try {
+    const top = await ls(dir);
+    if (!top.every((n) => ['oci-layout', 'index.json', 'blobs', '.oci-ts'].includes(n))) return;
+    const blobs = await ls(join(dir, 'blobs')).catch(() => [] as string[]);
+    for (const alg of blobs) if ((await ls(join(dir, 'blobs', alg))).length > 0) return;
+    const index = JSON.parse(await read(join(dir, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests?: unknown[] };
+    if ((index.manifests ?? []).length > 0) return;
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    // best effort: whatever cannot be checked is left as it is
+  }
 }
 
 export async function openSource(name: ImageName, flags: AccessFlags): Promise<Opened<CopySource>> {
@@ -198,7 +219,10 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
       const layout = Layout.init(name.dir);
       return {
         endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created }),
-        close: async () => { await layout.catch(() => {}); },
+        close: async (outcome) => {
+          const opened = await layout.catch(() => undefined);
+          if (outcome?.failed && created && opened) await removeIfEmptyLayout(opened.dir);
+        },
       };
     }
     case 'dir':

@@ -1,7 +1,7 @@
 // Exit statuses of the oci-registry command as users run it (bin/oci-registry, the sh launcher npm links):
 // 130 when interrupted, 2 for usage errors, 1 for other errors, as the other oci CLIs.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,19 @@ describe('oci-registry exit statuses', () => {
       expect(blobs.filter((b) => !/^[0-9a-f]{64}$/.test(b)), 'temp files').toEqual([]);
     }
   }, 40_000);
+
+  it('a copy that fails before its first blob leaves no layout behind; a destination path through a file is a clear error', async () => {
+    const dest = join(tmp.path, 'never-made', 'layout');
+    const missing = await run(LAUNCHER, ['copy', '--src-tls-verify=false', `docker://${reg.host}/fx/no-such-image:latest`, `oci:${dest}:latest`], { env } as never);
+    expect(missing.code, missing.stderr).toBe(1);
+    expect(missing.stderr).toMatch(/ERR_MANIFEST_UNKNOWN|ERR_NAME_UNKNOWN/);
+    expect(existsSync(dest)).toBe(false);
+    const file = join(tmp.path, 'a-file');
+    writeFileSync(file, 'x');
+    const through = await run(LAUNCHER, ['copy', '--src-tls-verify=false', `docker://${reg.host}/fx/hello:latest`, `oci:${join(file, 'sub')}:latest`], { env } as never);
+    expect(through.code, through.stderr).toBe(1);
+    expect(through.stderr).toMatch(/ERR_INVALID_LAYOUT: .*a part of its path is a file/);
+  });
 
   it('usage errors exit 2 and other errors exit 1, through the launcher', async () => {
     const usage = await run(LAUNCHER, ['copy', 'only-one-arg'], { env } as never);

@@ -195,6 +195,11 @@ export class Layout {
     } catch (err) {
       // Recursive mkdir reports ENOENT where a plain mkdir of the last part says why (EROFS, EACCES).
       const real = await mkdir(layout.dir).then(() => err, (e: unknown) => e);
+      const code = (real as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'EEXIST') {
+        throw invalidLayout(layout.dir, code === 'EEXIST' ? 'it is a file, not a directory' : 'a part of its path is a file, not a directory',
+          'give a directory path (it is created when missing)', real);
+      }
       throw writeError(real, layout.dir);
     }
     const existing = await readSmallFile(layout.paths.layoutFile, 64 << 10).catch((err: unknown) => {

@@ -67,6 +67,7 @@ export const copyCommand: CommandModule<object, Args> = {
     source.endpoint = { ...source.endpoint, getRoot: () => rootPromise };
     try {
       const dest = await openDestination(dst, { ...accessFlags(argv, 'dest'), retries });
+      let done = false;
       try {
         const platform = platformFlags(argv);
         const result = await copyImage(source.endpoint, dest.endpoint, {
@@ -79,9 +80,10 @@ export const copyCommand: CommandModule<object, Args> = {
           const { writeFile } = await import('node:fs/promises');
           await writeFile(argv.digestfile, result.digest);
         }
+        done = true;
       } finally {
         reporter.finish();
-        await dest.close();
+        await dest.close({ failed: !done });
       }
     } finally {
       await source.close();
