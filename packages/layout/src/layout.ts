@@ -245,7 +245,9 @@ export class Layout {
     if (bytes === undefined) {
       const hint = (await isDirectory(this.dir))
         ? 'this directory has no oci-layout file; create a layout with Layout.init() or `skopeo copy ... oci:DIR:REF`'
-        : 'the directory does not exist; check the path or create a layout with Layout.init()';
+        : (await lstat(this.dir).then(() => true, () => false))
+          ? 'the path is not a directory; a layout is a directory holding oci-layout, index.json and blobs/'
+          : 'the directory does not exist; check the path or create a layout with Layout.init()';
       throw invalidLayout(this.dir, 'the oci-layout file is missing', hint);
     }
     let doc: unknown;
