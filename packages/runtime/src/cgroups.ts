@@ -85,14 +85,41 @@ export function cgroupWarmFile(root = CGROUP_ROOT): string | undefined {
   return join(dir, 'cgroup.procs');
 }
 
+/**
+ * A systemd-style cgroupsPath "slice:prefix:name" (what engines pass with --systemd-cgroup) as the directory systemd
+ * would give it, so that tools reading the engine's expected cgroup path find it (cgroupfs is still what writes it):
+ * the slice expanded as systemd nests slices ("a-b.slice" is /a.slice/a-b.slice, "-.slice" the root, empty:
+ * system.slice), then the unit "prefix-name.scope" (or "name" when it is a slice itself), as runc's systemd driver
+ * names them.
+ */
+function systemdPath(p: string, original: string): string {
+  const parts = p.split(':');
+  const bad = (why: string): never => {
+    throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: cgroupsPath "${original}": ${why}`, { hint: 'a systemd cgroupsPath is "slice:prefix:name", e.g. "system.slice:oci:mycontainer"' });
+  };
+  if (parts.length !== 3) bad('expected slice:prefix:name');
+  const [slice, prefix, name] = parts as [string, string, string];
+  if (name === '' || name.includes('/')) bad('the name must be non-empty and have no "/"');
+  const s = slice === '' ? 'system.slice' : slice;
+  if (!s.endsWith('.slice') || s.includes('/')) bad(`"${s}" is not a slice name (NAME.slice)`);
+  let dir = '';
+  if (s !== '-.slice') {
+    const base = s.slice(0, -'.slice'.length);
+    if (base === '' || base.startsWith('-') || base.endsWith('-') || base.includes('--')) bad(`"${s}" is not a valid slice name`);
+    let acc = '';
+    for (const part of base.split('-')) {
+      acc = acc === '' ? part : `${acc}-${part}`;
+      dir += `/${acc}.slice`;
+    }
+  }
+  const unit = name.endsWith('.slice') ? name : `${prefix}-${name}.scope`;
+  return `${dir}/${unit}`;
+}
+
 /** The container's cgroup directories, one per hierarchy. cgroupsPath defaults to /oci-runtime/<id>. */
 export function cgroupPaths(id: string, cgroupsPath: string | undefined, layout = cgroupLayout()): Record<string, string> {
   let p = cgroupsPath && cgroupsPath.length ? cgroupsPath : `/oci-runtime/${id}`;
-  if (p.includes(':') && !p.startsWith('/')) {
-    // systemd style slice:prefix:name (accepted with --systemd-cgroup, placed under cgroupfs)
-    const [slice, prefix, name] = p.split(':');
-    p = `/${slice}/${prefix ? prefix + '-' : ''}${name}`;
-  }
+  if (p.includes(':') && !p.startsWith('/')) p = systemdPath(p, cgroupsPath!);
   p = posix.normalize('/' + p);
   if (p.split('/').includes('..')) throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: cgroupsPath ${cgroupsPath} leaves the cgroup root`);
   const out: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyResources } from '../src/cgroups.js';
+import { applyResources, cgroupPaths } from '../src/cgroups.js';
 import { CLI, bundle, cleanupAll, runc, tmp, uid, type Result } from './helpers.js';
 
 afterAll(() => cleanupAll());
@@ -132,6 +132,25 @@ describe.runIf(V2_ROOT && probe)('cgroup v2 device rules (an eBPF filter), runc 
       c['mounts'] = [...c['mounts'].filter((m: { destination: string }) => m.destination !== '/tmp'), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }];
     });
     expect(await v2(['run', '--bundle', b, uid('devw')])).toMatchObject({ code: 0, stdout: 'r-ok\nw-denied\n' });
+  });
+});
+
+describe('systemd-style cgroupsPath (slice:prefix:name), as runc\'s systemd driver names the cgroups', () => {
+  const v2layout = { version: 'v2' as const, mounts: { unified: '/sys/fs/cgroup' } };
+  it.each([
+    ['system.slice:docker:abc', '/sys/fs/cgroup/system.slice/docker-abc.scope'],
+    ['machine.slice:libpod:0123', '/sys/fs/cgroup/machine.slice/libpod-0123.scope'],
+    ['user-1000.slice:oci:x', '/sys/fs/cgroup/user.slice/user-1000.slice/oci-x.scope'],
+    ['a-b-c.slice:p:n', '/sys/fs/cgroup/a.slice/a-b.slice/a-b-c.slice/p-n.scope'],
+    ['-.slice:p:n', '/sys/fs/cgroup/p-n.scope'],
+    [':p:n', '/sys/fs/cgroup/system.slice/p-n.scope'],
+    ['system.slice::n', '/sys/fs/cgroup/system.slice/-n.scope'],
+    ['system.slice:p:sub.slice', '/sys/fs/cgroup/system.slice/sub.slice'],
+  ])('%s -> %s', (path, want) => {
+    expect(cgroupPaths('id', path, v2layout)).toEqual({ unified: want });
+  });
+  it.each(['a:b', 'nope:p:n', 'a--b.slice:p:n', 'system.slice:p:', 'system.slice:p:a/b', 'x/y.slice:p:n'])('%s is refused', (path) => {
+    expect(() => cgroupPaths('id', path, v2layout)).toThrow(/invalid config.json: cgroupsPath/);
   });
 });
 

@@ -45,6 +45,19 @@ describe.runIf(v1)('cgroups v1', () => {
     expect(existsSync(`/sys/fs/cgroup/devices/oci-runtime/${id}`)).toBe(false);
   });
 
+  it('a systemd-style cgroupsPath lands where systemd would put the scope (and is removed after)', async () => {
+    const name = uid('sd');
+    const b = await bundle((c) => {
+      c['linux'].cgroupsPath = `system.slice:oci-test:${name}`;
+      c['process'].args = ['sh', '-c', 'grep -E ":(memory|pids):" /proc/self/cgroup'];
+    });
+    const o = await ours(['--systemd-cgroup', 'run', '--bundle', b, name]);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stdout).toContain(`memory:/system.slice/oci-test-${name}.scope`);
+    expect(o.stdout).toContain(`pids:/system.slice/oci-test-${name}.scope`);
+    expect(existsSync(`/sys/fs/cgroup/memory/system.slice/oci-test-${name}.scope`)).toBe(false);
+  });
+
   it('uses cgroupsPath and removes the cgroups on delete', async () => {
     const path = `/oci-runtime-test/${uid('cgp')}`;
     const b = await bundle((c) => {
