@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CopyDestination, CopySource, ManifestData, Reference, RegistriesConf, RegistryClient, RegistryClientOptions } from '@oci/registry-client';
 import { CliError, usage } from './errors.js';
 import type { ImageName } from './transports.js';
@@ -166,18 +166,20 @@ export interface Opened<T> {
  * before its first blob: image not found, denied...), so a failed copy leaves no empty layout behind, as skopeo
  * leaves none. A layout with blobs is kept: re-running the copy resumes from them.
  */
-async function removeIfEmptyLayout(dir: string): Promise<void> {
+async function removeIfEmptyLayout(dir: string): Promise<boolean> {
   const { readdir: ls, readFile: read, rm } = await import('node:fs/promises');
   try {
     const top = await ls(dir);
-    if (!top.every((n) => ['oci-layout', 'index.json', 'blobs', '.oci-ts'].includes(n))) return;
+    if (!top.every((n) => ['oci-layout', 'index.json', 'blobs', '.oci-ts'].includes(n))) return false;
     const blobs = await ls(join(dir, 'blobs')).catch(() => [] as string[]);
-    for (const alg of blobs) if ((await ls(join(dir, 'blobs', alg))).length > 0) return;
+    for (const alg of blobs) if ((await ls(join(dir, 'blobs', alg))).length > 0) return false;
     const index = JSON.parse(await read(join(dir, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests?: unknown[] };
-    if ((index.manifests ?? []).length > 0) return;
+    if ((index.manifests ?? []).length > 0) return false;
     await rm(dir, { recursive: true, force: true });
+    return true;
   } catch {
     // best effort: whatever cannot be checked is left as it is
+    return false;
   }
 }
 
@@ -216,12 +218,19 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
       // not awaited: the copy plans and starts its first downloads while the layout is created or checked
       // (a layout that did not exist has no blobs to look for)
       const created = !existsSync(name.dir);
+      // the directories Layout.init is about to create (the layout's and missing parents): what a failed copy removes
+      const made: string[] = [];
+      for (let d = resolve(name.dir); created && !existsSync(d) && dirname(d) !== d; d = dirname(d)) made.push(d);
       const layout = Layout.init(name.dir);
       return {
         endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created }),
         close: async (outcome) => {
           const opened = await layout.catch(() => undefined);
-          if (outcome?.failed && created && opened) await removeIfEmptyLayout(opened.dir);
+          if (outcome?.failed && created && opened && (await removeIfEmptyLayout(opened.dir))) {
+            const { rmdir } = await import('node:fs/promises');
+            // parents this copy created, innermost first, while empty (another process may have used them meanwhile)
+            for (const d of made.slice(1)) if (!(await rmdir(d).then(() => true, () => false))) break;
+          }
         },
       };
     }

@@ -57,6 +57,8 @@ describe('oci-registry exit statuses', () => {
     expect(missing.code, missing.stderr).toBe(1);
     expect(missing.stderr).toMatch(/ERR_MANIFEST_UNKNOWN|ERR_NAME_UNKNOWN/);
     expect(existsSync(dest)).toBe(false);
+    expect(existsSync(join(tmp.path, 'never-made')), 'the parent it created too').toBe(false);
+    expect(existsSync(tmp.path), 'never a directory it did not create').toBe(true);
     const file = join(tmp.path, 'a-file');
     writeFileSync(file, 'x');
     const through = await run(LAUNCHER, ['copy', '--src-tls-verify=false', `docker://${reg.host}/fx/hello:latest`, `oci:${join(file, 'sub')}:latest`], { env } as never);
