@@ -30,7 +30,7 @@ export const GLOBAL_OPTIONS: Record<string, OptDef> = {
   log: { type: 'string', describe: 'set the log file to write runtime logs to (default: stderr)' },
   'log-format': { type: 'string', describe: 'set the log format (text or json)', default: 'text' },
   debug: { type: 'boolean', describe: 'enable debug logging' },
-  'systemd-cgroup': { type: 'boolean', describe: 'accepted for compatibility; cgroupfs is used' },
+  'systemd-cgroup': { type: 'boolean', describe: 'systemd-style cgroupsPath (slice:prefix:name) placed where systemd puts it; written through cgroupfs' },
   rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false or auto)', default: 'auto' },
   criu: { type: 'string', describe: 'accepted for compatibility; checkpoint/restore is not supported' },
 };
