@@ -25,13 +25,13 @@ export interface FastCommand {
 type Argv = Record<string, unknown> & { _: (string | number)[]; $0: string };
 
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const aliasesOf = (opt: Options): readonly string[] => (opt.alias === undefined ? [] : typeof opt.alias === 'string' ? [opt.alias] : opt.alias);
 
 export function parseFast(args: readonly string[], command: FastCommand, scriptName: string): Argv | undefined {
   const byName = new Map<string, [string, Options]>();
   for (const [key, opt] of Object.entries(command.options)) {
     byName.set(key, [key, opt]);
-    const aliases = opt.alias === undefined ? [] : Array.isArray(opt.alias) ? opt.alias : [opt.alias];
-    for (const a of aliases) byName.set(a, [key, opt]);
+    for (const a of aliasesOf(opt)) byName.set(a, [key, opt]);
   }
   const values = new Map<string, unknown>();
   const positionals: string[] = [];
@@ -111,8 +111,7 @@ export function parseFast(args: readonly string[], command: FastCommand, scriptN
     if (value === undefined) continue;
     argv[key] = value;
     argv[camel(key)] = value;
-    const aliases = opt.alias === undefined ? [] : Array.isArray(opt.alias) ? opt.alias : [opt.alias];
-    for (const a of aliases) argv[a] = value;
+    for (const a of aliasesOf(opt)) argv[a] = value;
   }
   command.positionals.forEach((p, k) => {
     argv[p] = positionals[k];

@@ -46,7 +46,6 @@ function debugRequests(): void {
   });
 }
 
-
 function applyGlobals(argv: Record<string, unknown>): void {
   if (typeof argv.tmpdir === 'string') process.env.TMPDIR = argv.tmpdir;
   if (argv.debug === true) debugRequests();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { CopyDestination, CopySource, ManifestData, Reference, RegistriesConf, RegistryClient, RegistryClientOptions } from '@oci/registry-client';
 import { CliError, usage } from './errors.js';
@@ -45,11 +45,12 @@ export async function clientOptions(flags: AccessFlags): Promise<RegistryClientO
   if (flags.certDir) o.caFile = await certDirFiles(flags.certDir);
   if (flags.retries !== undefined) o.retries = flags.retries;
   if (flags.insecureRegistries?.length) o.insecureRegistries = flags.insecureRegistries;
+  // loads node:v8 (~1.5 ms) only when undici is about to be used: pulls never get here
+  o.beforeUndici = noWasmTierUp;
   return o;
 }
 
 let wasmTiering = true;
-const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'];
 
 /**
  * undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it with Liftoff, then recompiles it with
@@ -90,10 +91,7 @@ export async function registriesConf(flags: AccessFlags): Promise<RegistriesConf
  * A client for the registry of `ref` (when given: refused when registries.conf blocks it, without TLS verification
  * when it marks it insecure). Pulls go through openSource, which also applies mirrors and location rewrites.
  */
-export async function newClient(flags: AccessFlags, ref?: Reference, use: { uploads?: boolean } = {}): Promise<RegistryClient> {
-  // undici (and its WebAssembly parser) serves only uploads and proxied requests; the rest goes through the
-  // library's own HTTP/1.1 client, and loading node:v8 for nothing costs ~1.5 ms of a start
-  if (use.uploads === true || PROXY_VARS.some((v) => process.env[v])) noWasmTierUp();
+export async function newClient(flags: AccessFlags, ref?: Reference): Promise<RegistryClient> {
   const rc = await import('@oci/registry-client');
   let f = flags;
   if (ref !== undefined) {
@@ -167,13 +165,12 @@ export interface Opened<T> {
  * leaves none. A layout with blobs is kept: re-running the copy resumes from them.
  */
 async function removeIfEmptyLayout(dir: string): Promise<boolean> {
-  const { readdir: ls, readFile: read, rm } = await import('node:fs/promises');
   try {
-    const top = await ls(dir);
+    const top = await readdir(dir);
     if (!top.every((n) => ['oci-layout', 'index.json', 'blobs', '.oci-ts'].includes(n))) return false;
-    const blobs = await ls(join(dir, 'blobs')).catch(() => [] as string[]);
-    for (const alg of blobs) if ((await ls(join(dir, 'blobs', alg))).length > 0) return false;
-    const index = JSON.parse(await read(join(dir, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests?: unknown[] };
+    const blobs = await readdir(join(dir, 'blobs')).catch(() => [] as string[]);
+    for (const alg of blobs) if ((await readdir(join(dir, 'blobs', alg))).length > 0) return false;
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests?: unknown[] };
     if ((index.manifests ?? []).length > 0) return false;
     await rm(dir, { recursive: true, force: true });
     return true;
@@ -210,24 +207,23 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
   switch (name.transport) {
     case 'docker': {
       const ref = rc.parseReference(name.reference);
-      const client = await newClient(flags, ref, { uploads: true });
+      const client = await newClient(flags, ref);
       return { endpoint: rc.registryDestination(client, ref), close: () => client.close() };
     }
     case 'oci': {
       const { Layout } = await import('@oci/layout');
       // not awaited: the copy plans and starts its first downloads while the layout is created or checked
       // (a layout that did not exist has no blobs to look for)
-      const created = !existsSync(name.dir);
       // the directories Layout.init is about to create (the layout's and missing parents): what a failed copy removes
       const made: string[] = [];
-      for (let d = resolve(name.dir); created && !existsSync(d) && dirname(d) !== d; d = dirname(d)) made.push(d);
+      for (let d = resolve(name.dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) made.push(d);
+      const created = made.length > 0;
       const layout = Layout.init(name.dir);
       return {
         endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created }),
         close: async (outcome) => {
           const opened = await layout.catch(() => undefined);
           if (outcome?.failed && created && opened && (await removeIfEmptyLayout(opened.dir))) {
-            const { rmdir } = await import('node:fs/promises');
             // parents this copy created, innermost first, while empty (another process may have used them meanwhile)
             for (const d of made.slice(1)) if (!(await rmdir(d).then(() => true, () => false))) break;
           }

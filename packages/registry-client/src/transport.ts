@@ -18,6 +18,11 @@ export interface TransportOptions {
   /** Connections per origin (default 8). */
   connections?: number | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * Called before undici serves its first request of a host (uploads, proxied requests): a program that owns its
+   * process may set V8 flags for undici's WebAssembly parser there. Requests that LeanHttp serves never call it.
+   */
+  beforeUndici?: (() => void) | undefined;
 }
 
 export const DEFAULT_CERTS_DIRS = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
@@ -127,6 +132,7 @@ export class Transport {
       return entry.lean as unknown as Dispatcher;
     }
     if (entry.undici) return entry.undici;
+    this.#opts.beforeUndici?.();
     const u = undici();
     const verify = entry.verify;
     const secureContext = entry.secureContext;

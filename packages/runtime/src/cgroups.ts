@@ -217,12 +217,9 @@ export function createCgroups(paths: Record<string, string>, resources: LinuxRes
   // like runc: the devices the spec creates are also allowed in the devices cgroup
   const dev = usable['devices'];
   if (dev && layout.version === 'v1' && existsSync(join(dev, 'devices.allow')))
-    for (const d of devices) if (d.type !== 'p') w(join(dev, 'devices.allow'), `${d.type === 'u' ? 'c' : d.type} ${d.major ?? '*'}:${d.minor ?? '*'} rwm`);
+    for (const rule of createdDeviceRules(devices)) w(join(dev, 'devices.allow'), v1Line(rule));
   return procs;
 }
-
-// what runc allows by default: mknod of anything, and the standard devices
-const DEFAULT_ALLOWED_DEVICES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
 
 /** One device cgroup rule: type a|b|c, major/minor (-1: any), access bits (mknod 1, read 2, write 4), allow or deny. */
 export interface DeviceRule {
@@ -244,6 +241,34 @@ function parseRule(text: string, allow: boolean): DeviceRule {
   return { type: type as DeviceRule['type'], major: major === '*' ? -1 : Number(major), minor: minor === '*' ? -1 : Number(minor), access: accessBits(access), allow };
 }
 
+// what runc allows by default: mknod of anything, and the standard devices
+const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm']
+  .map((r) => parseRule(r, true));
+
+const isAll = (r: DeviceRule): boolean => r.type === 'a' && r.major === -1 && r.minor === -1;
+
+/** "TYPE MAJOR:MINOR" with * for any: how the devices controller and our messages name a rule's devices. */
+function devicePattern(r: DeviceRule): string {
+  return `${r.type} ${r.major < 0 ? '*' : r.major}:${r.minor < 0 ? '*' : r.minor}`;
+}
+
+/** A rule as a line for devices.allow / devices.deny ("a" for every device). */
+function v1Line(r: DeviceRule): string {
+  return isAll(r) ? 'a' : `${devicePattern(r)} ${r.access & 2 ? 'r' : ''}${r.access & 4 ? 'w' : ''}${r.access & 1 ? 'm' : ''}`;
+}
+
+/** The spec's linux.resources.devices (type "a", or no type and no numbers, means every device). */
+function specDeviceRules(r: LinuxResources | undefined): DeviceRule[] {
+  return (r?.devices ?? []).map((d) => d.type === 'a' || (d.type === undefined && d.major === undefined && d.minor === undefined)
+    ? { type: 'a', major: -1, minor: -1, access: 7, allow: d.allow }
+    : { type: (d.type ?? 'a') as DeviceRule['type'], major: d.major ?? -1, minor: d.minor ?? -1, access: accessBits(d.access), allow: d.allow });
+}
+
+/** Like runc: the devices the spec creates are also allowed. */
+function createdDeviceRules(devices: readonly { type: string; major?: number; minor?: number }[]): DeviceRule[] {
+  return devices.filter((d) => d.type !== 'p').map((d) => ({ type: d.type === 'b' ? 'b' : 'c', major: d.major ?? -1, minor: d.minor ?? -1, access: 7, allow: true }));
+}
+
 /**
  * The device rules the v1 devices controller is given (applyResources, createCgroups), in the same order: deny all
  * (the default), the spec's linux.resources.devices, runc's default allow list, the devices the spec creates. On v2
@@ -251,16 +276,7 @@ function parseRule(text: string, allow: boolean): DeviceRule {
  * matches decides, per access bit.
  */
 export function deviceRules(r: LinuxResources | undefined, devices: readonly { type: string; major?: number; minor?: number }[]): DeviceRule[] {
-  const rules: DeviceRule[] = [];
-  for (const d of r?.devices ?? []) {
-    const all = d.type === 'a' || (d.type === undefined && d.major === undefined && d.minor === undefined);
-    rules.push(all
-      ? { type: 'a', major: -1, minor: -1, access: 7, allow: d.allow }
-      : { type: (d.type ?? 'a') as DeviceRule['type'], major: d.major ?? -1, minor: d.minor ?? -1, access: accessBits(d.access), allow: d.allow });
-  }
-  for (const rule of DEFAULT_ALLOWED_DEVICES) rules.push(parseRule(rule, true));
-  for (const d of devices) if (d.type !== 'p') rules.push({ type: d.type === 'b' ? 'b' : 'c', major: d.major ?? -1, minor: d.minor ?? -1, access: 7, allow: true });
-  return rules;
+  return [...specDeviceRules(r), ...DEFAULT_DEVICE_RULES, ...createdDeviceRules(devices)];
 }
 
 /**
@@ -272,8 +288,8 @@ export function deviceRules(r: LinuxResources | undefined, devices: readonly { t
 function checkV1DeviceRules(r: LinuxResources): void {
   let defaultAllow = false;
   const exceptions: DeviceRule[] = [];
-  for (const rule of deviceRules({ devices: r.devices ?? [] }, []).slice(0, (r.devices ?? []).length)) {
-    if (rule.type === 'a' && rule.major === -1 && rule.minor === -1) {
+  for (const rule of specDeviceRules(r)) {
+    if (isAll(rule)) {
       defaultAllow = rule.allow;
       exceptions.length = 0;
       continue;
@@ -286,7 +302,7 @@ function checkV1DeviceRules(r: LinuxResources): void {
       const covers = (e.type === 'a' || e.type === rule.type) && (e.major === -1 || e.major === rule.major) && (e.minor === -1 || e.minor === rule.minor);
       const same = e.type === rule.type && e.major === rule.major && e.minor === rule.minor;
       if (covers && !same && (e.access & rule.access) !== 0) {
-        const fmt = (x: DeviceRule): string => `${x.allow ? 'allow' : 'deny'} ${x.type} ${x.major < 0 ? '*' : x.major}:${x.minor < 0 ? '*' : x.minor}`;
+        const fmt = (x: DeviceRule): string => `${x.allow ? 'allow' : 'deny'} ${devicePattern(x)}`;
         throw new RuntimeError('ERR_INVALID_CONFIG', `invalid config.json: the device rule "${fmt(rule)}" falls inside the earlier "${fmt(e)}", which cgroup v1 cannot express`, {
           hint: 'list the devices one by one instead of the wildcard rule (cgroups v2 takes the config as it is)',
         });
@@ -348,12 +364,7 @@ export function applyResources(paths: Record<string, string>, r: LinuxResources,
     if (dev && existsSync(join(dev, 'devices.deny'))) {
       checkV1DeviceRules(r);
       w(join(dev, 'devices.deny'), 'a');
-      for (const d of r.devices ?? []) {
-        const rule = `${d.type ?? 'a'} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
-        const line = d.type === 'a' || (d.type === undefined && d.major === undefined && d.minor === undefined) ? 'a' : rule;
-        w(join(dev, d.allow ? 'devices.allow' : 'devices.deny'), line);
-      }
-      for (const rule of DEFAULT_ALLOWED_DEVICES) w(join(dev, 'devices.allow'), rule);
+      for (const rule of [...specDeviceRules(r), ...DEFAULT_DEVICE_RULES]) w(join(dev, rule.allow ? 'devices.allow' : 'devices.deny'), v1Line(rule));
     }
   }
 }
@@ -454,7 +465,7 @@ export function freeze(paths: Record<string, string>, frozen: boolean): void {
     const want = frozen ? 'frozen 1' : 'frozen 0';
     for (let i = 0; i < 1000; i++) {
       if (readFileSync(join(u, 'cgroup.events'), 'utf8').includes(want)) return;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      sleepSync(1);
     }
     throw new RuntimeError('ERR_CGROUP', `the container's cgroup ${u} did not become ${frozen ? 'frozen' : 'thawed'} within a second`, { path: u });
   }
@@ -471,6 +482,12 @@ export function isFrozen(paths: Record<string, string>): boolean {
   return false;
 }
 
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks this thread for `ms` (the cgroup file system gives no event to wait for). */
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
 /** Remove the container's cgroups (deepest first; waits briefly for exiting tasks). */
 export function destroyCgroups(paths: Record<string, string>): void {
   for (const dir of Object.values(paths)) {
@@ -481,7 +498,7 @@ export function destroyCgroups(paths: Record<string, string>): void {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') break;
-        if (code === 'EBUSY' && i < 199) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
+        if (code === 'EBUSY' && i < 199) { sleepSync(5); continue; }
         break;
       }
     }

@@ -224,6 +224,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
       if (created.has(cgPaths[c]!) && (c !== 'unified' || layout.version === 'v2')) hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
     const plan = planCreate(spec, {
       id,
+      debug: debug !== undefined,
       rootfs,
       bundle,
       ...(mode === 'create' ? { fifo: join(dir, 'exec.fifo') } : {}),
@@ -246,10 +247,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     });
     for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
     o.signal?.throwIfAborted();
-    if (debug) {
-      plan.push(['debug']);
-      debug(`state ${dir}; helper ${helper.pid}: plan of ${plan.length} lines`);
-    }
+    debug?.(`state ${dir}; helper ${helper.pid}: plan of ${plan.length} lines`);
     sendPlan(helper, plan);
     // an abort kills the helper: its socket closes, the loop below sees the abort and the catch cleans up
     const h = helper;
@@ -618,6 +616,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   const procs = Object.values(s.cgroupPaths).map((d) => join(d, 'cgroup.procs')).filter((f) => existsSync(f));
   const plan = planExec(p, s.spec.linux?.seccomp, {
     pid: s.pid,
+    debug: o.onDebug !== undefined,
     namespaces: s.namespaces,
     cgroupProcs: procs,
     ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
@@ -629,10 +628,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     // the exec'd process gets the container's seccomp profile: its notify fd goes to the listener too, as runc
     listener: seccompListenerLine(s.spec, id, s.bundle, { pid: s.pid }),
   });
-  if (o.onDebug) {
-    plan.push(['debug']);
-    o.onDebug(`exec in ${id} (init ${s.pid}): namespaces ${s.namespaces.join(',')}, ${procs.length} cgroups, plan of ${plan.length} lines`);
-  }
+  o.onDebug?.(`exec in ${id} (init ${s.pid}): namespaces ${s.namespaces.join(',')}, ${procs.length} cgroups, plan of ${plan.length} lines`);
   o.signal?.throwIfAborted();
   const helper = launch(plan, o.stdio ?? ['inherit', 'inherit', 'inherit'], o.preserveFds ?? 0);
   let pid = 0;

@@ -78,9 +78,3 @@ export function labelMountData(type: string, data: string, mountLabel: string | 
   const context = `context="${mountLabel}"`;
   return data === '' ? context : `${data},${context}`;
 }
-
-/** For tests: forget what was read of the host. @internal */
-export function resetLsmCache(): void {
-  apparmor = undefined;
-  selinux = undefined;
-}

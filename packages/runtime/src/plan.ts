@@ -149,10 +149,12 @@ export interface ProcessPlanOptions {
   /** collected warnings (unknown capabilities...) */
   warnings?: string[];
   setgroupsDeny?: boolean;
+  /** the helper reports its steps as "debug" messages (oci-runtime --debug) */
+  debug?: boolean;
 }
 
 export function planProcess(p: Process, seccomp: LinuxSeccomp | undefined, o: ProcessPlanOptions = {}): PlanLine[] {
-  const L: PlanLine[] = [];
+  const L: PlanLine[] = o.debug ? [['debug']] : [];
   const u = p.user ?? { uid: 0, gid: 0 };
   L.push(['uid', u.uid ?? 0], ['gid', u.gid ?? 0]);
   const groups = [...new Set([...(o.extraGroups ?? []), ...(u.additionalGids ?? [])])];

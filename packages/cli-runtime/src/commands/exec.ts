@@ -24,6 +24,7 @@ export default async function execCmd(p: Parsed): Promise<number> {
       throw new RuntimeError('ERR_INVALID_ARGUMENT', `cannot read process file ${o['process']}: ${(err as Error).message}`, { hint: 'pass a JSON process object (runtime-spec "process")' });
     }
   }
+  const onDebug = debugLogger(p.global);
   let pid = 0;
   const handlers = FORWARD.map((sig) => {
     const h = () => { if (pid) try { process.kill(pid, sig); } catch { /* gone */ } };
@@ -33,7 +34,7 @@ export default async function execCmd(p: Parsed): Promise<number> {
   try {
     return await exec(id, {
       root: p.global['root'] as string,
-      ...(p.global['debug'] === true ? { onDebug: debugLogger(p.global)! } : {}),
+      ...(onDebug ? { onDebug } : {}),
       ...(processDoc ? { process: processDoc } : { args: p.args.slice(1) }),
       ...(o['env'] ? { env: o['env'] as string[] } : {}),
       ...(o['cwd'] ? { cwd: o['cwd'] as string } : {}),
