@@ -77,3 +77,22 @@ describe('TLS trust (explicit CA lists)', () => {
     });
   }
 });
+
+describe('beforeUndici', () => {
+  it('is called when undici first serves a host (a body, a proxy), never for the requests LeanHttp serves', async () => {
+    const { Transport } = await import('../src/transport.js');
+    let calls = 0;
+    const t = new Transport({ env: {}, beforeUndici: () => { calls++; } });
+    t.dispatcher('a.example:5000', true, 'GET');
+    t.dispatcher('a.example:5000', true, 'HEAD');
+    t.dispatcher('a.example:5000', true, 'DELETE');
+    expect(calls).toBe(0);
+    const d = t.dispatcher('a.example:5000', true, 'PUT', true);
+    expect(t.dispatcher('a.example:5000', true, 'PATCH', true)).toBe(d);
+    expect(calls).toBe(1);
+    const proxied = new Transport({ env: { HTTPS_PROXY: 'http://127.0.0.1:9' }, beforeUndici: () => { calls++; } });
+    proxied.dispatcher('b.example', false, 'GET');
+    expect(calls).toBe(2);
+    await Promise.all([(d as unknown as { close(): Promise<void> }).close()]);
+  });
+});
