@@ -52,17 +52,23 @@ export interface LeanOptions {
 /**
  * Memory for body bytes, reused when the consumer gives chunks back.
  *
- * Every read's body bytes are copied out of the connection's read buffer. Into fresh memory, that copy costs
- * ~10x what the memcpy does: each new 256 KiB Buffer is a new mapping whose pages fault in on first touch
- * (measured: 54 MB in 256 KiB pieces, 30 ms into new Buffers, 3 ms into reused ones: a tenth of a cold pull's
- * CPU). So big bodies are copied into 1 MiB slabs, chunk after chunk, each chunk counted against its slab. A
- * consumer that is finished with a chunk (written to disk, hashed) hands it to `releaseChunk`; a slab whose
+ * Body bytes must outlive the read that brought them (the consumer hashes and writes them later). Into fresh
+ * memory, every read would cost ~10x its memcpy: each new 256 KiB Buffer is a new mapping whose pages fault in
+ * on first touch (measured: 54 MB in 256 KiB pieces, 30 ms into new Buffers, 3 ms into reused ones). So a
+ * connection receiving a big body (or one of unknown length) reads it straight into 1 MiB slabs: the socket's
+ * next read lands in the free tail of the connection's slab (net's `onread.buffer` as a function), and the
+ * chunks handed to the consumer are views of it, with no copy at all (the bytes of the read that brought the
+ * headers are copied once). Each chunk is counted against its slab; a consumer that is finished with a chunk
+ * (written to disk, hashed) hands it to `releaseChunk`, and a slab that no connection fills any more and whose
  * chunks all came back is reused. A consumer that keeps its chunks loses nothing: the slab is never reused and
- * the garbage collector frees it with its last chunk.
+ * the garbage collector frees it with its last chunk. Each connection fills a slab of its own, so two sockets
+ * never read into the same bytes.
  */
 const SLAB = 1 << 20;
+/** A slab with less room than this left is retired and the connection takes another for its next read. */
+const MIN_READ_ROOM = 128 << 10;
 const MAX_FREE_SLABS = 8;
-/** Bodies at least this long (or of unknown length) are copied into slabs; smaller ones into plain Buffers. */
+/** Bodies at least this long (or of unknown length) go into slabs; smaller ones into plain Buffers. */
 const POOLED_BODY = 256 << 10;
 
 interface Slab {
@@ -71,38 +77,36 @@ interface Slab {
   pos: number;
   /** Chunks handed out and not given back. */
   out: number;
+  /** A connection is filling it. */
+  filling: boolean;
 }
 
 const slabs = new WeakMap<ArrayBufferLike, Slab>();
 /** Chunks given back already: a second release of one must not count twice. */
 const released = new WeakSet<Uint8Array>();
 const freeSlabs: Slab[] = [];
-let current: Slab | undefined;
 
-function pooledCopy(view: Uint8Array): Buffer {
-  const n = view.length;
-  if (n > SLAB) return Buffer.from(view);
-  if (current === undefined || current.pos + n > SLAB) {
-    const full = current;
-    current = freeSlabs.pop();
-    if (current === undefined) {
-      const buf = Buffer.allocUnsafeSlow(SLAB);
-      current = { buf, pos: 0, out: 0 };
-      slabs.set(buf.buffer, current);
-    }
-    if (full !== undefined && full.out === 0) recycle(full);
+function takeSlab(): Slab {
+  const slab = freeSlabs.pop();
+  if (slab !== undefined) {
+    slab.filling = true;
+    return slab;
   }
-  const slab = current;
-  const chunk = slab.buf.subarray(slab.pos, slab.pos + n);
-  chunk.set(view);
-  slab.pos += n;
-  slab.out++;
-  return chunk;
+  const buf = Buffer.allocUnsafeSlow(SLAB);
+  const fresh: Slab = { buf, pos: 0, out: 0, filling: true };
+  slabs.set(buf.buffer, fresh);
+  return fresh;
+}
+
+/** The slab no connection fills any more: reused once its chunks are back. */
+function retire(slab: Slab): void {
+  slab.filling = false;
+  if (slab.out === 0) recycle(slab);
 }
 
 function recycle(slab: Slab): void {
   slab.pos = 0;
-  if (slab !== current && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
+  if (!slab.filling && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
 }
 
 /**
@@ -113,7 +117,7 @@ export function releaseChunk(chunk: Uint8Array): void {
   const slab = slabs.get(chunk.buffer);
   if (slab === undefined || released.has(chunk)) return;
   released.add(chunk);
-  if (--slab.out === 0) recycle(slab);
+  if (--slab.out === 0 && !slab.filling) recycle(slab);
 }
 
 function httpError(code: string, message: string, cause?: unknown): Error {
@@ -175,7 +179,9 @@ type Framing =
   | { kind: 'chunked'; state: 'size' | 'data' | 'data-crlf' | 'trailer'; left: number; line: string };
 
 interface Exchange {
-  /** Bytes of the socket (a view of the shared read buffer: copy what is kept); false pauses the socket. */
+  /** A big body (or one of unknown length) is being received: reads go into slabs. */
+  pooled: boolean;
+  /** Bytes of the socket (in the connection's own buffer or its slab: see keep()); false pauses the socket. */
   data(view: Buffer): boolean;
   /** The socket ended or failed. */
   closed(err: Error | undefined): void;
@@ -184,6 +190,8 @@ interface Exchange {
 class Connection {
   readonly socket: Socket;
   exchange: Exchange | undefined;
+  /** The slab this connection receives a pooled body into. */
+  slab: Slab | undefined;
   /** Requests answered on this connection. */
   used = 0;
   dead = false;
@@ -195,11 +203,25 @@ class Connection {
   }
 
   static open(url: URL, options: LeanOptions, sessions: Map<string, Buffer>): Connection {
-    const buffer = Buffer.allocUnsafe(READ_BUFFER);
+    const own = Buffer.allocUnsafe(READ_BUFFER);
     let conn: Connection | undefined;
     const onread = {
-      buffer,
+      // where the next read lands (asked after every read): the free tail of the connection's slab while a
+      // pooled body comes in, else the connection's own buffer (headers, small bodies)
+      buffer: (): Buffer => {
+        const c = conn;
+        if (c === undefined || c.exchange?.pooled !== true) return own;
+        let slab = c.slab;
+        if (slab === undefined || SLAB - slab.pos < MIN_READ_ROOM) {
+          if (slab !== undefined) retire(slab);
+          slab = c.slab = takeSlab();
+        }
+        return slab.buf.subarray(slab.pos);
+      },
       callback: (n: number, buf: Buffer): boolean => {
+        // bytes read into the slab are taken, whoever ends up with them
+        const slab = conn?.slab;
+        if (slab !== undefined && buf.buffer === slab.buf.buffer) slab.pos += n;
         const ex = conn?.exchange;
         if (ex === undefined) {
           // bytes nobody asked for: the connection cannot be trusted any more
@@ -244,6 +266,7 @@ class Connection {
     this.dead = true;
     clearTimeout(this.idleTimer);
     this.socket.destroy();
+    this.dropSlab();
     const ex = this.exchange;
     this.exchange = undefined;
     ex?.closed(err);
@@ -252,6 +275,32 @@ class Connection {
 
   destroy(): void {
     this.gone(undefined);
+  }
+
+  /** Body bytes as a chunk the consumer may keep: a view when they were read into the slab, else a copy into it. */
+  keep(view: Buffer): Buffer {
+    let slab = this.slab;
+    if (slab !== undefined && view.buffer === slab.buf.buffer) {
+      slab.out++;
+      return view;
+    }
+    if (view.length > SLAB) return Buffer.from(view);
+    if (slab === undefined || slab.pos + view.length > SLAB) {
+      if (slab !== undefined) retire(slab);
+      slab = this.slab = takeSlab();
+    }
+    const chunk = slab.buf.subarray(slab.pos, slab.pos + view.length);
+    chunk.set(view);
+    slab.pos += view.length;
+    slab.out++;
+    return chunk;
+  }
+
+  /** The body is over (or the connection): the slab is no longer filled by it. */
+  dropSlab(): void {
+    if (this.slab === undefined) return;
+    retire(this.slab);
+    this.slab = undefined;
   }
 }
 
@@ -343,6 +392,7 @@ export class LeanHttp {
         conn.socket.setTimeout(0);
         conn.socket.off('timeout', onTimeout);
         if (conn.exchange === exchange) conn.exchange = undefined;
+        conn.dropSlab();
       };
       const fail = (err: Error): void => {
         if (finished) return;
@@ -363,11 +413,10 @@ export class LeanHttp {
         if (keepAlive) this.#release(url.origin, conn);
         else conn.destroy();
       };
-      let pooled = false;
-      /** Pushes a copy of body bytes; false when the consumer wants no more for now. */
+      /** Pushes body bytes the consumer may keep; false when it wants no more for now. */
       const deliver = (view: Buffer): boolean => {
         if (view.length === 0) return true;
-        const ok = body!.push(pooled ? pooledCopy(view) : Buffer.from(view));
+        const ok = body!.push(exchange.pooled ? conn.keep(view) : Buffer.from(view));
         if (!ok) paused = true;
         return ok;
       };
@@ -461,12 +510,12 @@ export class LeanHttp {
             return fail(httpError('HPE_INVALID_CONTENT_LENGTH', `invalid Content-Length from ${url.host}`)), false;
           }
           framing = { kind: 'length', left: Number(values[0]) };
-          pooled = framing.left >= POOLED_BODY;
+          exchange.pooled = framing.left >= POOLED_BODY;
         } else {
           framing = { kind: 'close' };
           keepAlive = false;
         }
-        if (framing.kind === 'chunked' || framing.kind === 'close') pooled = true;
+        if (framing.kind === 'chunked' || framing.kind === 'close') exchange.pooled = true;
         body = new LeanBody(
           () => {
             if (paused && !finished) {
@@ -505,6 +554,7 @@ export class LeanHttp {
         return onHead(all.toString('latin1', 0, end), all.subarray(end + 4));
       };
       const exchange: Exchange = {
+        pooled: false,
         data: (view) => {
           received += view.length;
           onBytes(view);
