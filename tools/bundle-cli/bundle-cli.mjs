@@ -11,7 +11,7 @@ import { builtinModules } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
-import { cjsBundle, rewriteImportMeta } from './esbuild-parts.mjs';
+import { BUNDLE_URL, bundleUrlCalls, cjsBundle, rewriteImportMeta } from './esbuild-parts.mjs';
 
 // Run by a CLI package's build script: the package is the working directory.
 const pkgDir = process.cwd();
@@ -122,7 +122,7 @@ const result = await build({
   entryPoints: { [bin]: 'dist/main.js' },
   ...cjsBundle,
   // import.meta.url of bundled npm packages (yargs: its locales, which are optional): the bundle's own URL
-  define: { 'import.meta.url': '__ociBundleUrl' },
+  define: { 'import.meta.url': BUNDLE_URL },
   plugins: [rewriteImportMeta, yargsAssert, editDependencies],
   legalComments: 'linked',
   logLevel: 'warning',
@@ -138,7 +138,7 @@ for (const rel of Object.keys(dependencyEdits)) {
 // The loader compiles the bundle with vm.Script, where import() has no module loader: Node builtins that
 // esbuild left as import() are loaded with require(); anything else must be bundled. (esbuild prints code
 // strings with double quotes; single-quoted import('...') are in comments of bundled packages.)
-const text = readFileSync(out, 'utf8').replace(/\bimport\("((?:node:)?[a-z_/]+)"\)/g, (all, name) =>
+const text = bundleUrlCalls(readFileSync(out, 'utf8')).replace(/\bimport\("((?:node:)?[a-z_/]+)"\)/g, (all, name) =>
   builtinModules.includes(name.replace(/^node:/, ''))
     ? `Promise.resolve().then(() => { const m = require(${JSON.stringify(name)}); return { ...m, default: m }; })`
     : all);

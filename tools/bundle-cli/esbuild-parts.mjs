@@ -36,12 +36,17 @@ export const rewriteImportMeta = {
   },
 };
 
-/** The bundle's banner: __ociPackageUrl(name, file) for the rewrites above, __ociBundleUrl for npm packages' import.meta.url. */
+/**
+ * The bundle's banner: __ociPackageUrl(name, file) for the rewrites above, __ociBundleUrl() for npm packages'
+ * import.meta.url (see BUNDLE_URL).
+ */
 export const banner = [
   '"use strict";',
   // bundled npm packages may declare their own top-level __dirname (yargs does): keep ours
   'const __ociDir = __dirname;',
-  "const __ociBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+  // computed on first use: node:url's pathToFileURL costs ~0.4 ms of a start, and most runs never ask
+  'let __ociBundleUrlValue;',
+  "function __ociBundleUrl() { return (__ociBundleUrlValue ??= require('node:url').pathToFileURL(__filename).href); }",
   // require.resolve() costs ~5 ms of CPU on its first call (it sets up the exports-map resolver): try where
   // pnpm (workspace, store) and npm put a dependency first, one stat each, and resolve only if it is elsewhere.
   'const __ociUrls = new Map();',
@@ -70,3 +75,14 @@ export const cjsBundle = {
   target: 'node20',
   banner: { js: banner },
 };
+
+/**
+ * What a bundler defines import.meta.url of bundled npm packages as (esbuild's define takes an identifier, not a
+ * call): the build then replaces it with `__ociBundleUrl()` in the output (bundleUrlCalls).
+ */
+export const BUNDLE_URL = '__ociBundleUrlOfImportMeta';
+
+/** The output text with every BUNDLE_URL made a call of the banner's lazy __ociBundleUrl(). */
+export function bundleUrlCalls(text) {
+  return text.replaceAll(BUNDLE_URL, '__ociBundleUrl()');
+}
