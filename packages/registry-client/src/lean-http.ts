@@ -216,7 +216,8 @@ class Connection {
           if (slab !== undefined) retire(slab);
           slab = c.slab = takeSlab();
         }
-        return slab.buf.subarray(slab.pos);
+        // no more than the own buffer per read: a paused consumer is then at most one read behind, as before
+        return slab.buf.subarray(slab.pos, Math.min(SLAB, slab.pos + READ_BUFFER));
       },
       callback: (n: number, buf: Buffer): boolean => {
         // bytes read into the slab are taken, whoever ends up with them
