@@ -98,7 +98,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Forgets what this process keeps of the files and state it read (registries.conf, the CA bundle, its own start
+ * time, pins, free body memory): the V8 startup snapshot is taken after a warm-up copy in the build, and the
+ * processes later started from it must read their own.
+ */
+export async function forgetProcessState(): Promise<void> {
+  (await import('./open.js')).forgetOpenState();
+  (await import('@oci/registry-client')).forgetProcessState();
+  (await import('@oci/layout')).forgetProcessState();
+}
+
+/** What the V8 startup snapshot's builder (scripts/snapshot-entry.cjs) sets before it evaluates the bundle. */
+interface SnapshotBuilder {
+  register(cli: { main: typeof main; forgetProcessState: typeof forgetProcessState }): void;
+}
+
 // no top-level await: the build bundles this entry as CommonJS (tools/bundle-cli)
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+const snapshotBuilder = (globalThis as { __ociSnapshotBuilder?: SnapshotBuilder }).__ociSnapshotBuilder;
+if (snapshotBuilder !== undefined) {
+  snapshotBuilder.register({ main, forgetProcessState });
+} else {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -76,6 +76,12 @@ function noWasmTierUp(): void {
 
 const confs = new Map<string, Promise<RegistriesConf>>();
 
+/** Forgets the registries.conf files read and the V8 flags set (see forgetProcessState in main.ts). */
+export function forgetOpenState(): void {
+  confs.clear();
+  wasmTiering = true;
+}
+
 /** registries.conf, read once per process and path. */
 export async function registriesConf(flags: AccessFlags): Promise<RegistriesConf> {
   const key = flags.registriesConf ?? '';

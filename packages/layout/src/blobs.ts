@@ -44,6 +44,11 @@ export interface PutBlobOptions {
 /** Blob directories renamed into without a directory fsync, per layout directory. @internal */
 const unsyncedDirs = new Map<string, Set<string>>();
 
+/** Forgets the directories left unsynced (a restored process image has written nothing yet). @internal */
+export function forgetUnsyncedDirs(): void {
+  unsyncedDirs.clear();
+}
+
 /** fsync the blob directories that puts with `syncDir: false` left unsynced. @internal */
 export async function syncPendingDirs(layoutDir: string): Promise<void> {
   const dirs = unsyncedDirs.get(layoutDir);

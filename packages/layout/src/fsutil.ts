@@ -20,6 +20,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 let startTimeCache: string | undefined;
 
+/** Forgets this process's start time (a restored process image is another process). @internal */
+export function forgetStartTime(): void {
+  startTimeCache = undefined;
+}
+
 /** The kernel start time of a process (Linux /proc), to tell a live pid from a recycled one. @internal */
 export async function processStartTime(pid: number): Promise<string | undefined> {
   if (pid === process.pid && startTimeCache !== undefined) return startTimeCache;

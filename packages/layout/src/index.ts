@@ -5,5 +5,6 @@ export type { GcOptions, GcResult } from './gc.js';
 export type { VerifyOptions, VerifyResult, VerifyProblem } from './verify.js';
 export type { LockOptions, LockInfo } from './lock.js';
 export { LayoutError } from './errors.js';
+export { forgetProcessState } from './process-state.js';
 export type { LayoutErrorCode, LayoutErrorOptions } from './errors.js';
 export { isValidRefName, assertRefName } from './refs.js';

@@ -40,6 +40,11 @@ export function pinned(dir: string): Set<string> {
   return out;
 }
 
+/** Forgets every pin (a restored process image has put nothing yet). @internal */
+export function forgetPins(): void {
+  pins.clear();
+}
+
 /** @internal */
 export function hasPins(dir: string): boolean {
   return pins.has(dir);

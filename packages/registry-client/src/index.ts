@@ -30,6 +30,7 @@ export {
 } from './credentials.js';
 export type { Credentials, AuthFile, CredentialLookupOptions } from './credentials.js';
 export { DEFAULT_CERTS_DIRS } from './transport.js';
+export { forgetProcessState } from './process-state.js';
 export type { TransportOptions } from './transport.js';
 export { MANIFEST_ACCEPT } from './media.js';
 export {

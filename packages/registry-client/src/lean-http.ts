@@ -109,6 +109,11 @@ function recycle(slab: Slab): void {
   if (!slab.filling && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
 }
 
+/** Drops the free slabs (a process image about to be saved, e.g. a V8 startup snapshot, should not carry them). */
+export function dropFreeSlabs(): void {
+  freeSlabs.length = 0;
+}
+
 /**
  * Gives back a body chunk the caller is finished with: nothing may read it afterwards, its memory is reused for
  * later bodies. Chunks that did not come from a pooled body are ignored.
