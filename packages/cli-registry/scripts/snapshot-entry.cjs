@@ -158,7 +158,5 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     require('node:module').createRequire(path.join(real, 'x.cjs'))('./cli-loader.cjs').run(path.join(real, 'oci-registry.cjs'));
     return;
   }
-  cli.main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  void cli.main(process.argv.slice(2)).then(cli.exit);
 });

@@ -109,17 +109,25 @@ export async function forgetProcessState(): Promise<void> {
   (await import('@oci/layout')).forgetProcessState();
 }
 
+/**
+ * Ends the process once the command is done: everything it started has finished, and stdio writes are
+ * synchronous on Linux (files, pipes, terminals), so nothing is lost; Node's own teardown of the heap, which a
+ * return to the event loop would run, is skipped (~3 ms).
+ */
+export function exit(code: number): void {
+  process.exitCode = code;
+  process.exit(code);
+}
+
 /** What the V8 startup snapshot's builder (scripts/snapshot-entry.cjs) sets before it evaluates the bundle. */
 interface SnapshotBuilder {
-  register(cli: { main: typeof main; forgetProcessState: typeof forgetProcessState }): void;
+  register(cli: { main: typeof main; forgetProcessState: typeof forgetProcessState; exit: typeof exit }): void;
 }
 
 // no top-level await: the build bundles this entry as CommonJS (tools/bundle-cli)
 const snapshotBuilder = (globalThis as { __ociSnapshotBuilder?: SnapshotBuilder }).__ociSnapshotBuilder;
 if (snapshotBuilder !== undefined) {
-  snapshotBuilder.register({ main, forgetProcessState });
+  snapshotBuilder.register({ main, forgetProcessState, exit });
 } else {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  void main(process.argv.slice(2)).then(exit);
 }
