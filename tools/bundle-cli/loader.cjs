@@ -3,9 +3,11 @@
 // bin/<name>.js calls run()).
 // It compiles the one-file CommonJS bundle with vm.Script and a V8 code cache, which skips most of the
 // compile work of a start. V8 caches the functions that have run, so there is one cache per command
-// (<bundle>.<command>.cache, the command being the first argument that is not an option): the first run of a
-// command writes it at exit (best effort, atomically; skipped where the package directory is read-only),
-// later runs load it. When V8 rejects a cache (after a Node upgrade, say) it is rewritten the same way.
+// (<bundle>.<command>.cache, the command being the first argument that is not an option; `--help` runs have
+// their own, <command>-help): the first run of a command that exits 0 writes it at exit (best effort,
+// atomically; skipped where the package directory is read-only), later runs load it. A failed run is not
+// cached: it ran a small part of the command, and the first cache written is the one later runs keep. When V8
+// rejects a cache (after a Node upgrade, say) it is rewritten the same way.
 // See docs/architecture.md, "Start-up of the command-line tools".
 const fs = require('node:fs');
 const path = require('node:path');
@@ -24,7 +26,8 @@ function run(file, command = process.argv.slice(2).find((a) => !a.startsWith('-'
   }
   const source = fs.readFileSync(file, 'utf8');
   const vm = require('node:vm');
-  const cacheFile = cacheFileFor(file, command);
+  const help = process.argv.slice(2).some((a) => a === '--help' || a === '-h');
+  const cacheFile = cacheFileFor(file, command && help ? `${command}-help` : command);
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -32,7 +35,8 @@ function run(file, command = process.argv.slice(2).find((a) => !a.startsWith('-'
   // the CommonJS wrapper on the first line, so that stack traces keep the bundle's line numbers
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
-    process.once('exit', () => {
+    process.once('exit', (code) => {
+      if (code !== 0) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
         fs.writeFileSync(tmp, script.createCachedData());

@@ -1,5 +1,6 @@
 // The CLI loader (tools/bundle-cli/loader.cjs, dist/cli-loader.cjs in every CLI package) writes one V8 code
-// cache per command on the command's first run, reuses it afterwards, and rewrites one V8 rejects.
+// cache per command on the command's first successful run (help runs have their own), reuses it afterwards,
+// and rewrites one V8 rejects.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,8 @@ cpSync(join(from, 'bin'), join(pkg, 'bin'), { recursive: true });
 mkdirSync(join(pkg, 'dist'));
 for (const f of ['cli-loader.cjs', 'oci-registry.cjs']) cpSync(join(from, 'dist', f), join(pkg, 'dist', f));
 afterAll(() => rmSync(pkg, { recursive: true, force: true }));
-const cache = join(pkg, 'dist', 'oci-registry.cjs.list-tags.cache');
+const cache = join(pkg, 'dist', 'oci-registry.cjs.list-tags-help.cache');
+const commandCache = join(pkg, 'dist', 'oci-registry.cjs.list-tags.cache');
 const runHelp = () => {
   const r = spawnSync(join(pkg, 'bin', 'oci-registry'), ['list-tags', '--help'], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -37,5 +39,19 @@ describe('per-command V8 code cache of the CLI loader', () => {
     runHelp();
     const again = readFileSync(cache);
     expect(again.length, 'a rejected cache is replaced by a real one').toBeGreaterThan(1000);
+  });
+
+  it('a help run does not write the command\'s own cache, nor does a failed run', () => {
+    runHelp();
+    expect(existsSync(commandCache), 'list-tags --help wrote the list-tags cache').toBe(false);
+    // a usage error (exit 2) and a failure (exit 1): both ran only a part of list-tags
+    const usage = spawnSync(join(pkg, 'bin', 'oci-registry'), ['list-tags'], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    // (refused by registries.conf before any connection)
+    const conf = join(pkg, 'blocked.conf');
+    writeFileSync(conf, '[[registry]]\nlocation = "127.0.0.1:1"\nblocked = true\n');
+    const failed = spawnSync(join(pkg, 'bin', 'oci-registry'), ['list-tags', 'docker://127.0.0.1:1/none'], { encoding: 'utf8', env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf } });
+    expect(failed.status, failed.stderr).toBe(1);
+    expect(existsSync(commandCache), 'a failed list-tags wrote its cache').toBe(false);
   });
 });
