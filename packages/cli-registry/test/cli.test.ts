@@ -6,9 +6,11 @@ import { buildFixture, pushFixture, type FixtureInfo } from '@oci/fixtures';
 import { run, skopeoFlags, startRegistry, tmpDir, type RegistryHandle, type TmpDir } from '@oci/testkit';
 
 const BIN = fileURLToPath(new URL('../bin/oci-registry.js', import.meta.url));
+// as users run it: the sh launcher npm links, which starts `copy` from the build's V8 startup snapshot
+const LAUNCHER = fileURLToPath(new URL('../bin/oci-registry', import.meta.url));
 
 function ours(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
-  return run(process.execPath, [BIN, ...args], { ...opts, env: { ...process.env, REGISTRY_AUTH_FILE: '/nonexistent/auth.json', ...opts.env } } as never);
+  return run(LAUNCHER, args, { ...opts, env: { ...process.env, REGISTRY_AUTH_FILE: '/nonexistent/auth.json', ...opts.env } } as never);
 }
 function skopeo(args: string[]) {
   return run('skopeo', args, { env: { ...process.env, REGISTRY_AUTH_FILE: '/nonexistent/auth.json' } } as never);

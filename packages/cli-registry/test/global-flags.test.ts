@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, pushFixture } from '@oci/fixtures';
 import { run, startRegistry, tmpDir, type RegistryHandle, type TmpDir } from '@oci/testkit';
 
-const BIN = fileURLToPath(new URL('../bin/oci-registry.js', import.meta.url));
+// as users run it: the sh launcher npm links, which starts `copy` from the build's V8 startup snapshot
+const LAUNCHER = fileURLToPath(new URL('../bin/oci-registry', import.meta.url));
 const ENV = { ...process.env, REGISTRY_AUTH_FILE: '/nonexistent/auth.json' };
-const ours = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [BIN, ...args], { env: { ...ENV, ...env } } as never);
+const ours = (args: string[], env: Record<string, string> = {}) => run(LAUNCHER, args, { env: { ...ENV, ...env } } as never);
 
 describe('oci-registry global flags', () => {
   let reg: RegistryHandle;
