@@ -18,10 +18,12 @@ const { createHash, randomBytes } = require('node:crypto');
 const dist = path.join(__dirname, '..', 'dist');
 const bundle = path.join(dist, 'oci-registry.cjs');
 
+// What dist/cli-loader.cjs does (the wrapper, restoring NODE_EXTRA_CA_CERTS below), written out here: a file
+// module required while the snapshot is built leaves Node's module loader in a state it refuses on restore
+// (ERR_INTERNAL_ASSERTION in setupUserModules), so the loader is used only after it (the moved-package case).
 let cli;
 globalThis.__ociSnapshotBuilder = { register: (hooks) => { cli = hooks; } };
 const source = fs.readFileSync(bundle, 'utf8');
-// as the CLI loader does (dist/cli-loader.cjs): the CommonJS wrapper on the first line, the bundle's own require
 const wrapped = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle });
 const mod = { exports: {} };
 wrapped.call(mod.exports, mod.exports, require('node:module').createRequire(bundle), mod, bundle, dist);
@@ -44,11 +46,11 @@ function image() {
     layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(l), size: l.length })),
   }));
   const blobs = new Map([config, ...layers].map((b) => [sha256(b), b]));
-  return { manifest, blobs };
+  return { manifest, manifestDigest: sha256(manifest), blobs };
 }
 
 /** Enough of the distribution API for a pull (keep-alive, GET and HEAD), on 127.0.0.1. */
-function serve({ manifest, blobs }) {
+function serve({ manifest, manifestDigest, blobs }) {
   const sockets = new Set();
   const answer = (socket, head) => {
     const [method, target] = head.split(' ');
@@ -58,10 +60,10 @@ function serve({ manifest, blobs }) {
     const m = /^\/v2\/warm\/image\/(manifests|blobs)\/(.+)$/.exec(target);
     if (target === '/v2/') {
       // the API root answers {}
-    } else if (m?.[1] === 'manifests' && (m[2] === 'latest' || m[2] === sha256(manifest))) {
+    } else if (m?.[1] === 'manifests' && (m[2] === 'latest' || m[2] === manifestDigest)) {
       body = manifest;
       headers['Content-Type'] = 'application/vnd.oci.image.manifest.v1+json';
-      headers['Docker-Content-Digest'] = sha256(manifest);
+      headers['Docker-Content-Digest'] = manifestDigest;
     } else if (m?.[1] === 'blobs' && blobs.has(m[2])) {
       body = blobs.get(m[2]);
       headers['Content-Type'] = 'application/octet-stream';
@@ -129,7 +131,7 @@ async function warmUp() {
   const handles = () => process._getActiveHandles().filter((h) => h._isStdio !== true);
   for (let i = 0; i < 200 && handles().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   const open = handles();
-  if (open.length > 0) throw new Error(`handles still open after the warm-up: ${open.map((h) => `${h.constructor.name} ${h.remoteAddress ?? ''}:${h.remotePort ?? ''} local ${h.localPort ?? ''} destroyed=${h.destroyed} server=${Boolean(h.server)}`).join(', ')}`);
+  if (open.length > 0) throw new Error(`handles still open after the warm-up: ${open.map((h) => `${h.constructor.name} ${h.remotePort ?? ''}`).join(', ')}`);
 }
 
 warmUp().catch((err) => {
@@ -139,7 +141,7 @@ warmUp().catch((err) => {
 
 const builtDist = fs.realpathSync(dist);
 v8.startupSnapshot.setDeserializeMainFunction(() => {
-  // bin/oci-registry (sh) set the user's NODE_EXTRA_CA_CERTS aside (see dist/cli-loader.cjs) and says where it is
+  // bin/oci-registry (sh) set the user's NODE_EXTRA_CA_CERTS aside, and says where the package is
   const saved = process.env.OCI_NODE_EXTRA_CA_CERTS;
   if (saved !== undefined) {
     process.env.NODE_EXTRA_CA_CERTS = saved;

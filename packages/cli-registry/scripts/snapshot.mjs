@@ -40,8 +40,7 @@ const built = spawnSync(process.execPath, ['--no-warnings', '--snapshot-blob', t
 if (built.status !== 0) {
   skip(`the builder exited ${built.status ?? built.signal}: ${(built.stderr ?? '').split('\n').filter((l) => !/Warning|may still work|To request support|trace-warnings|^\s*$/.test(l)).slice(0, 5).join(' | ')}`);
 }
-// the snapshot must answer as the bundle does (commands whose code caches the bundle's runs may write without
-// harm: a `copy --help` would leave a cache of copy's help path that later copies would be stuck with)
+// the snapshot must answer as the bundle does
 const run = (args) => spawnSync(process.execPath, args, { env: { ...env, OCI_REGISTRY_DIST: join(pkgDir, 'dist') }, encoding: 'utf8', timeout: 60_000 });
 for (const args of [['--version'], ['--help'], ['frobnicate']]) {
   const a = run(['--snapshot-blob', tmp, '--', ...args]);

@@ -115,7 +115,6 @@ export async function forgetProcessState(): Promise<void> {
  * return to the event loop would run, is skipped (~3 ms).
  */
 export function exit(code: number): void {
-  process.exitCode = code;
   process.exit(code);
 }
 

@@ -290,7 +290,7 @@ class Connection {
       slab.out++;
       return view;
     }
-    if (view.length > SLAB) return Buffer.from(view);
+    // a copy out of the connection's own buffer (READ_BUFFER, smaller than a slab): the body bytes read with the headers
     if (slab === undefined || slab.pos + view.length > SLAB) {
       if (slab !== undefined) retire(slab);
       slab = this.slab = takeSlab();

@@ -66,11 +66,6 @@ export function certsFor(host: string, dirs: string[]): { ca: string[]; cert?: s
  * fewer instructions than the file plus all of Node's roots.
  */
 let defaultCa: { extraFile: string; pem: string | undefined } | undefined;
-
-/** Forgets the CA bundle read from NODE_EXTRA_CA_CERTS (the file may have changed by the next use). @internal */
-export function forgetDefaultCa(): void {
-  defaultCa = undefined;
-}
 export function defaultCaCertificates(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const extraFile = env.NODE_EXTRA_CA_CERTS ?? '';
   if (defaultCa?.extraFile === extraFile) return defaultCa.pem;
@@ -92,6 +87,11 @@ export function defaultCaCertificates(env: NodeJS.ProcessEnv = process.env): str
   }
   defaultCa = { extraFile, pem };
   return pem;
+}
+
+/** Forgets the CA bundle read from NODE_EXTRA_CA_CERTS (the file may have changed by the next use). @internal */
+export function forgetDefaultCa(): void {
+  defaultCa = undefined;
 }
 
 function hasProxyEnv(env: NodeJS.ProcessEnv): boolean {
