@@ -10,9 +10,9 @@ import type { Dispatcher } from 'undici';
  * WebAssembly, each read copied into its memory, a 'readable' loop that stops the socket at every read)
  * spends more per read than the digest does; measured on a 48 MB layer from a loopback registry, with the
  * same hashing and writes: undici ~220 ms, this ~135 ms. Reads here land in one buffer per connection
- * (`onread`, up to 256 KiB per system call when the consumer is busy), body bytes are copied out once and
- * pushed to the response body directly. It also keeps undici (and its WebAssembly parser) from being
- * loaded at all by a pull that sends no body.
+ * (`onread`: headers, small bodies) or, for big bodies, straight into reused slabs (below), and body bytes are
+ * pushed to the response body directly. It also keeps undici (and its WebAssembly parser) from being loaded at
+ * all by a pull that sends no body.
  *
  * What it does: http and https (the caller's secure context and verification switch; TLS sessions
  * resumed), keep-alive connections pooled per origin and closed after 4 s idle (a pooled connection the
@@ -221,8 +221,10 @@ class Connection {
           if (slab !== undefined) retire(slab);
           slab = c.slab = takeSlab();
         }
-        // no more than the own buffer per read: a paused consumer is then at most one read behind, as before
-        return slab.buf.subarray(slab.pos, Math.min(SLAB, slab.pos + READ_BUFFER));
+        // a read takes what the slab has room for: up to 1 MiB per system call (a 48 MB layer in ~60 reads
+        // instead of ~190 of 256 KiB: measured 10 ms faster); a paused consumer is at most one read past the
+        // body's high-water mark
+        return slab.buf.subarray(slab.pos);
       },
       callback: (n: number, buf: Buffer): boolean => {
         // bytes read into the slab are taken, whoever ends up with them
