@@ -1,7 +1,7 @@
 // The V8 startup snapshot the build makes (scripts/snapshot.mjs, scripts/snapshot-entry.cjs) and how the launcher
 // (bin/oci-registry) uses it: same answers as the bundle, the process's own files and state (not the builder's),
 // and the bundle when the snapshot does not fit (another Node binary, the package moved).
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,15 @@ describe('oci-registry startup snapshot', () => {
       expect(m.index?.manifests.map((x) => x.digest)).toEqual([digest]);
       const version = await run(launcher, ['--version'], { env: process.env } as never);
       expect(version.stdout).toMatch(/^oci-registry version \d+\.\d+\.\d+/);
+      // a bundle newer than the snapshot (rebuilt, or restored from a build cache without it): the bundle runs
+      const bundle = join(moved, 'dist', 'oci-registry.cjs');
+      const blobTime = statSync(join(moved, 'dist', 'oci-registry.blob')).mtime;
+      utimesSync(bundle, new Date(blobTime.getTime() + 5000), new Date(blobTime.getTime() + 5000));
+      const stale = await copy(launcher, 'stale');
+      expect(stale.code, stale.stderr).toBe(0);
+      expect(stale.seen).not.toContain('--snapshot-blob');
+      expect(stale.index?.manifests.map((x) => x.digest)).toEqual([digest]);
+      utimesSync(bundle, blobTime, blobTime);
       // another binary: the stamp's time no longer matches `node`, so the launcher does not even try the snapshot
       utimesSync(join(moved, 'dist', 'oci-registry.blob.node'), new Date(0), new Date(0));
       const other = await copy(launcher, 'other-node');
