@@ -103,10 +103,37 @@ async function warmUp() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'oci-registry-snapshot-'));
   const registry = await serve(image());
   try {
+    // configuration shaped like the files distributions ship (comments, tables, arrays of tables, a drop-in full of
+    // short-name aliases), so that the code parsing them is warm too (a trivial file left it cold: ~2 ms per start)
     const policy = path.join(work, 'policy.json');
-    fs.writeFileSync(policy, '{"default":[{"type":"insecureAcceptAnything"}]}\n');
+    fs.writeFileSync(policy, `${JSON.stringify({
+      default: [{ type: 'insecureAcceptAnything' }],
+      transports: { 'docker-daemon': { '': [{ type: 'insecureAcceptAnything' }] } },
+    }, null, 4)}\n`);
     const conf = path.join(work, 'registries.conf');
-    fs.writeFileSync(conf, '# none\nunqualified-search-registries = []\n');
+    fs.writeFileSync(conf, [
+      '# For more information on this configuration file, see containers-registries.conf(5).',
+      '#',
+      '# unqualified-search-registries = ["example.com"]',
+      'unqualified-search-registries = ["registry.example"]',
+      'short-name-mode = "permissive"',
+      '',
+      '[[registry]]',
+      'prefix = "mirrored.example/library"',
+      'location = "mirrored.example/library"',
+      'insecure = false',
+      'blocked = false',
+      '',
+      '[[registry.mirror]]',
+      'location = "mirror.example:5000/library"',
+      'insecure = true',
+      '',
+    ].join('\n'));
+    const dropIns = path.join(work, 'registries.conf.d');
+    fs.mkdirSync(dropIns);
+    const names = Array.from({ length: 40 }, (_, i) => `image${i}`);
+    fs.writeFileSync(path.join(dropIns, '000-shortnames.conf'), ['[aliases]', '  # some images',
+      ...names.map((n) => `  "${n}" = "registry.example/library/${n}"`), ''].join('\n'));
     const authFile = path.join(work, 'auth.json');
     fs.writeFileSync(authFile, '{"auths":{}}\n');
     // through the environment, as users set them: the default lookups run (and their caches fill, then are forgotten)
