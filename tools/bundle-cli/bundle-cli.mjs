@@ -6,6 +6,7 @@
 // "Start-up of the command-line tools".
 //   oci-bundle-cli --bin NAME [--analyze]     (from the package directory)
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { readFile } from 'node:fs/promises';
@@ -145,6 +146,9 @@ const text = bundleUrlCalls(readFileSync(out, 'utf8')).replace(/\bimport\("((?:n
 const dynamic = text.match(/\bimport\("[^"]*"\)/g);
 if (dynamic) throw new Error(`oci-bundle-cli: ${relative(pkgDir, out)} still has ${dynamic.join(', ')}: bundle it or load it with require()`);
 writeFileSync(out, text);
+// The bundle's content hash: a startup snapshot made from it (oci-registry) compares it with the one it was built
+// from; modification times cannot tell, since a build cache restores the same bundle with new ones.
+writeFileSync(`${out}.sha256`, `${createHash('sha256').update(text).digest('hex')}\n`);
 copyFileSync(join(here, 'loader.cjs'), join(pkgDir, 'dist', 'cli-loader.cjs'));
 
 // The loader writes one V8 code cache per command on its first run; drop those of an older bundle.

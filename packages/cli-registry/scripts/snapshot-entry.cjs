@@ -24,6 +24,8 @@ const bundle = path.join(dist, 'oci-registry.cjs');
 let cli;
 globalThis.__ociSnapshotBuilder = { register: (hooks) => { cli = hooks; } };
 const source = fs.readFileSync(bundle, 'utf8');
+// what the bundler wrote beside it (dist/oci-registry.cjs.sha256): the restored process compares
+const builtFrom = createHash('sha256').update(source).digest('hex');
 const wrapped = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle });
 const mod = { exports: {} };
 wrapped.call(mod.exports, mod.exports, require('node:module').createRequire(bundle), mod, bundle, dist);
@@ -178,12 +180,15 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   delete process.env.OCI_REGISTRY_DIST;
   // `node --snapshot-blob BLOB -- ARGS...`: argv as if bin/oci-registry.js had been run
   let real = builtDist;
+  let installed;
   try {
     if (here !== undefined) real = fs.realpathSync(here);
+    installed = fs.readFileSync(path.join(real, 'oci-registry.cjs.sha256'), 'latin1').trim();
   } catch { /* gone: the check below falls back */ }
   process.argv.splice(1, 0, path.join(real, '..', 'bin', 'oci-registry.js'));
-  if (real !== builtDist) {
-    // the package moved since this snapshot was built: its bundle knows the old place; run the installed bundle
+  if (real !== builtDist || installed !== builtFrom) {
+    // the package moved since this snapshot was built (its bundle knows the old place), or its bundle is not the
+    // one the snapshot holds (rebuilt, or restored from a build cache, without a new snapshot): run the installed one
     require('node:module').createRequire(path.join(real, 'x.cjs'))('./cli-loader.cjs').run(path.join(real, 'oci-registry.cjs'));
     return;
   }

@@ -1,7 +1,8 @@
 // The V8 startup snapshot the build makes (scripts/snapshot.mjs, scripts/snapshot-entry.cjs) and how the launcher
 // (bin/oci-registry) uses it: same answers as the bundle, the process's own files and state (not the builder's),
-// and the bundle when the snapshot does not fit (another Node binary, the package moved).
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+// and the bundle when the snapshot does not fit (another Node binary, the package moved, another bundle).
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,15 +107,6 @@ describe('oci-registry startup snapshot', () => {
       expect(m.index?.manifests.map((x) => x.digest)).toEqual([digest]);
       const version = await run(launcher, ['--version'], { env: process.env } as never);
       expect(version.stdout).toMatch(/^oci-registry version \d+\.\d+\.\d+/);
-      // a bundle newer than the snapshot (rebuilt, or restored from a build cache without it): the bundle runs
-      const bundle = join(moved, 'dist', 'oci-registry.cjs');
-      const blobTime = statSync(join(moved, 'dist', 'oci-registry.blob')).mtime;
-      utimesSync(bundle, new Date(blobTime.getTime() + 5000), new Date(blobTime.getTime() + 5000));
-      const stale = await copy(launcher, 'stale');
-      expect(stale.code, stale.stderr).toBe(0);
-      expect(stale.seen).not.toContain('--snapshot-blob');
-      expect(stale.index?.manifests.map((x) => x.digest)).toEqual([digest]);
-      utimesSync(bundle, blobTime, blobTime);
       // another binary: the stamp's time no longer matches `node`, so the launcher does not even try the snapshot
       utimesSync(join(moved, 'dist', 'oci-registry.blob.node'), new Date(0), new Date(0));
       const other = await copy(launcher, 'other-node');
@@ -125,4 +117,45 @@ describe('oci-registry startup snapshot', () => {
       rmSync(moved, { recursive: true, force: true });
     }
   }, 90_000);
+  it('a bundle that is not the one the snapshot was built from (rebuilt, or restored from a build cache) runs instead', async () => {
+    const copyDir = join(pkg, 'node_modules', '.snapshot-rebuilt');
+    rmSync(copyDir, { recursive: true, force: true });
+    try {
+      for (const d of ['bin', 'dist', 'scripts']) cpSync(join(pkg, d), join(copyDir, d), { recursive: true });
+      cpSync(join(pkg, 'package.json'), join(copyDir, 'package.json'));
+      // a snapshot of its own, built where this copy is
+      const built = await run(process.execPath, [join(copyDir, 'scripts', 'snapshot.mjs')], { env: process.env } as never);
+      expect(built.code, built.stderr).toBe(0);
+      expect(built.stderr).toBe('');
+      const launcher = join(copyDir, 'bin', 'oci-registry');
+      const bundle = join(copyDir, 'dist', 'oci-registry.cjs');
+      const mark = join(tmp.path, 'bundle-ran');
+      // the bundle now leaves a mark when it runs, and its hash says so (as the bundler writes it)
+      const text = `${readFileSync(bundle, 'utf8')}\n;require('node:fs').writeFileSync(process.env.OCI_SNAPSHOT_MARK, 'ran');\n`;
+      const original = readFileSync(bundle);
+      const originalHash = readFileSync(`${bundle}.sha256`);
+      writeFileSync(bundle, text);
+      // the same hash as before: the snapshot runs its own copy of the bundle, no mark
+      const same = await copy(launcher, 'same-bundle', { OCI_SNAPSHOT_MARK: mark });
+      expect(same.code, same.stderr).toBe(0);
+      expect(same.seen).toContain('--snapshot-blob');
+      expect(existsSync(mark)).toBe(false);
+      // another bundle: the snapshot hands over to it
+      writeFileSync(`${bundle}.sha256`, `${createHash('sha256').update(text).digest('hex')}\n`);
+      const other = await copy(launcher, 'other-bundle', { OCI_SNAPSHOT_MARK: mark });
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.seen).toContain('--snapshot-blob');
+      expect(readFileSync(mark, 'utf8')).toBe('ran');
+      expect(other.index?.manifests.map((x) => x.digest)).toEqual([digest]);
+      // and back: the snapshot's own again
+      writeFileSync(bundle, original);
+      writeFileSync(`${bundle}.sha256`, originalHash);
+      rmSync(mark);
+      const back = await copy(launcher, 'back', { OCI_SNAPSHOT_MARK: mark });
+      expect(back.code, back.stderr).toBe(0);
+      expect(existsSync(mark)).toBe(false);
+    } finally {
+      rmSync(copyDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
