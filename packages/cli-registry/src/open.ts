@@ -218,17 +218,15 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
     }
     case 'oci': {
       const { Layout } = await import('@oci/layout');
-      // the directories about to be made (the layout's and missing parents): what a failed copy removes
+      // not awaited: the copy plans and starts its first downloads while the layout is created or checked
+      // (a layout that did not exist has no blobs to look for)
+      // the directories Layout.init is about to create (the layout's and missing parents): what a failed copy removes
       const made: string[] = [];
       for (let d = resolve(name.dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) made.push(d);
       const created = made.length > 0;
-      // Not awaited: the copy plans and starts its first downloads while the layout is created or checked (a
-      // layout that did not exist has no blobs to look for). A directory made here holds nothing to check, so
-      // blobs are stored as they arrive while the layout's files are written: a new layout's init takes 30-40 ms
-      // of a busy copy (its ~45 file operations wait for a core), and waiting for it held the first layer back.
-      const { blobs, ready: layout } = Layout.initStaged(name.dir);
+      const layout = Layout.init(name.dir);
       return {
-        endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created, blobStore: created ? blobs : undefined }),
+        endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created }),
         close: async (outcome) => {
           const opened = await layout.catch(() => undefined);
           if (outcome?.failed && created && opened && (await removeIfEmptyLayout(opened.dir))) {

@@ -189,73 +189,48 @@ export class Layout {
 
   /** Open the layout at `dir`, creating an empty one (and the directory) if there is none. */
   static async init(dir: string): Promise<Layout> {
-    return await Layout.initStaged(dir).ready;
-  }
-
-  /**
-   * `init(dir)` in two stages, for a caller with blobs to store at once (a copy into a new layout): `blobs` resolves
-   * to a handle as soon as the directory exists, and its putBlob() may be used from then on (blobs land in the
-   * ingest area, then blobs/, both made as needed; nothing names them until an index does); `ready` resolves as
-   * init() does, once the directory is a layout (oci-layout and index.json written, or an existing layout opened).
-   * Anything else, reading or naming through the index above all, waits for `ready`. Both reject with init()'s
-   * error when the directory cannot be made. Putting blobs before `ready` is for a directory this caller has just
-   * made: an existing directory may turn out not to be a layout `ready` accepts.
-   */
-  static initStaged(dir: string): { blobs: Promise<Layout>; ready: Promise<Layout> } {
     const layout = new Layout(resolvePath(dir));
-    const blobs = layout.makeDirectory().then(() => layout);
-    const ready = blobs.then(() => layout.makeLayout(dir));
-    // a caller awaiting `ready` alone hears of a failure there
-    blobs.catch(() => {});
-    return { blobs, ready };
-  }
-
-  private async makeDirectory(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      await mkdir(layout.dir, { recursive: true });
     } catch (err) {
       // Recursive mkdir reports ENOENT where a plain mkdir of the last part says why (EROFS, EACCES).
-      const real = await mkdir(this.dir).then(() => err, (e: unknown) => e);
+      const real = await mkdir(layout.dir).then(() => err, (e: unknown) => e);
       const code = (real as NodeJS.ErrnoException).code;
       if (code === 'ENOTDIR' || code === 'EEXIST') {
-        throw invalidLayout(this.dir, code === 'EEXIST' ? 'it is a file, not a directory' : 'a part of its path is a file, not a directory',
+        throw invalidLayout(layout.dir, code === 'EEXIST' ? 'it is a file, not a directory' : 'a part of its path is a file, not a directory',
           'give a directory path (it is created when missing)', real);
       }
-      throw writeError(real, this.dir);
+      throw writeError(real, layout.dir);
     }
-  }
-
-  /** The rest of init(), once the directory exists. */
-  private async makeLayout(dir: string): Promise<Layout> {
-    const existing = await readSmallFile(this.paths.layoutFile, 64 << 10).catch((err: unknown) => {
+    const existing = await readSmallFile(layout.paths.layoutFile, 64 << 10).catch((err: unknown) => {
       if (LayoutError.is(err)) throw err;
       return undefined;
     });
     if (existing !== undefined) return await Layout.open(dir);
-    await this.withLock(async () => {
+    await layout.withLock(async () => {
       try {
-        await makeDirs(this.dir, ['blobs', 'sha256']);
+        await makeDirs(layout.dir, ['blobs', 'sha256']);
       } catch (err) {
-        throw writeError(err, this.dir);
+        throw writeError(err, layout.dir);
       }
       try {
-        if ((await readSmallFile(this.paths.index, defaultMaxJsonSize)) === undefined && !(await isDirectory(this.paths.refs))) {
+        if ((await readSmallFile(layout.paths.index, defaultMaxJsonSize)) === undefined && !(await isDirectory(layout.paths.refs))) {
           const empty: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
-          await writeFileAtomic(this.paths.index, JSON.stringify(empty), this.paths.ingest, this.dir);
+          await writeFileAtomic(layout.paths.index, JSON.stringify(empty), layout.paths.ingest, layout.dir);
         }
         // oci-layout last: it is the marker that makes the directory a layout.
-        if ((await readSmallFile(this.paths.layoutFile, 64 << 10).catch(() => undefined)) === undefined) {
-          await writeFileAtomic(this.paths.layoutFile, JSON.stringify({ imageLayoutVersion }), this.paths.ingest, this.dir);
+        if ((await readSmallFile(layout.paths.layoutFile, 64 << 10).catch(() => undefined)) === undefined) {
+          await writeFileAtomic(layout.paths.layoutFile, JSON.stringify({ imageLayoutVersion }), layout.paths.ingest, layout.dir);
         }
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ENOTEMPTY') {
-          throw invalidLayout(this.dir, `index.json or oci-layout is a directory (${(err as Error).message})`, 'remove it, or pick an empty directory for a new layout', err);
+          throw invalidLayout(layout.dir, `index.json or oci-layout is a directory (${(err as Error).message})`, 'remove it, or pick an empty directory for a new layout', err);
         }
-        throw writeError(err, this.dir);
+        throw writeError(err, layout.dir);
       }
     });
-    await fsyncDir(resolvePath(this.dir, '..')).catch(() => {});
+    await fsyncDir(resolvePath(layout.dir, '..')).catch(() => {});
     return await Layout.open(dir);
   }
 

@@ -25,33 +25,6 @@ describe('init and open', () => {
     expect((await (await Layout.init(dir)).listRefs()).map((r) => r.name)).toEqual(['v1']);
   });
 
-  it('initStaged: blobs go in as soon as the directory exists, before the layout\'s files; ready is init()', async () => {
-    const base = await tempDir();
-    const dir = join(base, 'staged', 'layout');
-    const { blobs, ready } = Layout.initStaged(dir);
-    let isReady = false;
-    void ready.then(() => { isReady = true; });
-    const early = await blobs;
-    expect(isReady).toBe(false);
-    expect(early.dir).toBe(dir);
-    // the blob is stored while init still writes index.json and oci-layout (or before it starts)
-    const put = early.putBlob(Buffer.from('early bytes'), { digest: sha256('early bytes') });
-    const stored = await put;
-    expect(stored).toEqual({ digest: sha256('early bytes'), size: 11, existed: false });
-    const l = await ready;
-    expect(isReady).toBe(true);
-    expect(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
-    expect((await l.index()).manifests).toEqual([]);
-    expect(await l.readBlob(sha256('early bytes'))).toEqual(Buffer.from('early bytes'));
-    expect((await l.verify()).ok).toBe(true);
-    // a path through a file: both stages fail with init()'s error
-    await writeFile(join(base, 'file'), 'x');
-    const bad = Layout.initStaged(join(base, 'file', 'sub'));
-    expect(await codeOf(bad.blobs)).toBe('ERR_INVALID_LAYOUT');
-    expect(await codeOf(bad.ready)).toBe('ERR_INVALID_LAYOUT');
-    expect(await codeOf(Layout.init(join(base, 'file', 'sub')))).toBe('ERR_INVALID_LAYOUT');
-  });
-
   it('ERR_INVALID_LAYOUT: missing directory, missing oci-layout, wrong version, bad JSON, no blobs/', async () => {
     const base = await tempDir();
     const e1 = await Layout.open(join(base, 'nope')).catch((e: unknown) => e);

@@ -142,12 +142,6 @@ export interface LayoutDestinationOptions {
    * puts, so hasBlob answers without waiting for the layout to open, and the first downloads start meanwhile.
    */
   created?: boolean | undefined;
-  /**
-   * The same layout, usable for putBlob before `layout` is ready (@oci/layout's `Layout.initStaged(dir).blobs`, for
-   * a directory this copy has just made): blobs are stored as they arrive instead of waiting for the layout's
-   * files to be written. Everything else waits for `layout`.
-   */
-  blobStore?: Promise<LayoutLike> | undefined;
 }
 
 /**
@@ -159,8 +153,6 @@ export function layoutDestination(layout: LayoutLike | Promise<LayoutLike>, refN
   const ready = Promise.resolve(layout);
   // a layout that fails to open is reported by the first call that needs it, never as an unhandled rejection
   ready.catch(() => {});
-  const blobStore = options.blobStore ?? ready;
-  blobStore.catch(() => {});
   const dir = options.dir ?? (layout as LayoutLike).dir;
   // Whether this copy stored anything: when it did not and index.json already says what we would write, the
   // index is left alone (no lock, no temp file, no fsync): a re-copy of a present image writes nothing.
@@ -195,7 +187,7 @@ export function layoutDestination(layout: LayoutLike | Promise<LayoutLike>, refN
       opening.catch(() => {});
       let l: LayoutLike;
       try {
-        l = await blobStore;
+        l = await ready;
       } catch (err) {
         opening.then((s) => s.destroy(), () => {});
         throw err;

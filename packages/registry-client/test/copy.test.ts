@@ -91,28 +91,6 @@ describe('copy against the real registry, skopeo as the oracle', () => {
     expect(body.destroyed).toBe(true);
   });
 
-  it('a new layout\'s blob store: blobs are stored before the layout is ready, the rest waits for it', async () => {
-    const dir = join(tmp.path, 'staged');
-    const { blobs, ready } = Layout.initStaged(dir);
-    let open!: () => void;
-    const held = new Promise<void>((r) => { open = r; });
-    // the layout's own files are held back until every blob is in
-    const layout = held.then(() => ready).then(asLayout);
-    const dest = layoutDestination(layout, 'latest', { dir, created: true, blobStore: blobs.then(asLayout) });
-    const src = registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`));
-    const done: string[] = [];
-    const copying = copyImage(src, dest, { onProgress: (e) => { if (e.type === 'blob-done') done.push(e.digest); } });
-    for (let i = 0; i < 400 && done.length < busybox.layers.length + 1; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(done.sort()).toEqual([busybox.configDigest, ...busybox.layers.map((l) => l.digest)].sort());
-    open();
-    const result = await copying;
-    expect(result.digest).toBe(busybox.manifestDigest);
-    const theirs = join(tmp.path, 'staged-skopeo');
-    await skopeo(['copy', '-q', ...skopeoFlags(reg, 'src'), `docker://${reg.host}/fx/busybox-oci:latest`, `oci:${theirs}:latest`]);
-    expect(await layoutBlobs(dir)).toEqual(await layoutBlobs(theirs));
-    expect((await (await Layout.open(dir)).lookup('latest'))?.digest).toBe(busybox.manifestDigest);
-  });
-
   it('a re-copy of a present image leaves index.json alone; a changed tag or a missing blob rewrites it', async () => {
     const dir = join(tmp.path, 'recopy-index');
     const src = () => registrySource(client, parseReference(`${reg.host}/fx/busybox-oci:latest`));
