@@ -72,6 +72,10 @@ describe('oci-registry startup snapshot', () => {
     const bundle = await copy(LAUNCHER, 'bundle', { OCI_REGISTRY_SNAPSHOT: '0' });
     expect(bundle.code, bundle.stderr).toBe(0);
     expect(bundle.seen).not.toContain('--snapshot-blob');
+    // the bundle path: the launcher starts the shared loader itself, whose variables are gone too
+    expect(bundle.seen).toContain('cli-loader.cjs');
+    expect(bundle.seen).toMatch(/^NODE_EXTRA_CA_CERTS=\/etc\/ssl\/certs\/ca-certificates\.crt$/m);
+    expect(bundle.seen).not.toMatch(/^OCI_CLI_BUNDLE=|^OCI_CLI_COMMAND=|^OCI_NODE_EXTRA_CA_CERTS=/m);
     expect(readFileSync(join(tmp.path, 'snap', 'index.json'), 'utf8')).toBe(readFileSync(join(tmp.path, 'bundle', 'index.json'), 'utf8'));
   }, 60_000);
 

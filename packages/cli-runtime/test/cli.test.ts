@@ -9,7 +9,9 @@ import { parseArgs } from '../src/options.js';
 import { tabwriter } from '../src/table.js';
 import { rfc3339nano } from '../src/commands/list.js';
 
-const CLI = fileURLToPath(new URL('../bin/oci-runtime.js', import.meta.url));
+// the sh launcher npm links as the `oci-runtime` bin, as users and engines run it (test/launcher.test.ts: it and
+// `node bin/oci-runtime.js` run the same bundle)
+const CLI = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
 const HELPER = fileURLToPath(new URL('../../runtime/native/oci-runtime-init', import.meta.url));
 const dirs: string[] = [];
 const tmp = (p: string) => {
@@ -33,7 +35,7 @@ function exec(cmd: string, args: string[], cwd?: string): Promise<R> {
 }
 let ROOT = '';
 let RROOT = '';
-const ours = (args: string[], cwd?: string) => exec(process.execPath, [CLI, '--root', ROOT, ...args], cwd);
+const ours = (args: string[], cwd?: string) => exec(CLI, ['--root', ROOT, ...args], cwd);
 const runc = (args: string[], cwd?: string) => exec('runc', ['--root', RROOT, ...args], cwd);
 let rootfs = '';
 let n = 0;
@@ -54,7 +56,7 @@ function bundle(args: string[]): string {
 async function detached(args: string[]): Promise<{ done: Promise<number> }> {
   const pidFile = join(tmp('oci-cli-p-'), 'pid');
   const fd = openSync('/dev/null', 'w');
-  const c = spawn(HELPER, ['reap', process.execPath, CLI, '--root', ROOT, args[0]!, '--pid-file', pidFile, ...args.slice(1)], { stdio: ['ignore', fd, fd] });
+  const c = spawn(HELPER, ['reap', CLI, '--root', ROOT, args[0]!, '--pid-file', pidFile, ...args.slice(1)], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const done = new Promise<number>((r) => c.on('exit', (code) => r(code ?? 1)));
   let exited = false;
@@ -117,7 +119,7 @@ describe('oci-runtime vs runc', () => {
 
   it('run in the foreground forwards signals to the container', async () => {
     const b = bundle(['sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done']);
-    const c = spawn(process.execPath, [CLI, '--root', ROOT, 'run', '--bundle', b, id('sig')], { stdio: 'ignore' });
+    const c = spawn(CLI, ['--root', ROOT, 'run', '--bundle', b, id('sig')], { stdio: 'ignore' });
     const code = new Promise<number | null>((r) => c.on('exit', (x) => r(x)));
     await new Promise((r) => setTimeout(r, 1500));
     c.kill('SIGTERM');
@@ -127,7 +129,7 @@ describe('oci-runtime vs runc', () => {
   it('run in the foreground exits 128+N when the container dies from signal N', async () => {
     const b = bundle(['sleep', '100']);
     const cid = id('sig9');
-    const c = spawn(process.execPath, [CLI, '--root', ROOT, 'run', '--bundle', b, cid], { stdio: 'ignore' });
+    const c = spawn(CLI, ['--root', ROOT, 'run', '--bundle', b, cid], { stdio: 'ignore' });
     const code = new Promise<number | null>((r) => c.on('exit', (x) => r(x)));
     for (let i = 0; i < 200; i++) {
       const s = await ours(['state', cid]);
@@ -201,7 +203,7 @@ describe('oci-runtime vs runc', () => {
 
   it('errors go to --log as JSON lines with --log-format json (what containerd reads)', async () => {
     const log = join(tmp('oci-cli-log-'), 'log.json');
-    const o = await exec(process.execPath, [CLI, '--root', ROOT, '--log', log, '--log-format', 'json', 'state', 'nope']);
+    const o = await exec(CLI, ['--root', ROOT, '--log', log, '--log-format', 'json', 'state', 'nope']);
     expect(o.code).toBe(1);
     const line = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!);
     expect(line).toMatchObject({ level: 'error', msg: 'container does not exist' });
@@ -217,7 +219,7 @@ describe('oci-runtime vs runc', () => {
     const files = tmp('oci-cli-dbg-');
     const [outFd, errFd] = [openSync(join(files, 'out'), 'w'), openSync(join(files, 'err'), 'w')];
     const code = await new Promise<number | null>((resolve) => {
-      spawn(process.execPath, [CLI, '--root', ROOT, '--debug', 'run', '-d', x], { cwd: b, stdio: ['ignore', outFd, errFd] }).on('exit', resolve);
+      spawn(CLI, ['--root', ROOT, '--debug', 'run', '-d', x], { cwd: b, stdio: ['ignore', outFd, errFd] }).on('exit', resolve);
     });
     closeSync(outFd);
     closeSync(errFd);
@@ -231,7 +233,7 @@ describe('oci-runtime vs runc', () => {
     expect(o.stderr).not.toContain('hunter2');
     expect(o.stderr).not.toContain('echo out');
     const log = join(tmp('oci-cli-log-'), 'debug.json');
-    const e = await exec(process.execPath, [CLI, '--root', ROOT, '--debug', '--log', log, '--log-format', 'json', 'exec', x, 'true']);
+    const e = await exec(CLI, ['--root', ROOT, '--debug', '--log', log, '--log-format', 'json', 'exec', x, 'true']);
     expect(e).toMatchObject({ code: 0, stderr: '' });
     const logged = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
     expect(logged.every((l) => l.level === 'debug')).toBe(true);
@@ -239,23 +241,23 @@ describe('oci-runtime vs runc', () => {
     expect(logged.some((l) => /^process \d+ ready: execve \/bin\/true/.test(l.msg))).toBe(true);
     expect((await ours(['delete', '-f', x])).code).toBe(0);
     // without --debug: nothing
-    const q = await exec(process.execPath, [CLI, '--root', ROOT, 'run', id('nodbg')], bundle(['true']));
+    const q = await exec(CLI, ['--root', ROOT, 'run', id('nodbg')], bundle(['true']));
     expect(q).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('help and usage errors', async () => {
-    const h = await exec(process.execPath, [CLI, '--help']);
+    const h = await exec(CLI, ['--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/create/);
     expect(h.stdout).toMatch(/--root/);
-    const u = await exec(process.execPath, [CLI, 'state']);
+    const u = await exec(CLI, ['state']);
     expect(u.code).toBe(1);
     expect(u.stderr).toMatch(/requires a container id/);
-    const bad = await exec(process.execPath, [CLI, 'frobnicate']);
+    const bad = await exec(CLI, ['frobnicate']);
     expect(bad.code).toBe(1);
     // a command's help, in runc's layout (it printed nothing before)
     for (const args of [['exec', '--help'], ['exec', '-h'], ['help', 'exec']]) {
-      const c = await exec(process.execPath, [CLI, ...args]);
+      const c = await exec(CLI, [...args]);
       expect(c.code, args.join(' ')).toBe(0);
       expect(c.stdout).toMatch(/^NAME:\n {3}oci-runtime exec - execute new process inside the container\n\nUSAGE:\n {3}oci-runtime exec /);
       expect(c.stdout).toMatch(/^ {3}--apparmor value +set the AppArmor profile of the process/m);
@@ -285,7 +287,7 @@ describe('oci-runtime vs runc', () => {
     const file = join(tmp('oci-cli-fd-'), 'f');
     writeFileSync(file, 'via-fd-3\n');
     const b2 = bundle(['sh', '-c', 'cat <&3; ls /proc/self/fd | wc -l']);
-    const res = spawnSync(process.execPath, [CLI, '--root', ROOT, 'run', '--preserve-fds', '1', '--bundle', b2, id('fd')], {
+    const res = spawnSync(CLI, ['--root', ROOT, 'run', '--preserve-fds', '1', '--bundle', b2, id('fd')], {
       stdio: ['ignore', 'pipe', 'pipe', openSync(file, 'r')], encoding: 'utf8',
     });
     expect(res.stdout).toBe('via-fd-3\n5\n');

@@ -61,10 +61,15 @@ describe.each(publishedPackages())('$manifest.name', ({ dir, relDir, manifest })
       expect(statSync(file).mode & 0o111).not.toBe(0);
       const text = readFileSync(file, 'utf8');
       if (text.startsWith('#!/bin/sh\n')) {
-        // a launcher (docs/architecture.md, "Start-up of the command-line tools"): it execs node on bin/NAME.js
+        // a launcher (docs/architecture.md, "Start-up of the command-line tools"): it execs node on the shared
+        // loader the build puts in dist/, naming the bundle in OCI_CLI_BUNDLE; bin/NAME.js does the same for
+        // `node bin/NAME.js`
         const js = `${target}.js`;
-        expect(text, target).toContain(`exec node "\${self%/*}/${basename(js)}" "$@"`);
+        expect(text, target).toContain('exec node --preserve-symlinks-main "${self%/*}/../dist/cli-loader.cjs" "$@"');
+        expect(text, target).toMatch(/^export OCI_CLI_BUNDLE=/m);
+        expect(text, target).toContain(`${basename(target)}.cjs`);
         expect(existsSync(join(dir, js)), js).toBe(true);
+        expect(readFileSync(join(dir, js), 'utf8'), js).toContain('../dist/cli-loader.cjs');
         expect(readFileSync(join(dir, js), 'utf8').startsWith('#!/usr/bin/env node'), js).toBe(true);
       } else {
         expect(text.startsWith('#!/usr/bin/env node'), target).toBe(true);

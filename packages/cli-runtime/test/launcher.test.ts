@@ -1,0 +1,73 @@
+// bin/oci-runtime (sh, what npm links and engines run) and bin/oci-runtime.js (`node bin/oci-runtime.js`) pick the
+// bundle and the command (its code cache) separately; for the same arguments they must pick the same ones, and the
+// loader run as the main module must run that bundle with the arguments untouched.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const LAUNCHER = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
+const BIN_JS = fileURLToPath(new URL('../bin/oci-runtime.js', import.meta.url));
+const LOADER = fileURLToPath(new URL('../dist/cli-loader.cjs', import.meta.url));
+
+const work = mkdtempSync(join(tmpdir(), 'oci-runtime-launcher-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// `node` for the launcher: prints what it was asked to run instead of running it
+const stubDir = join(work, 'stub');
+spawnSync('mkdir', [stubDir]);
+writeFileSync(join(stubDir, 'node'), '#!/bin/sh\nshift 2\nprintf \'%s|%s\' "$OCI_CLI_BUNDLE" "$OCI_CLI_COMMAND"\nfor a in "$@"; do printf \'|%s\' "$a"; done\n');
+chmodSync(join(stubDir, 'node'), 0o755);
+// for bin/oci-runtime.js: a loader that prints what it was asked to run
+const hook = join(work, 'hook.cjs');
+writeFileSync(hook, `
+const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request.endsWith('cli-loader.cjs')) {
+    return { run: (file, command) => process.stdout.write([require('node:path').basename(file), command ?? '', ...process.argv.slice(2)].join('|')) };
+  }
+  return load.call(this, request, ...rest);
+};
+`);
+
+const CASES: string[][] = [
+  [], ['state', 'x'], ['--root', '/r', 'state', 'x'], ['--root', 'state', 'list'], ['--log', 'f', '--debug', 'list'],
+  ['--log-format', 'json', 'kill', 'x', 'KILL'], ['--rootless', 'true', 'list'], ['--criu', 'c', 'ps', 'x'],
+  ['--systemd-cgroup', 'state', 'x'], ['list', '--help'], ['state', '-h', 'x'], ['--version'], ['-v'], ['-h'],
+  ['run', '-d', 'x'], ['create', '--bundle', 'b', 'x'], ['start', 'x'], ['delete', '-f', 'x'], ['pause', 'x'],
+  ['resume', 'x'], ['exec', 'x', '--', 'sh', '-h'], ['--', 'state'], ['', 'state'], ['-', 'list'], ['frobnicate'],
+  ['state', 'with space', 'x*'], ['events', '--stats', 'x'], ['spec', '--rootless'], ['features'], ['update', '-r', 'f', 'x'],
+];
+
+describe('oci-runtime launcher', () => {
+  it.each(CASES.map((c) => [c.join(' ') || '(none)', c]))('%s: the same bundle and command as bin/oci-runtime.js', (_, args) => {
+    const sh = spawnSync(LAUNCHER, args as string[], { encoding: 'utf8', env: { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, OCI_RUNTIME_WARM: '0' } });
+    const js = spawnSync(process.execPath, ['-r', hook, BIN_JS, ...(args as string[])], { encoding: 'utf8' });
+    expect(sh.status, sh.stderr).toBe(0);
+    expect(js.status, js.stderr).toBe(0);
+    expect(sh.stdout).toBe(js.stdout);
+  });
+
+  it('the loader as the main module runs the named bundle with the arguments as given', () => {
+    const r = spawnSync(process.execPath, ['--preserve-symlinks-main', LOADER, '--root', join(work, 'none'), 'list', '-q'], {
+      encoding: 'utf8', env: { ...process.env, OCI_CLI_BUNDLE: 'oci-runtime-query.cjs', OCI_CLI_COMMAND: 'list' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    // (that the variables are gone for child processes: cli-registry's test/snapshot.test.ts, through a credential
+    // helper.) The full bundle answers --version; a bundle name that is not a file beside the loader is refused.
+    const v = spawnSync(process.execPath, [LOADER, '--version'], { encoding: 'utf8', env: { ...process.env, OCI_CLI_BUNDLE: 'oci-runtime.cjs' } });
+    expect(v.stdout).toMatch(/^oci-runtime version /);
+    for (const bad of [undefined, '../x.cjs', 'oci-runtime.js', '/etc/passwd']) {
+      const env = { ...process.env };
+      delete env.OCI_CLI_BUNDLE;
+      if (bad !== undefined) env.OCI_CLI_BUNDLE = bad;
+      const b = spawnSync(process.execPath, [LOADER, '--version'], { encoding: 'utf8', env });
+      expect(b.status).toBe(70);
+      expect(b.stderr).toMatch(/OCI_CLI_BUNDLE/);
+    }
+  });
+});
