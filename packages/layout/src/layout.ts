@@ -110,7 +110,7 @@ async function readSmallFile(path: string, maxSize: number): Promise<Buffer | un
     fh = await openRegular(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      if ((await lstat(path).catch(() => undefined))?.isDirectory() === true) {
+      if ((err as { directory?: boolean }).directory === true) {
         throw Object.assign(new Error(`${path} is a directory, not a file`), { code: 'EISDIR' });
       }
       return undefined;
@@ -207,6 +207,9 @@ export class Layout {
       return undefined;
     });
     if (existing !== undefined) return await Layout.open(dir);
+    // both files written here, under the lock: what open() would check (oci-layout's version, blobs/, index.json)
+    // is what was just written, and reading it back cost ~10 file operations of every new layout
+    let wroteBoth = false;
     await layout.withLock(async () => {
       try {
         await makeDirs(layout.dir, ['blobs', 'sha256']);
@@ -214,13 +217,16 @@ export class Layout {
         throw writeError(err, layout.dir);
       }
       try {
+        let wroteIndex = false;
         if ((await readSmallFile(layout.paths.index, defaultMaxJsonSize)) === undefined && !(await isDirectory(layout.paths.refs))) {
           const empty: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
           await writeFileAtomic(layout.paths.index, JSON.stringify(empty), layout.paths.ingest, layout.dir);
+          wroteIndex = true;
         }
         // oci-layout last: it is the marker that makes the directory a layout.
         if ((await readSmallFile(layout.paths.layoutFile, 64 << 10).catch(() => undefined)) === undefined) {
           await writeFileAtomic(layout.paths.layoutFile, JSON.stringify({ imageLayoutVersion }), layout.paths.ingest, layout.dir);
+          wroteBoth = wroteIndex;
         }
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -231,7 +237,7 @@ export class Layout {
       }
     });
     await fsyncDir(resolvePath(layout.dir, '..')).catch(() => {});
-    return await Layout.open(dir);
+    return wroteBoth ? layout : await Layout.open(dir);
   }
 
   private async checkLayoutFile(): Promise<void> {

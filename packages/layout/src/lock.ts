@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { link, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LayoutError } from './errors.js';
 import { openRegular } from './safe.js';
@@ -111,14 +110,14 @@ function abortReason(signal: AbortSignal): unknown {
  * Take the inter-process lock at `lockPath` (a file created with link(2), holding pid, host,
  * process start time and a token). Waits while a live process holds it, breaks it when its
  * holder is dead, and gives up with ERR_LOCKED after `timeout`. Returns the release function.
+ * The lock's directory and `tmpDir` exist already (Layout#withLock makes them, checked not to be
+ * symlinks; making them again here cost two file operations per lock).
  * @internal
  */
 export async function acquireFileLock(lockPath: string, tmpDir: string, options: LockOptions = {}): Promise<() => Promise<void>> {
   const { signal } = options;
   const timeout = options.timeout ?? 30_000;
   if (signal?.aborted) throw abortReason(signal);
-  await mkdir(dirname(lockPath), { recursive: true });
-  await mkdir(tmpDir, { recursive: true });
   const info: LockInfo = { ...(await selfOwner()), token: randomBytes(12).toString('hex'), acquired: new Date().toISOString() };
   const deadline = Date.now() + timeout;
   let delay = 2;

@@ -34,33 +34,45 @@ export async function checkDirs(root: string, parts: readonly string[]): Promise
   let path = root;
   for (const part of parts) {
     path = join(path, part);
-    let st: Stats;
-    try {
-      st = await lstat(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
-      throw err;
-    }
-    if (!st.isDirectory()) {
-      throw unsafe(path, `is ${kindOf(st)}, not a directory inside the layout`, `a layout's ${parts.join('/')} must be a real directory; a symlink could lead reads and writes outside the layout. Remove it and copy the image again`);
-    }
+    if (!(await checkDir(path, parts))) return false;
   }
   return true;
 }
 
-/** mkdir -p `parts` below `root`, refusing (ERR_UNSAFE_PATH) to go through a symlink. @internal */
+/** One directory of checkDirs: false when missing. */
+async function checkDir(path: string, parts: readonly string[]): Promise<boolean> {
+  let st: Stats;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
+    throw err;
+  }
+  if (!st.isDirectory()) {
+    throw unsafe(path, `is ${kindOf(st)}, not a directory inside the layout`, `a layout's ${parts.join('/')} must be a real directory; a symlink could lead reads and writes outside the layout. Remove it and copy the image again`);
+  }
+  return true;
+}
+
+/**
+ * mkdir -p `parts` below `root`, refusing (ERR_UNSAFE_PATH) to go through a symlink: each part that was there
+ * already is checked before anything is made below it (a symlinked part would otherwise have its child made
+ * outside the layout); a part made here is a real directory and is not looked at again. @internal
+ */
 export async function makeDirs(root: string, parts: readonly string[]): Promise<string> {
   let path = root;
   for (let i = 0; i < parts.length; i++) {
     path = join(path, parts[i]!);
     try {
       await mkdir(path);
+      continue;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
+    // there already (possibly made meanwhile by another process): it must be a real directory
+    await checkDir(path, parts);
   }
-  await checkDirs(root, parts);
   return path;
 }
 
@@ -70,6 +82,12 @@ export async function makeDirs(root: string, parts: readonly string[]): Promise<
  * @internal
  */
 export async function lstatRegular(path: string): Promise<Stats | undefined> {
+  const st = await lstatFile(path);
+  return st === 'directory' ? undefined : st;
+}
+
+/** lstatRegular, telling a directory from a missing file. */
+async function lstatFile(path: string): Promise<Stats | 'directory' | undefined> {
   let st: Stats;
   try {
     st = await lstat(path);
@@ -79,21 +97,22 @@ export async function lstatRegular(path: string): Promise<Stats | undefined> {
     throw err;
   }
   if (st.isFile()) return st;
-  if (st.isDirectory()) return undefined;
+  if (st.isDirectory()) return 'directory';
   throw unsafe(path, `is ${kindOf(st)}, not a regular file`, 'a layout holds regular files only; remove it (a symlink could expose files outside the layout, a fifo or device could hang or harm the reader)');
 }
 
 /**
  * Open a regular file for reading without following a symlink and without blocking on a fifo.
- * ENOENT (and EISDIR for a directory) are passed through as errno errors for the caller to map;
- * a symlink, fifo, socket or device is ERR_UNSAFE_PATH.
+ * A missing file or a directory is an ENOENT errno error for the caller to map (with `directory: true`
+ * for a directory); a symlink, fifo, socket or device is ERR_UNSAFE_PATH.
  * @internal
  */
 export async function openRegular(path: string): Promise<FileHandle> {
   // lstat first so that a device node is never opened at all (opening one can have side effects).
-  const st = await lstatRegular(path);
-  if (st === undefined) {
-    throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT', path });
+  const st = await lstatFile(path);
+  if (st === undefined || st === 'directory') {
+    // a directory counts as missing; `directory` tells the callers that care without another lstat
+    throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT', path, directory: st === 'directory' });
   }
   let fh: FileHandle;
   try {

@@ -61,6 +61,19 @@ describe('blobs/ and blobs/sha256 that lead outside the layout (CVE-2018-15664-s
     expect(v.warnings.map((w) => w.message).join('\n')).toMatch(/blobs\/sha256/);
   });
 
+  it('.oci-ts -> outside, blobs -> outside: putBlob refuses before making anything there', async () => {
+    const { l, outside } = await fresh();
+    await rm(join(l.dir, '.oci-ts'), { recursive: true, force: true });
+    await symlink(outside, join(l.dir, '.oci-ts'));
+    expect(await codeOf(l.putBlob(Buffer.from('x')))).toBe('ERR_UNSAFE_PATH');
+    expect(await readdir(outside)).toEqual([]);
+    const other = await fresh();
+    await rm(join(other.l.dir, 'blobs'), { recursive: true });
+    await symlink(other.outside, join(other.l.dir, 'blobs'));
+    expect(await codeOf(other.l.putBlob(Buffer.from('x')))).toBe('ERR_UNSAFE_PATH');
+    expect(await readdir(other.outside)).toEqual([]);
+  });
+
   it('.oci-ts/ingest -> outside: gc never deletes the old files there, putBlob refuses', async () => {
     const { l, outside } = await fresh();
     await rm(join(l.dir, '.oci-ts'), { recursive: true, force: true });
