@@ -8,7 +8,7 @@ import { listBlobFiles, mtimeMs, rootsOf } from './graph.js';
 import type { Layout } from './layout.js';
 import type { Descriptor } from './spec.js';
 import { checkDirs, writeError } from './safe.js';
-import { pinned } from './pins.js';
+import { pinned, takeTagged, unpin } from './pins.js';
 import { stateDirName } from './paths.js';
 import { childrenOf, isDocumentMediaType, sniffMediaType } from './walk.js';
 
@@ -78,6 +78,10 @@ async function gcLocked(layout: Layout, options: GcOptions, grace: number): Prom
   const { signal } = options;
   return await layout.withLock(async () => {
     const reachable = await reachableDigests(layout, signal);
+    // blobs put by this process that a ref tagged since reaches are no longer protected as pending
+    for (const entry of takeTagged(layout.dir)) {
+      unpin(layout.dir, await reachableDigests(layout, signal, [entry]).catch(() => new Set([entry.digest])));
+    }
     const keep = options.includePending === true ? new Set<string>() : pinned(layout.dir);
     const { blobs } = await listBlobFiles(layout);
     const removed: string[] = [];

@@ -38,8 +38,8 @@ import {
   type Platform,
 } from './spec.js';
 import { childrenOf, maxJsonDepth, sniffMediaType, withinJsonDepth, withoutNullFields } from './walk.js';
-import { gcLayout, reachableDigests, type GcOptions, type GcResult } from './gc.js';
-import { hasPins, unpin } from './pins.js';
+import { gcLayout, type GcOptions, type GcResult } from './gc.js';
+import { hasPins, unpinLater } from './pins.js';
 import { verifyLayout, type VerifyOptions, type VerifyResult } from './verify.js';
 
 /** The only `imageLayoutVersion` this package reads and writes. */
@@ -480,11 +480,9 @@ export class Layout {
       index.manifests = index.manifests.filter((d) => d.annotations?.[AnnotationRefName] !== name);
       index.manifests.push(entry);
     }, options);
-    if (hasPins(this.dir)) {
-      // What the new ref reaches is safe from gc now: stop protecting it as "about to be tagged".
-      const reached = await reachableDigests(this, undefined, [entry]).catch(() => new Set([entry.digest]));
-      unpin(this.dir, reached);
-    }
+    // What the new ref reaches is safe from gc now: it stops being protected as "about to be tagged" (by the next
+    // gc(), which walks it then: a later untag and gc remove what only this ref kept)
+    if (hasPins(this.dir)) unpinLater(this.dir, entry);
     return entry;
   }
 
