@@ -51,6 +51,18 @@ describe('oci-runtime launcher', () => {
     expect(sh.stdout).toBe(js.stdout);
   });
 
+  it('through a symlinked parent directory (as pnpm links a package): the bundle is found from the real place', () => {
+    const link = join(work, 'linked-package');
+    spawnSync('ln', ['-s', fileURLToPath(new URL('..', import.meta.url)), link]);
+    const env = { ...process.env, OCI_RUNTIME_WARM: '0' };
+    const v = spawnSync(join(link, 'bin', 'oci-runtime'), ['--version'], { encoding: 'utf8', env });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/^oci-runtime version /);
+    const l = spawnSync(join(link, 'bin', 'oci-runtime'), ['--root', join(work, 'none'), 'list', '-f', 'json'], { encoding: 'utf8', env });
+    expect(l.status, l.stderr).toBe(0);
+    expect(l.stdout.trim()).toBe('null'); // as runc prints an empty list
+  });
+
   it('the loader as the main module runs the named bundle with the arguments as given', () => {
     const r = spawnSync(process.execPath, ['--preserve-symlinks-main', LOADER, '--root', join(work, 'none'), 'list', '-q'], {
       encoding: 'utf8', env: { ...process.env, OCI_CLI_BUNDLE: 'oci-runtime-query.cjs', OCI_CLI_COMMAND: 'list' },
