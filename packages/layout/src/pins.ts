@@ -46,7 +46,7 @@ export function pinned(dir: string): Set<string> {
 
 /**
  * Notes that `entry` was tagged in the layout at `dir`: gc() unpins what it reaches before it reads the pins
- * (unpinTagged). Done there, not at tag time: walking the new ref reads its manifest and config back, ~10 file
+ * (takeTagged). Done there, not at tag time: walking the new ref reads its manifest and config back, ~10 file
  * operations at the end of every copy, for a gc that a CLI process never runs. @internal
  */
 export function unpinLater(dir: string, entry: Descriptor): void {
