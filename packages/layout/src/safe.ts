@@ -39,16 +39,21 @@ export async function checkDirs(root: string, parts: readonly string[]): Promise
   return true;
 }
 
-/** One directory of checkDirs: false when missing. */
-async function checkDir(path: string, parts: readonly string[]): Promise<boolean> {
-  let st: Stats;
+/** lstat, `undefined` when there is nothing at `path` (or a part of it is not a directory, or it is too long). */
+async function lstatIfThere(path: string): Promise<Stats | undefined> {
   try {
-    st = await lstat(path);
+    return await lstat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return undefined;
     throw err;
   }
+}
+
+/** One directory of checkDirs: false when missing. */
+async function checkDir(path: string, parts: readonly string[]): Promise<boolean> {
+  const st = await lstatIfThere(path);
+  if (st === undefined) return false;
   if (!st.isDirectory()) {
     throw unsafe(path, `is ${kindOf(st)}, not a directory inside the layout`, `a layout's ${parts.join('/')} must be a real directory; a symlink could lead reads and writes outside the layout. Remove it and copy the image again`);
   }
@@ -88,14 +93,8 @@ export async function lstatRegular(path: string): Promise<Stats | undefined> {
 
 /** lstatRegular, telling a directory from a missing file. */
 async function lstatFile(path: string): Promise<Stats | 'directory' | undefined> {
-  let st: Stats;
-  try {
-    st = await lstat(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return undefined;
-    throw err;
-  }
+  const st = await lstatIfThere(path);
+  if (st === undefined) return undefined;
   if (st.isFile()) return st;
   if (st.isDirectory()) return 'directory';
   throw unsafe(path, `is ${kindOf(st)}, not a regular file`, 'a layout holds regular files only; remove it (a symlink could expose files outside the layout, a fifo or device could hang or harm the reader)');
