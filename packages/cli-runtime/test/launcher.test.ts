@@ -2,7 +2,7 @@
 // bundle and the command (its code cache) separately; for the same arguments they must pick the same ones, and the
 // loader run as the main module must run that bundle with the arguments untouched.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // `node` for the launcher: prints what it was asked to run instead of running it
 const stubDir = join(work, 'stub');
-spawnSync('mkdir', [stubDir]);
+mkdirSync(stubDir);
 writeFileSync(join(stubDir, 'node'), '#!/bin/sh\nshift 2\nprintf \'%s|%s\' "$OCI_CLI_BUNDLE" "$OCI_CLI_COMMAND"\nfor a in "$@"; do printf \'|%s\' "$a"; done\n');
 chmodSync(join(stubDir, 'node'), 0o755);
 // for bin/oci-runtime.js: a loader that prints what it was asked to run
@@ -53,7 +53,7 @@ describe('oci-runtime launcher', () => {
 
   it('through a symlinked parent directory (as pnpm links a package): the bundle is found from the real place', () => {
     const link = join(work, 'linked-package');
-    spawnSync('ln', ['-s', fileURLToPath(new URL('..', import.meta.url)), link]);
+    symlinkSync(fileURLToPath(new URL('..', import.meta.url)), link);
     const env = { ...process.env, OCI_RUNTIME_WARM: '0' };
     const v = spawnSync(join(link, 'bin', 'oci-runtime'), ['--version'], { encoding: 'utf8', env });
     expect(v.status, v.stderr).toBe(0);
