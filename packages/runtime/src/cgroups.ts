@@ -25,21 +25,35 @@ export interface CgroupLayout {
 const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'devices', 'freezer', 'blkio', 'hugetlb', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc', 'systemd', 'unified'];
 
 let layoutCache: CgroupLayout | undefined;
+/** What the cached layout was computed from, as replay.ts records it (inputs a replayed run checks again). */
+let layoutInputs: string[][] = [];
+
+/** The facts `cgroupLayout()` read (replay.ts): a recorded run is replayed only while they are unchanged. */
+export function cgroupLayoutInputs(): readonly string[][] {
+  cgroupLayout();
+  return layoutInputs;
+}
 
 export function cgroupLayout(root = cgroupRoot()): CgroupLayout {
   if (layoutCache) return layoutCache;
-  if (existsSync(join(root, 'cgroup.controllers'))) return (layoutCache = { version: 'v2', mounts: { unified: root } });
+  const env = process.env['OCI_RUNTIME_CGROUP_ROOT'] ?? '';
+  const inputs = [['env', 'OCI_RUNTIME_CGROUP_ROOT', env]];
+  if (existsSync(join(root, 'cgroup.controllers'))) {
+    layoutInputs = [...inputs, ['exists', join(root, 'cgroup.controllers'), '1']];
+    return (layoutCache = { version: 'v2', mounts: { unified: root } });
+  }
   const mounts: Record<string, string> = {};
   let names: string[] = [];
   try { names = readdirSync(root); } catch { /* no cgroups */ }
   // order by hierarchy id (/proc/self/cgroup), the order runc mounts them in
   const order: string[] = [];
+  let columns: string[] = [];
   try {
-    for (const l of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').reverse()) {
-      const ctrls = l.split(':')[1] ?? '';
-      for (const c of ctrls.split(',')) order.push(c.replace(/^name=/, ''));
-    }
+    const lines = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+    columns = lines.map((l) => l.split(':')[1] ?? '');
+    for (const ctrls of [...columns].reverse()) for (const c of ctrls.split(',')) order.push(c.replace(/^name=/, ''));
   } catch { /* no /proc */ }
+  layoutInputs = [...inputs, ['exists', join(root, 'cgroup.controllers'), '0'], ['listing', root, [...names].sort().join('\n')], ['cgroup-columns', columns.join('\n')]];
   const rank = (n: string) => (order.indexOf(n) < 0 ? 1000 : order.indexOf(n));
   for (const n of names.filter((x) => V1_CONTROLLERS.includes(x)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) mounts[n] = join(root, n);
   // a root named by the user that holds no cgroups at all would run containers without their limits
@@ -127,9 +141,13 @@ export function cgroupPaths(id: string, cgroupsPath: string | undefined, layout 
   return out;
 }
 
+/** While set, createCgroups notes each change it makes (replay.ts records them for a replayed run). */
+let noted: string[][] | undefined;
+
 function w(file: string, value: string | number): void {
   try {
     writeFileSync(file, String(value));
+    noted?.push(['write', file, String(value)]);
   } catch (err) {
     throw new RuntimeError('ERR_CGROUP', `cannot write ${value} to ${file}: ${(err as Error).message}`, {
       hint: 'check the resource values in config.json against what this kernel supports', path: file, cause: err,
@@ -187,20 +205,38 @@ function enableControllers(mount: string, dir: string): void {
   }
 }
 
-/** Create the container's cgroups and apply resources. Returns the cgroup.procs files to join. */
+/**
+ * Create the container's cgroups and apply resources. Returns the cgroup.procs files to join. `note` receives each
+ * change made, as lines the replay front end executes again (replay.ts): ["mkdirs", controller, mount, dir],
+ * ["enable", mount, dir] (v2), ["write", file, value].
+ */
 export function createCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout = cgroupLayout(), devices: readonly { type: string; major?: number; minor?: number }[] = [],
-  options: { rootless?: boolean } = {}): string[] {
+  options: { rootless?: boolean; note?: string[][] } = {}): string[] {
+  noted = options.note;
+  try {
+    return makeCgroups(paths, resources, layout, devices, options.rootless === true);
+  } finally {
+    noted = undefined;
+  }
+}
+
+function makeCgroups(paths: Record<string, string>, resources: LinuxResources | undefined, layout: CgroupLayout,
+  devices: readonly { type: string; major?: number; minor?: number }[], rootless: boolean): string[] {
   const procs: string[] = [];
   const usable: Record<string, string> = {};
   for (const [ctrl, dir] of Object.entries(paths)) {
     try {
       mkdirs(dir, ctrl, layout.mounts[ctrl]!);
-      if (layout.version === 'v2') enableControllers(layout.mounts[ctrl]!, dir);
+      noted?.push(['mkdirs', ctrl, layout.mounts[ctrl]!, dir]);
+      if (layout.version === 'v2') {
+        enableControllers(layout.mounts[ctrl]!, dir);
+        noted?.push(['enable', layout.mounts[ctrl]!, dir]);
+      }
     } catch (err) {
       if (RuntimeError.is(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       // rootless (runc's --rootless): a cgroup we may not create is skipped, unless limits were asked for
-      if (options.rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
+      if (rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
         if (hasLimits(resources)) {
           throw new RuntimeError('ERR_CGROUP', `rootless container: cannot create cgroup ${dir} to apply the config's resource limits (${code})`, {
             path: dir, cause: err, hint: 'remove linux.resources from config.json, or delegate a writable cgroup to this user',

@@ -139,8 +139,8 @@ export function parseConfig(text: string, path?: string): Spec {
   return checkSpec(doc);
 }
 
-/** Read and check BUNDLE/config.json; returns the spec and the absolute rootfs path. */
-export function loadBundle(bundle: string): { spec: Spec; bundle: string; rootfs: string } {
+/** Read and check BUNDLE/config.json; returns the spec, the absolute rootfs path and the file's text. */
+export function loadBundle(bundle: string): { spec: Spec; bundle: string; rootfs: string; text: string } {
   const dir = resolve(bundle);
   const file = join(dir, 'config.json');
   let text: string;
@@ -164,5 +164,5 @@ export function loadBundle(bundle: string): { spec: Spec; bundle: string; rootfs
     if (RuntimeError.is(err)) throw err;
     bad(`root.path ${rootfs} does not exist`, rootfs);
   }
-  return { spec, bundle: dir, rootfs };
+  return { spec, bundle: dir, rootfs, text };
 }

@@ -7,12 +7,14 @@ import { loadBundle } from './config.js';
 import { checkLsm } from './lsm.js';
 import { planCreate, planExec, seccompListenerLine, serializePlan, CAPABILITIES } from './plan.js';
 import type { PlanLine } from './plan.js';
-import { applyResources, cgroupWarmFile, cgroupLayout, deviceRules, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
+import { applyResources, cgroupWarmFile, cgroupLayout, cgroupLayoutInputs, deviceRules, cgroupPaths, cgroupPids, cgroupStats, createCgroups, destroyCgroups, freeze } from './cgroups.js';
 import { DEFAULT_ROOT, ensureRoot, isAlive, listIds, ownerOf, procStat, publicState, readStored, removeStateDir, stateDir, statusOf, writeState } from './state.js';
 import type { ContainerState, StoredState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
 import { lookupUser } from './users.js';
 import { launchHelper, writeInBackground } from './helper-process.js';
+import { fileStamp, REPLAY_ID, stateParts, writeRecording } from './replay.js';
+import type { Recording } from './replay.js';
 import type { Helper, StdioSpec } from './helper-process.js';
 
 /** Path of the compiled C helper (built by `make` in native/ at install/build time). */
@@ -61,6 +63,13 @@ export interface RunOptions extends CreateOptions {
   keep?: boolean;
   /** called with the container pid once it runs (foreground: forward signals to it) */
   onStart?: (pid: number) => void;
+  /**
+   * Record this run under ROOT/@run-plans for the CLI's native front end, which can then do the same run
+   * without Node (docs/runtime.md, "Replayed runs"). Only a foreground run as root without hooks, terminal,
+   * console socket, preserved fds, debug, LSM labels or warnings is recorded. `stamps`: files whose change must
+   * retire the recording (the caller's own code; the helper is always one).
+   */
+  record?: { stamps: readonly string[] };
 }
 
 const root = (o: CommonOptions) => resolve(o.root ?? DEFAULT_ROOT);
@@ -104,13 +113,16 @@ function startHelper(stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number)
   }
 }
 
-function sendPlan(helper: Helper, plan: PlanLine[]): void {
+/** Sends the plan; returns its text. */
+function sendPlan(helper: Helper, plan: PlanLine[]): string {
   // the helper moves the container into its cgroups right after clone(): start the grace period it waits for now
   if (plan.some((l) => l[0] === 'cgroup')) {
     const warm = cgroupWarmFile();
     if (warm) writeInBackground(warm, String(process.pid));
   }
-  helper.plan(serializePlan(plan));
+  const text = serializePlan(plan);
+  helper.plan(text);
+  return text;
 }
 
 function launch(plan: PlanLine[], stdio: [StdioSpec, StdioSpec, StdioSpec], preserve: number): Helper {
@@ -154,6 +166,57 @@ export function signalNumber(sig: string | number): number {
 
 /* ------------------------------------------------------------------ create / run */
 
+/**
+ * The recording of a run (replay.ts), made independent of the container id: everything that names the id is made
+ * again for a stand-in (REPLAY_ID), which the front end replaces by its own id. Undefined when that would not give
+ * back exactly this run (the stand-in appears elsewhere, say) or when state.json cannot be split.
+ */
+function recordingOf(a: {
+  root: string; o: RunOptions; text: string; rootfs: string; kcore: boolean; stamps: readonly string[];
+  /** the passwd text HOME came from (null: none), undefined when the config sets HOME */
+  home: string | null | undefined;
+  stored: StoredState; cgroupOps: string[][]; planText: string;
+  planFor: (cid: string, map: (path: string) => string, unknownCaps: string[]) => PlanLine[];
+}): Recording | undefined {
+  const { root: r, o, stored } = a;
+  const id = stored.id;
+  const real = stored.cgroupPaths;
+  const stand = cgroupPaths(REPLAY_ID, stored.spec.linux?.cgroupsPath);
+  const map = (x: string): string => {
+    for (const [c, d] of Object.entries(real)) if (x === d || x.startsWith(d + '/')) return stand[c] + x.slice(d.length);
+    return x;
+  };
+  const standIn = { ...stored, id: REPLAY_ID, cgroupPaths: stand };
+  const state = stateParts(standIn);
+  const plan = serializePlan(a.planFor(REPLAY_ID, map, []));
+  const ops = a.cgroupOps.map((l) => l.map(map));
+  const back = (x: string) => x.split(REPLAY_ID).join(id);
+  const join0 = (l: string[][]) => l.map((x) => x.join(' ')).join('\n');
+  if (!state || back(plan) !== a.planText || back(state.join('')) !== (stateParts(stored) ?? []).join('')
+    || back(join0(ops)) !== join0(a.cgroupOps) || (id !== REPLAY_ID && [a.planText, JSON.stringify(stored), join0(a.cgroupOps)].some((t) => t.includes(REPLAY_ID))))
+    return undefined;
+  const inputs = [
+    ...[...a.stamps, helperPath()].map((f) => ['stat', f, fileStamp(f)]),
+    ['file', join(stored.bundle, 'config.json'), a.text],
+    ['dir', a.rootfs],
+    ['exists', '/proc/kcore', a.kcore ? '1' : '0'],
+    ...cgroupLayoutInputs(),
+  ];
+  if (a.home !== undefined) inputs.push(a.home === null ? ['in-root-absent', a.rootfs, 'etc/passwd'] : ['in-root', a.rootfs, 'etc/passwd', a.home]);
+  return {
+    key: { root: r, bundle: stored.bundle, pidFile: o.pidFile ? resolve(o.pidFile) : '', noPivot: o.noPivot === true, noNewKeyring: o.noNewKeyring === true, keep: o.keep === true },
+    inputs, stateDir: stateDir(r, REPLAY_ID), state, cgroupOps: ops, cgroupDirs: Object.values(stand), plan,
+  };
+}
+
+/** Whether a run may be recorded for the native front end (RunOptions.record): what run.c does not do is left out. */
+function recordable(spec: Spec, o: RunOptions, rootless: boolean): boolean {
+  const p = spec.process;
+  return !rootless && process.geteuid?.() === 0 && !o.consoleSocket && !o.preserveFds && !o.stdio && !o.onDebug && !o.signal
+    && p?.terminal !== true && !p?.apparmorProfile && !p?.selinuxLabel && !spec.linux?.mountLabel
+    && !Object.values(spec.hooks ?? {}).some((h) => Array.isArray(h) && h.length > 0);
+}
+
 function hostHasKcore(): boolean {
   return existsSync('/proc/kcore');
 }
@@ -182,7 +245,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   o.signal?.throwIfAborted();
   const r = root(o);
   const dir = stateDir(r, id);
-  const { spec, bundle, rootfs } = loadBundle(o.bundle ?? '.');
+  const { spec, bundle, rootfs, text } = loadBundle(o.bundle ?? '.');
   checkLsm(spec.process, spec.linux?.mountLabel);
   const debug = o.onDebug;
   debug?.(`bundle ${bundle}: config.json ociVersion ${spec.ociVersion}, rootfs ${rootfs}, ${spec.mounts?.length ?? 0} mounts, namespaces ${(spec.linux?.namespaces ?? []).map((n) => n.path ? `${n.type}=${n.path}` : n.type).join(',') || 'none'}`);
@@ -212,43 +275,48 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     stored.cgroupPaths = cgPaths;
     const rootless = o.rootless === undefined || o.rootless === 'auto' ? process.geteuid?.() !== 0 : o.rootless;
     const layout = cgroupLayout();
-    const procs = createCgroups(cgPaths, spec.linux?.resources, layout, spec.linux?.devices ?? [], { rootless });
+    const record = mode === 'run' && o.record && recordable(spec, o, rootless) ? o.record : undefined;
+    const cgroupOps: string[][] = [];
+    const procs = createCgroups(cgPaths, spec.linux?.resources, layout, spec.linux?.devices ?? [], { rootless, ...(record ? { note: cgroupOps } : {}) });
     debug?.(`cgroups ${layout.version}: ${procs.map((f) => dirname(f)).join(' ') || 'none'}`);
     // only the cgroups that exist are mounted in (a rootless container may have skipped some)
     const created = new Set(procs.map((f) => dirname(f)));
     const warnings: string[] = [];
     const p = spec.process;
-    const user = p ? lookupUser(rootfs, p.user?.uid ?? 0) : { home: '/' };
+    const user = p ? lookupUser(rootfs, p.user?.uid ?? 0) : { home: '/', passwd: undefined };
+    const kcore = hostHasKcore();
     const hierarchies: Record<string, string> = {};
     for (const c of Object.keys(cgPaths))
       if (created.has(cgPaths[c]!) && (c !== 'unified' || layout.version === 'v2')) hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
-    const plan = planCreate(spec, {
-      id,
+    // the plan for container CID whose cgroup directories are ours mapped by MAP (replay.ts plans for a stand-in id too)
+    const planFor = (cid: string, map: (path: string) => string, unknownCaps: string[]) => planCreate(spec, {
+      id: cid,
       debug: debug !== undefined,
       rootfs,
       bundle,
-      ...(mode === 'create' ? { fifo: join(dir, 'exec.fifo') } : {}),
+      ...(mode === 'create' ? { fifo: join(stateDir(r, cid), 'exec.fifo') } : {}),
       ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
       foreground,
       noPivot: o.noPivot === true,
-      ...(o.noNewKeyring ? {} : { keyring: id }),
+      ...(o.noNewKeyring ? {} : { keyring: cid }),
       preserveFds: o.preserveFds ?? 0,
-      cgroupProcs: procs,
-      cgroupMount: { hierarchies },
+      cgroupProcs: procs.map(map),
+      cgroupMount: { hierarchies: Object.fromEntries(Object.entries(hierarchies).map(([k, v]) => [k, map(v)])) },
       // v2 has no devices controller: the same rules as an eBPF filter on the container's cgroup (not rootless:
       // loading one needs CAP_BPF/CAP_SYS_ADMIN, and runc skips device rules there too)
       deviceFilter: layout.version === 'v2' && !rootless && cgPaths['unified'] && created.has(cgPaths['unified'])
-        ? { cgroup: cgPaths['unified'], rules: deviceRules(spec.linux?.resources, spec.linux?.devices ?? []) } : undefined,
-      hostHasKcore: hostHasKcore(),
+        ? { cgroup: map(cgPaths['unified']), rules: deviceRules(spec.linux?.resources, spec.linux?.devices ?? []) } : undefined,
+      hostHasKcore: kcore,
       home: user.home,
-      warnings,
+      warnings: unknownCaps,
       // an unprivileged runtime may write a gid map only after denying setgroups (user_namespaces(7))
       setgroupsDeny: rootless && (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path),
     });
+    const plan = planFor(id, (x) => x, warnings);
     for (const w of warnings) o.onWarning?.(`unknown capability ${w} ignored`);
     o.signal?.throwIfAborted();
     debug?.(`state ${dir}; helper ${helper.pid}: plan of ${plan.length} lines`);
-    sendPlan(helper, plan);
+    const planText = sendPlan(helper, plan);
     // an abort kills the helper: its socket closes, the loop below sees the abort and the catch cleans up
     const h = helper;
     disposeAbort = onAbort(o.signal, () => {
@@ -277,6 +345,17 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
         helper.send('ok ' + encodeURIComponent(st));
       } else if (k === 'ready') {
         debug?.(`container ${id} created: pid ${stored.pid}`);
+        if (record && warnings.length === 0) {
+          // HOME comes from the rootfs's /etc/passwd unless the config sets it
+          const home = p && !(p.env ?? []).some((e) => e.startsWith('HOME=')) ? user.passwd ?? null : undefined;
+          let rec: Recording | undefined;
+          try {
+            rec = recordingOf({ root: r, o, text, rootfs, kcore, home, stamps: record.stamps, stored, cgroupOps, planText, planFor });
+          } catch {
+            /* not recorded: the container is ready, and that is what counts */
+          }
+          if (rec) writeRecording(r, rec);
+        }
         break;
       } else if (k === 'error') {
         throw new RuntimeError('ERR_CREATE_FAILED', `unable to start container process: ${v}`, { id, hint: 'see the message; nothing of the container was left behind' });

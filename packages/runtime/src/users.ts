@@ -77,15 +77,16 @@ function readSmall(rootfs: string, rel: string, max = 1 << 20): string | undefin
 /**
  * HOME for UID from the container's /etc/passwd, like runc. The file is resolved inside ROOTFS (never
  * the host's); an unreadable file counts as absent (HOME=/). Like runc, /etc/group memberships are not
- * added: a numeric config.json user gets its gid plus `additionalGids` only.
+ * added: a numeric config.json user gets its gid plus `additionalGids` only. `passwd`: the text read (undefined:
+ * absent or unsafe), which a recorded run checks again before it is replayed (replay.ts).
  */
-export function lookupUser(rootfs: string, uid: number): { home: string } {
+export function lookupUser(rootfs: string, uid: number): { home: string; passwd: string | undefined } {
   const pw = readSmall(rootfs, 'etc/passwd');
   if (pw) {
     for (const l of pw.split('\n')) {
       const f = l.split(':');
-      if (f.length >= 6 && f[2] !== '' && Number(f[2]) === uid) return { home: f[5] || '/' };
+      if (f.length >= 6 && f[2] !== '' && Number(f[2]) === uid) return { home: f[5] || '/', passwd: pw };
     }
   }
-  return { home: '/' };
+  return { home: '/', passwd: pw };
 }

@@ -1,0 +1,785 @@
+/*
+ * oci-runtime-run: `oci-runtime run` again, without Node, for a run the runtime has recorded.
+ *
+ *   oci-runtime-run LAUNCHER ARGS...      (started by the CLI's launcher for `run`; ARGS are the CLI's arguments)
+ *
+ * A foreground `run` spends most of its time starting Node. When Node does a run it can repeat (as root, no hooks,
+ * no terminal...: replay.ts), it writes what it did to ROOT/@run-plans/KEY: the facts it depended on (config.json's
+ * exact text, the rootfs's /etc/passwd, the cgroup layout, the code that planned it...), the cgroup changes it made,
+ * the state.json it wrote, and the helper's plan. This program looks for the recording of its own command line,
+ * checks every fact again, and only if all still hold does the same: state directory, cgroups, the helper
+ * (oci-runtime-init) with the same plan, start, signals forwarded, exit status, clean-up. In every other case
+ * (other flags, no recording, a fact changed, anything failing before the container's process starts) it undoes
+ * what it did and executes LAUNCHER again with OCI_RUNTIME_REPLAY=fallback, which runs Node: the command then
+ * behaves, reports errors and records exactly as without this program. See docs/runtime.md, "Replayed runs".
+ *
+ * OCI_RUNTIME_REPLAY=0 (launcher) turns it off; =require makes a fallback an error (exit 125) instead, for tests.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <linux/openat2.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#define MAX_RECORDING (16 << 20)
+#define MAX_IN_ROOT (1 << 20)
+
+static int argc_g;
+static char **argv_g;
+
+/* ------------------------------------------------------------------ fallback */
+
+static void fallback(const char *why, ...)
+{
+	const char *mode = getenv("OCI_RUNTIME_REPLAY");
+	if (mode && !strcmp(mode, "require")) {
+		va_list ap;
+		va_start(ap, why);
+		dprintf(2, "oci-runtime-run: no replay: ");
+		vdprintf(2, why, ap);
+		dprintf(2, "\n");
+		va_end(ap);
+		exit(125);
+	}
+	setenv("OCI_RUNTIME_REPLAY", "fallback", 1);
+	char **a = calloc((size_t)argc_g + 2, sizeof *a);
+	a[0] = "sh";
+	for (int i = 1; i < argc_g; i++) a[i] = argv_g[i];
+	execv("/bin/sh", a);
+	dprintf(2, "oci-runtime: cannot execute /bin/sh %s: %s\n", argv_g[1], strerror(errno));
+	exit(127);
+}
+
+/* ------------------------------------------------------------------ small helpers */
+
+/* a whole file, NUL-terminated; NULL on error (errno set) or when larger than max */
+static char *slurp_fd(int fd, size_t max, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *b = malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > max) { free(b); errno = EFBIG; return NULL; }
+			cap *= 2;
+			b = realloc(b, cap);
+		}
+		ssize_t r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR) continue;
+		if (r < 0) { int e = errno; free(b); errno = e; return NULL; }
+		if (r == 0) break;
+		n += (size_t)r;
+	}
+	if (n > max) { free(b); errno = EFBIG; return NULL; }
+	b[n] = 0;
+	*len = n;
+	return b;
+}
+
+static char *slurp(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return NULL;
+	char *b = slurp_fd(fd, max, len);
+	close(fd);
+	return b;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR) continue;
+		if (w < 0) return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* writes FILE whole (O_TRUNC, like Node's writeFileSync) */
+static int write_file(const char *file, const char *s)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) return -1;
+	int r = write_all(fd, s, strlen(s));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static int unhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0;
+}
+
+/* a percent-encoded token (plan.ts encodeToken), decoded in place */
+static char *decode(char *s)
+{
+	if (!strcmp(s, "%")) { s[0] = 0; return s; }
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		if (*p == '%' && p[1] && p[2]) { *o++ = (char)(unhex(p[1]) * 16 + unhex(p[2])); p += 2; }
+		else *o++ = *p;
+	}
+	*o = 0;
+	return s;
+}
+
+/* a growing string */
+struct buf { char *s; size_t n, cap; };
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->s = realloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = 0;
+}
+
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* Node's path.resolve(cwd, p): absolute, no ".", "..", "//" or trailing "/" */
+static char *resolve_path(const char *p)
+{
+	struct buf in = { 0 }, out = { 0 };
+	if (p[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd)) fallback("getcwd: %s", strerror(errno));
+		puts_(&in, cwd);
+		puts_(&in, "/");
+	}
+	puts_(&in, p);
+	puts_(&out, "");
+	char *save = NULL;
+	for (char *c = strtok_r(in.s, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, ".")) continue;
+		if (!strcmp(c, "..")) {
+			char *slash = strrchr(out.s, '/');
+			if (slash) { *slash = 0; out.n = (size_t)(slash - out.s); }
+			continue;
+		}
+		puts_(&out, "/");
+		puts_(&out, c);
+	}
+	if (out.n == 0) puts_(&out, "/");
+	free(in.s);
+	return out.s;
+}
+
+/* ------------------------------------------------------------------ the command line */
+
+struct opts {
+	const char *root, *bundle, *pid_file, *id;
+	int no_pivot, no_new_keyring, keep;
+};
+
+/* parses the subset of cli-runtime's options.ts grammar a recorded run can have; anything else goes to Node */
+static void parse(int argc, char **argv, struct opts *o)
+{
+	int i = 2;
+	o->root = "/run/oci-runtime";
+	o->bundle = ".";
+	/* global options, then the command */
+	for (; i < argc; i++) {
+		char *a = argv[i];
+		if (!strcmp(a, "--")) { i++; break; }
+		if (a[0] != '-' || !strcmp(a, "-")) break;
+		char *eq = strchr(a, '=');
+		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+		const char *v = eq ? eq + 1 : NULL;
+		if (nl == 6 && !strncmp(a, "--root", 6)) {
+			if (!v) { if (++i >= argc) fallback("--root without a value"); v = argv[i]; }
+			o->root = v;
+		} else if ((nl == 5 && !strncmp(a, "--log", 5)) || (nl == 12 && !strncmp(a, "--log-format", 12))) {
+			/* only errors and warnings are logged, and a replay has neither: they go to Node */
+			if (!v && ++i >= argc) fallback("%s without a value", a);
+		} else if (nl == 16 && !strncmp(a, "--systemd-cgroup", 16)) {
+			/* the config's cgroupsPath decides, as in Node */
+		} else fallback("option %s", a);
+	}
+	if (i >= argc || strcmp(argv[i], "run")) fallback("not a run");
+	for (i++; i < argc; i++) {
+		char *a = argv[i];
+		if (!strcmp(a, "--")) { i++; break; }
+		if (a[0] != '-' || !strcmp(a, "-")) break;
+		char *eq = strchr(a, '=');
+		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+		const char *v = eq ? eq + 1 : NULL;
+		int *flag = NULL;
+		const char **val = NULL;
+		if ((nl == 8 && !strncmp(a, "--bundle", 8)) || (nl == 2 && !strncmp(a, "-b", 2))) val = &o->bundle;
+		else if (nl == 10 && !strncmp(a, "--pid-file", 10)) val = &o->pid_file;
+		else if (nl == 10 && !strncmp(a, "--no-pivot", 10)) flag = &o->no_pivot;
+		else if (nl == 16 && !strncmp(a, "--no-new-keyring", 16)) flag = &o->no_new_keyring;
+		else if (nl == 6 && !strncmp(a, "--keep", 6)) flag = &o->keep;
+		else if (nl == 14 && !strncmp(a, "--no-subreaper", 14)) { static int ignored; flag = &ignored; }
+		else fallback("run option %s", a);
+		if (flag) *flag = !v || strcmp(v, "false") != 0;
+		else {
+			if (!v) { if (++i >= argc) fallback("%s without a value", a); v = argv[i]; }
+			*val = v;
+		}
+	}
+	if (i >= argc) fallback("no container id");
+	o->id = argv[i];
+	/* an id Node refuses (state.ts checkId) is Node's to report */
+	size_t n = strlen(o->id);
+	if (n == 0 || n > 1024 || !strcmp(o->id, ".") || !strcmp(o->id, "..")) fallback("container id");
+	for (const char *c = o->id; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("_+.-", *c))) fallback("container id");
+}
+
+/* ------------------------------------------------------------------ the recording */
+
+struct line { int n; char **tok; };
+
+static struct line *lines;
+static int nlines;
+
+static void read_recording(const char *file)
+{
+	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) fallback("no recording %s", file);
+	struct stat st;
+	/* written by root (replay.ts) into a root-only directory: anything else is not ours to trust */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) fallback("recording %s: not root's", file);
+	size_t len;
+	char *text = slurp_fd(fd, MAX_RECORDING, &len);
+	close(fd);
+	if (!text || strlen(text) != len) fallback("recording %s: unreadable", file);
+	if (len < 6 || strcmp(text + len - 5, "\nend\n")) fallback("recording %s: truncated", file);
+	char *save = NULL;
+	char *first = strtok_r(text, "\n", &save);
+	if (!first || strcmp(first, "oci-runtime-run-recording 1")) fallback("recording %s: another format", file);
+	int cap = 64;
+	lines = calloc((size_t)cap, sizeof *lines);
+	for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(l, "end")) return;
+		if (nlines == cap) { cap *= 2; lines = realloc(lines, (size_t)cap * sizeof *lines); }
+		struct line *ln = &lines[nlines++];
+		int tc = 8;
+		ln->tok = calloc((size_t)tc + 1, sizeof(char *));
+		char *s2 = NULL;
+		for (char *t = strtok_r(l, " ", &s2); t; t = strtok_r(NULL, " ", &s2)) {
+			if (ln->n == tc) { tc *= 2; ln->tok = realloc(ln->tok, ((size_t)tc + 1) * sizeof(char *)); }
+			ln->tok[ln->n++] = decode(t);
+		}
+		ln->tok[ln->n] = NULL;
+	}
+	fallback("recording %s: no end", file);
+}
+
+static int is(const struct line *l, const char *k, int n) { return l->n == n && !strcmp(l->tok[0], k); }
+
+static const char *arg1(const char *k)
+{
+	for (int i = 0; i < nlines; i++) if (lines[i].n == 2 && !strcmp(lines[i].tok[0], k)) return lines[i].tok[1];
+	return NULL;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* the controller column of /proc/self/cgroup, lines joined by "\n" (cgroups.ts cgroupLayout) */
+static char *cgroup_columns(void)
+{
+	size_t len;
+	char *t = slurp("/proc/self/cgroup", 1 << 20, &len);
+	struct buf out = { 0 };
+	puts_(&out, "");
+	if (!t) return out.s;
+	/* Node trims the text before splitting it into lines */
+	while (len > 0 && strchr(" \n\t", t[len - 1])) t[--len] = 0;
+	int firstl = 1;
+	for (char *l = t; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl) *nl = 0;
+		if (!firstl) puts_(&out, "\n");
+		firstl = 0;
+		char *c1 = strchr(l, ':');
+		if (c1) {
+			char *c2 = strchr(c1 + 1, ':');
+			put(&out, c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	free(t);
+	return out.s;
+}
+
+/* names in DIR (no . and ..), sorted, joined by "\n"; "" when it cannot be read */
+static char *listing(const char *dir)
+{
+	struct buf out = { 0 };
+	puts_(&out, "");
+	DIR *d = opendir(dir);
+	if (!d) return out.s;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+		if (n == cap) { cap = cap ? cap * 2 : 32; names = realloc(names, cap * sizeof *names); }
+		names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (i) puts_(&out, "\n");
+		puts_(&out, names[i]);
+	}
+	return out.s;
+}
+
+/* a small regular file resolved inside ROOTFS as users.ts does (symlinks and .. stay inside); NULL: none */
+static char *read_in_root(const char *rootfs, const char *rel, size_t *len)
+{
+	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) return NULL;
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
+	int e = errno;
+	close(root);
+	if (fd < 0) {
+		/* a kernel without openat2 cannot check this fact: Node can */
+		if (e == ENOSYS) fallback("openat2: %s", strerror(e));
+		return NULL;
+	}
+	struct stat st;
+	char *t = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_IN_ROOT) t = slurp_fd(fd, MAX_IN_ROOT, len);
+	close(fd);
+	return t;
+}
+
+static int same_text(const char *got, size_t len, const char *want)
+{
+	return got && strlen(want) == len && memcmp(got, want, len) == 0;
+}
+
+/* every fact the recorded run depended on (replay.ts Recording.inputs) */
+static void check_inputs(void)
+{
+	for (int i = 0; i < nlines; i++) {
+		struct line *l = &lines[i];
+		if (strcmp(l->tok[0], "input")) continue;
+		const char *k = l->n > 1 ? l->tok[1] : "";
+		char **t = l->tok + 2;
+		size_t len = 0;
+		struct stat st;
+		if (is(l, "input", 4) && !strcmp(k, "file")) {
+			char *got = slurp(t[0], MAX_RECORDING, &len);
+			if (!same_text(got, len, t[1])) fallback("%s changed", t[0]);
+			free(got);
+		} else if (is(l, "input", 4) && !strcmp(k, "stat")) {
+			char sig[128];
+			if (stat(t[0], &st) < 0) fallback("%s: %s", t[0], strerror(errno));
+			/* replay.ts fileStamp: DEV:INO:SIZE:MTIME_NS */
+			snprintf(sig, sizeof sig, "%ju:%ju:%jd:%jd", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+				(intmax_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+			if (strcmp(sig, t[1])) fallback("%s changed", t[0]);
+		} else if (is(l, "input", 3) && !strcmp(k, "dir")) {
+			if (stat(t[0], &st) < 0 || !S_ISDIR(st.st_mode)) fallback("%s is not a directory", t[0]);
+		} else if (is(l, "input", 4) && !strcmp(k, "exists")) {
+			if ((stat(t[0], &st) == 0) != (t[1][0] == '1')) fallback("%s appeared or went", t[0]);
+		} else if (is(l, "input", 5) && !strcmp(k, "in-root")) {
+			char *got = read_in_root(t[0], t[1], &len);
+			if (!same_text(got, len, t[2])) fallback("%s/%s changed", t[0], t[1]);
+			free(got);
+		} else if (is(l, "input", 4) && !strcmp(k, "in-root-absent")) {
+			char *got = read_in_root(t[0], t[1], &len);
+			if (got) fallback("%s/%s appeared", t[0], t[1]);
+		} else if (is(l, "input", 4) && !strcmp(k, "env")) {
+			const char *v = getenv(t[0]);
+			if (strcmp(v ? v : "", t[1])) fallback("$%s changed", t[0]);
+		} else if (is(l, "input", 4) && !strcmp(k, "listing")) {
+			char *got = listing(t[0]);
+			if (strcmp(got, t[1])) fallback("%s changed", t[0]);
+			free(got);
+		} else if (is(l, "input", 3) && !strcmp(k, "cgroup-columns")) {
+			char *got = cgroup_columns();
+			if (strcmp(got, t[0])) fallback("/proc/self/cgroup changed");
+			free(got);
+		} else fallback("recording: unknown input %s", k);
+	}
+}
+
+/* ------------------------------------------------------------------ doing the run */
+
+static const char *stand_in, *id;
+
+/* S with every occurrence of the recording's stand-in id replaced by ours (ids are [A-Za-z0-9_+.-]: nothing to
+ * escape in JSON, paths or plan tokens) */
+static char *with_id(char *s)
+{
+	if (!strstr(s, stand_in)) return s;
+	struct buf b = { 0 };
+	puts_(&b, "");
+	size_t sl = strlen(stand_in);
+	for (char *p = s, *q; ; p = q + sl) {
+		q = strstr(p, stand_in);
+		if (!q) { puts_(&b, p); break; }
+		put(&b, p, (size_t)(q - p));
+		puts_(&b, id);
+	}
+	return b.s;
+}
+
+static const char *state_dir;
+static pid_t helper_pid, init_pid;
+static int sync_fd = -1;
+
+/* cgroups.ts mkdirs: each missing directory from MOUNT down to DIR; a new v1 cpuset inherits its parent's cpus, mems */
+static int cg_mkdirs(const char *ctrl, const char *mount, const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0) return 0;
+	size_t ml = strlen(mount);
+	if (strncmp(dir, mount, ml) || (dir[ml] && dir[ml] != '/')) return -1;
+	char cur[PATH_MAX], parent[PATH_MAX];
+	snprintf(cur, sizeof cur, "%s", dir);
+	for (char *p = cur + ml + 1; p <= cur + strlen(dir); p++) {
+		if (*p && *p != '/') continue;
+		char keep = *p;
+		*p = 0;
+		if (stat(cur, &st) < 0) {
+			if (mkdir(cur, 0777) < 0 && errno != EEXIST) return -1;
+			if (!strcmp(ctrl, "cpuset")) {
+				snprintf(parent, sizeof parent, "%s", cur);
+				*strrchr(parent, '/') = 0;
+				static const char *f[] = { "cpuset.cpus", "cpuset.mems" };
+				for (int i = 0; i < 2; i++) {
+					char a[PATH_MAX + 16], b[PATH_MAX + 16];
+					snprintf(a, sizeof a, "%s/%s", parent, f[i]);
+					snprintf(b, sizeof b, "%s/%s", cur, f[i]);
+					size_t la, lb;
+					char *pv = slurp(a, 1 << 16, &la), *cv = slurp(b, 1 << 16, &lb);
+					if (!pv || !cv) return -1;
+					if (strspn(cv, " \n\t") == lb && write_file(b, pv) < 0) return -1;
+					free(pv);
+					free(cv);
+				}
+			}
+		}
+		*p = keep;
+	}
+	return 0;
+}
+
+/* cgroups.ts enableControllers (v2): every controller each level offers, enabled for the level below */
+static void cg_enable(const char *mount, const char *dir)
+{
+	char cur[PATH_MAX];
+	snprintf(cur, sizeof cur, "%s", mount);
+	const char *rest = dir + strlen(mount);
+	for (;;) {
+		/* each level above DIR, from the mount down */
+		while (*rest == '/') rest++;
+		if (!*rest) break;
+		char f[PATH_MAX + 32];
+		size_t len;
+		snprintf(f, sizeof f, "%s/cgroup.controllers", cur);
+		char *offered = slurp(f, 1 << 16, &len);
+		snprintf(f, sizeof f, "%s/cgroup.subtree_control", cur);
+		char *enabled = slurp(f, 1 << 16, &len);
+		if (offered) {
+			struct buf want = { 0 };
+			puts_(&want, "");
+			char *save = NULL;
+			for (char *c = strtok_r(offered, " \n\t", &save); c; c = strtok_r(NULL, " \n\t", &save)) {
+				int on = 0;
+				if (enabled) {
+					char *e = strdup(enabled), *s2 = NULL;
+					for (char *x = strtok_r(e, " \n\t", &s2); x; x = strtok_r(NULL, " \n\t", &s2)) if (!strcmp(x, c)) on = 1;
+					free(e);
+				}
+				if (on) continue;
+				if (want.n) puts_(&want, " ");
+				puts_(&want, "+");
+				puts_(&want, c);
+			}
+			if (want.n && write_file(f, want.s) < 0) {
+				/* one by one: a controller this level cannot delegate is skipped */
+				char *s3 = NULL;
+				for (char *c = strtok_r(want.s, " ", &s3); c; c = strtok_r(NULL, " ", &s3)) write_file(f, c);
+			}
+			free(want.s);
+		}
+		free(offered);
+		free(enabled);
+		const char *end = strchr(rest, '/');
+		size_t n = end ? (size_t)(end - rest) : strlen(rest);
+		size_t cl = strlen(cur);
+		snprintf(cur + cl, sizeof cur - cl, "/%.*s", (int)n, rest);
+		rest += n;
+	}
+}
+
+/* cgroups.ts destroyCgroups: each directory, waiting up to ~1 s for tasks that are still leaving */
+static void cg_destroy(void)
+{
+	for (int i = 0; i < nlines; i++) {
+		if (!is(&lines[i], "cgroup-dir", 2)) continue;
+		for (int t = 0; t < 1000; t++) {
+			if (rmdir(lines[i].tok[1]) == 0 || errno != EBUSY) break;
+			usleep(1000);
+		}
+	}
+}
+
+/* state.ts removeStateDir: the files in it, then the directory */
+static void remove_state_dir(void)
+{
+	DIR *d = opendir(state_dir);
+	if (d) {
+		int dfd = dirfd(d);
+		for (struct dirent *e; (e = readdir(d));)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlinkat(dfd, e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(state_dir);
+}
+
+/* undoes a replay that failed before the container's process started, then lets Node do the run */
+static void undo_and_fallback(const char *why)
+{
+	if (init_pid > 0) kill(init_pid, SIGKILL);
+	if (helper_pid > 0) {
+		kill(helper_pid, SIGKILL);
+		while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR) {}
+	}
+	if (sync_fd >= 0) close(sync_fd);
+	/* the container's init (the helper's child) is gone once it is reaped by init(1) or the subreaper: its
+	 * cgroups become removable; cg_destroy waits for that */
+	cg_destroy();
+	remove_state_dir();
+	fallback("%s", why);
+}
+
+static char created[64];
+
+/* state.ts writeState: state.json from the recorded parts, atomically */
+static int write_state(const char **parts, pid_t pid, const char *start)
+{
+	struct buf b = { 0 };
+	char n[32];
+	snprintf(n, sizeof n, "%d", (int)pid);
+	puts_(&b, parts[0]);
+	puts_(&b, n);
+	puts_(&b, ",\"pidStart\":\"");
+	puts_(&b, start);
+	puts_(&b, "\"");
+	puts_(&b, parts[1]);
+	puts_(&b, created);
+	puts_(&b, parts[2]);
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s/.state.%d.tmp", state_dir, (int)getpid());
+	snprintf(dst, sizeof dst, "%s/state.json", state_dir);
+	int r = write_file(tmp, b.s) < 0 || rename(tmp, dst) < 0 ? -1 : 0;
+	free(b.s);
+	return r;
+}
+
+/* field 22 of /proc/PID/stat (state.ts procStat) */
+static void proc_start(pid_t pid, char *out, size_t n)
+{
+	char p[64];
+	size_t len;
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	char *s = slurp(p, 1 << 16, &len);
+	out[0] = 0;
+	if (!s) return;
+	char *r = strrchr(s, ')');
+	if (r && r[1] == ' ') {
+		char *save = NULL, *f = strtok_r(r + 2, " ", &save);
+		for (int i = 0; f && i < 19; i++) f = strtok_r(NULL, " ", &save);
+		if (f) snprintf(out, n, "%s", f);
+	}
+	free(s);
+}
+
+/* the next "KEY VALUE" line from the helper; NULL at end-of-file */
+static char *next_message(void)
+{
+	static char buf[65536];
+	static size_t have;
+	static size_t skip;
+	if (skip) { memmove(buf, buf + skip, have - skip); have -= skip; skip = 0; }
+	for (;;) {
+		char *nl = memchr(buf, '\n', have);
+		if (nl) {
+			*nl = 0;
+			skip = (size_t)(nl - buf) + 1;
+			return buf;
+		}
+		if (have == sizeof buf - 1) return NULL;
+		ssize_t r = read(sync_fd, buf + have, sizeof buf - 1 - have);
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) return NULL;
+		have += (size_t)r;
+	}
+}
+
+static const char *helper_path(void)
+{
+	/* next to this program (native/) */
+	static char p[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", p, sizeof p - 32);
+	if (n <= 0) fallback("/proc/self/exe: %s", strerror(errno));
+	p[n] = 0;
+	snprintf(strrchr(p, '/') + 1, 32, "oci-runtime-init");
+	return p;
+}
+
+static volatile sig_atomic_t forward_to;
+
+static void forward(int sig)
+{
+	int e = errno;
+	if (forward_to > 0) kill((pid_t)forward_to, sig);
+	errno = e;
+}
+
+int main(int argc, char **argv)
+{
+	argc_g = argc;
+	argv_g = argv;
+	if (argc < 2) { dprintf(2, "usage: oci-runtime-run LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
+	if (geteuid() != 0) fallback("not root");
+	/* as Node's loader does: children see the caller's environment */
+	const char *ca = getenv("OCI_NODE_EXTRA_CA_CERTS");
+	if (ca) { setenv("NODE_EXTRA_CA_CERTS", ca, 1); unsetenv("OCI_NODE_EXTRA_CA_CERTS"); }
+
+	/* like cli-runtime's runCmd, forward these to the container once it runs, and nothing before */
+	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM, SIGPIPE };
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaction(fwd[i], &sa, NULL);
+
+	struct opts o = { 0 };
+	parse(argc, argv, &o);
+	char *root = resolve_path(o.root), *bundle = resolve_path(o.bundle), *pid_file = o.pid_file ? resolve_path(o.pid_file) : "";
+	struct buf key = { 0 };
+	puts_(&key, "run\nroot=");
+	puts_(&key, root);
+	puts_(&key, "\nbundle=");
+	puts_(&key, bundle);
+	puts_(&key, "\npid-file=");
+	puts_(&key, pid_file);
+	puts_(&key, o.no_pivot ? "\nno-pivot=1" : "\nno-pivot=0");
+	puts_(&key, o.no_new_keyring ? "\nno-new-keyring=1" : "\nno-new-keyring=0");
+	puts_(&key, o.keep ? "\nkeep=1\n" : "\nkeep=0\n");
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < key.n; i++) h = (h ^ (unsigned char)key.s[i]) * 0x100000001b3ULL;
+	char dir[PATH_MAX], file[PATH_MAX + 32];
+	snprintf(dir, sizeof dir, "%s/@run-plans", root);
+	snprintf(file, sizeof file, "%s/%016llx", dir, (unsigned long long)h);
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) fallback("no recordings in %s", dir);
+	read_recording(file);
+	const char *k = arg1("key");
+	if (!k || strcmp(k, key.s)) fallback("recording %s is for another command line", file);
+	check_inputs();
+
+	/* a recording serves every id: put ours in place of its stand-in, wherever the run uses the id */
+	stand_in = arg1("id");
+	if (!stand_in || !*stand_in) fallback("recording %s: no id", file);
+	id = o.id;
+	for (int i = 0; i < nlines; i++)
+		if (strcmp(lines[i].tok[0], "input") && strcmp(lines[i].tok[0], "key") && strcmp(lines[i].tok[0], "id"))
+			for (int j = 1; j < lines[i].n; j++) lines[i].tok[j] = with_id(lines[i].tok[j]);
+	const char *parts[3] = { 0 }, *plan = arg1("plan");
+	state_dir = arg1("state-dir");
+	for (int i = 0; i < nlines; i++) if (is(&lines[i], "state", 4)) for (int j = 0; j < 3; j++) parts[j] = lines[i].tok[j + 1];
+	if (!plan || !state_dir || !parts[0]) fallback("recording %s: incomplete", file);
+
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(created, sizeof created, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+
+	/* from here on, a failure undoes everything and lets Node do the run (and report what failed) */
+	if (mkdir(state_dir, 0711) < 0) {
+		/* not ours to remove: Node reports it (an existing container, say) */
+		fallback("mkdir %s: %s", state_dir, strerror(errno));
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) undo_and_fallback("socketpair");
+	const char *helper = helper_path();
+	helper_pid = fork();
+	if (helper_pid < 0) undo_and_fallback("fork");
+	if (helper_pid == 0) {
+		/* the helper's fd 3 is its sync socket; stdio is ours; nothing else crosses (helper-process.ts) */
+		if (sv[1] == 3) fcntl(3, F_SETFD, 0);
+		else if (dup2(sv[1], 3) < 0) _exit(127);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		char *a[] = { (char *)helper, "3", NULL };
+		execv(helper, a);
+		_exit(127);
+	}
+	close(sv[1]);
+	sync_fd = sv[0];
+	if (write_state(parts, 0, "") < 0) undo_and_fallback("state.json");
+	for (int i = 0; i < nlines; i++) {
+		struct line *l = &lines[i];
+		if (strcmp(l->tok[0], "cgroup")) continue;
+		int r = 0;
+		if (is(l, "cgroup", 5) && !strcmp(l->tok[1], "mkdirs")) r = cg_mkdirs(l->tok[2], l->tok[3], l->tok[4]);
+		else if (is(l, "cgroup", 4) && !strcmp(l->tok[1], "enable")) cg_enable(l->tok[2], l->tok[3]);
+		else if (is(l, "cgroup", 4) && !strcmp(l->tok[1], "write")) r = write_file(l->tok[2], l->tok[3]);
+		else r = -1;
+		if (r < 0) undo_and_fallback("cgroups");
+	}
+	if (write_all(sync_fd, plan, strlen(plan)) < 0) undo_and_fallback("sending the plan");
+	for (;;) {
+		char *m = next_message();
+		if (!m) undo_and_fallback("the helper ended before the container was ready");
+		if (!strncmp(m, "pid ", 4)) {
+			init_pid = (pid_t)atoi(m + 4);
+			char start[32];
+			proc_start(init_pid, start, sizeof start);
+			if (write_state(parts, init_pid, start) < 0) undo_and_fallback("state.json");
+		} else if (!strcmp(m, "ready")) break;
+		else if (strncmp(m, "debug ", 6)) undo_and_fallback(m);
+	}
+	if (*pid_file) {
+		/* container.ts writePidFile */
+		char tmp[PATH_MAX + 32], n[32];
+		snprintf(tmp, sizeof tmp, "%s", pid_file);
+		snprintf(strrchr(tmp, '/') + 1, 32, ".%d.pid.tmp", (int)getpid());
+		snprintf(n, sizeof n, "%d", (int)init_pid);
+		if (write_file(tmp, n) < 0 || rename(tmp, pid_file) < 0) undo_and_fallback("pid file");
+	}
+	if (write_all(sync_fd, "start\n", 6) < 0) undo_and_fallback("start");
+	forward_to = init_pid;
+	int status = 0;
+	while (waitpid(helper_pid, &status, 0) < 0 && errno == EINTR) {}
+	close(sync_fd);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (!o.keep) {
+		cg_destroy();
+		remove_state_dir();
+	}
+	return code;
+}
