@@ -16,7 +16,13 @@ function toYargs(defs: Record<string, OptDef>): Record<string, Options> {
  * prints nothing for a command's help.
  */
 export function commandHelp(argv: readonly string[]): string | undefined {
-  const words = argv.filter((a) => !a.startsWith('-'));
+  // the words, without the values of global options (`--root DIR run --help` is run's help)
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) words.push(a);
+    else if (words.length === 0 && !a.includes('=') && GLOBAL_OPTIONS[a.replace(/^--?/, '')]?.type === 'string') i++;
+  }
   const wantsHelp = argv.includes('--help') || argv.includes('-h') || words[0] === 'help';
   const name = words[0] === 'help' ? words[1] : words[0];
   const def = name === undefined ? undefined : COMMANDS[name];

@@ -557,8 +557,12 @@ static void remove_state_dir(void)
 }
 
 /* undoes a replay that failed before the container's process started, then lets Node do the run */
+static const char *recording_file;
+
 static void undo_and_fallback(const char *why)
 {
+	/* this recording led to a failed replay: the next run goes to Node (which records again if it succeeds) */
+	unlink(recording_file);
 	if (init_pid > 0) kill(init_pid, SIGKILL);
 	if (helper_pid > 0) {
 		kill(helper_pid, SIGKILL);
@@ -636,17 +640,6 @@ static char *next_message(void)
 	}
 }
 
-static const char *helper_path(void)
-{
-	/* next to this program (native/) */
-	static char p[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", p, sizeof p - 32);
-	if (n <= 0) fallback("/proc/self/exe: %s", strerror(errno));
-	p[n] = 0;
-	snprintf(strrchr(p, '/') + 1, 32, "oci-runtime-init");
-	return p;
-}
-
 static volatile sig_atomic_t forward_to;
 
 static void forward(int sig)
@@ -693,6 +686,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) fallback("no recordings in %s", dir);
 	read_recording(file);
+	recording_file = file;
 	const char *k = arg1("key");
 	if (!k || strcmp(k, key.s)) fallback("recording %s is for another command line", file);
 	check_inputs();
@@ -723,7 +717,9 @@ int main(int argc, char **argv)
 	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) undo_and_fallback("socketpair");
-	const char *helper = helper_path();
+	/* the helper the recording was made with (its identity is one of the checked inputs) */
+	const char *helper = arg1("helper");
+	if (!helper) undo_and_fallback("recording: no helper");
 	helper_pid = fork();
 	if (helper_pid < 0) undo_and_fallback("fork");
 	if (helper_pid == 0) {

@@ -205,7 +205,7 @@ function recordingOf(a: {
   if (a.home !== undefined) inputs.push(a.home === null ? ['in-root-absent', a.rootfs, 'etc/passwd'] : ['in-root', a.rootfs, 'etc/passwd', a.home]);
   return {
     key: { root: r, bundle: stored.bundle, pidFile: o.pidFile ? resolve(o.pidFile) : '', noPivot: o.noPivot === true, noNewKeyring: o.noNewKeyring === true, keep: o.keep === true },
-    inputs, stateDir: stateDir(r, REPLAY_ID), state, cgroupOps: ops, cgroupDirs: Object.values(stand), plan,
+    inputs, helper: helperPath(), stateDir: stateDir(r, REPLAY_ID), state, cgroupOps: ops, cgroupDirs: Object.values(stand), plan,
   };
 }
 

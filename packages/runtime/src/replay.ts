@@ -71,6 +71,8 @@ export interface Recording {
    * sorted names joined by "\n"]; ["cgroup-columns", the controller column of /proc/self/cgroup's lines].
    */
   inputs: string[][];
+  /** the helper to start (its stamp is one of the inputs) */
+  helper: string;
   stateDir: string;
   state: [string, string, string];
   /** what createCgroups did (its `note`) */
@@ -90,6 +92,7 @@ export function writeRecording(root: string, r: Recording): void {
     ['key', replayKeyText(r.key)],
     ['id', REPLAY_ID],
     ...r.inputs.map((l) => ['input', ...l]),
+    ['helper', r.helper],
     ['state-dir', r.stateDir],
     ['state', ...r.state],
     ...r.cgroupOps.map((l) => ['cgroup', ...l]),
