@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 #include <linux/openat2.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -655,6 +656,10 @@ int main(int argc, char **argv)
 	argv_g = argv;
 	if (argc < 2) { dprintf(2, "usage: oci-runtime-run LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
 	if (geteuid() != 0) fallback("not root");
+	/* not dumpable, as the helper: a container without a pid namespace of its own sees this process, and its
+	 * /proc/PID/exe must stay out of reach (CVE-2019-5736). Defence in depth: a container whose capabilities are
+	 * not a superset of ours is refused that already (commoncap's ptrace check) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* as Node's loader does: children see the caller's environment */
 	const char *ca = getenv("OCI_NODE_EXTRA_CA_CERTS");
 	if (ca) { setenv("NODE_EXTRA_CA_CERTS", ca, 1); unsetenv("OCI_NODE_EXTRA_CA_CERTS"); }

@@ -1,0 +1,56 @@
+// Recordings of runs (replay.ts; RunOptions.record): what is recorded, what is not. The native front end that
+// replays them is tested through the CLI (cli-runtime/test/replay.test.ts).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../src/container.js';
+import { fnv1a64, REPLAY_DIR, REPLAY_ID, replayKeyText, stateParts } from '../src/replay.js';
+import { bundle, cleanupAll, tmp, uid } from './helpers.js';
+
+afterAll(() => cleanupAll());
+
+const record = { stamps: [] as string[] };
+const files = (root: string) => (existsSync(join(root, REPLAY_DIR)) ? readdirSync(join(root, REPLAY_DIR)) : []);
+
+describe('recorded runs', () => {
+  it('FNV-1a 64 names the file (the published test vectors), from the key text native/run.c builds too', () => {
+    expect(fnv1a64('')).toBe('cbf29ce484222325');
+    expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64('foobar')).toBe('85944171f73967e8');
+    expect(replayKeyText({ root: '/r', bundle: '/b', pidFile: '', noPivot: false, noNewKeyring: true, keep: false }))
+      .toBe('run\nroot=/r\nbundle=/b\npid-file=\nno-pivot=0\nno-new-keyring=1\nkeep=0\n');
+  });
+
+  it('a foreground run is recorded once for every id: the id appears only as the stand-in', async () => {
+    const root = tmp('oci-rt-rec-');
+    const b = await bundle((c) => { c['process'].args = ['true']; c['hostname'] = 'h'; });
+    const a = uid('rec');
+    expect(await run(a, { root, bundle: b, record })).toBe(0);
+    const [name] = files(root);
+    expect(files(root)).toEqual([fnv1a64(replayKeyText({ root, bundle: b, pidFile: '', noPivot: false, noNewKeyring: false, keep: false }))]);
+    const first = readFileSync(join(root, REPLAY_DIR, name!), 'utf8');
+    expect(first).not.toContain(a);
+    expect(first).toContain(REPLAY_ID);
+    expect(first).toMatch(/^input file \S+config.json /m);
+    expect(first).toMatch(/^input in-root \S+ etc\/passwd /m);
+    expect(await run(uid('rec'), { root, bundle: b, record })).toBe(0);
+    expect(readFileSync(join(root, REPLAY_DIR, name!), 'utf8')).toBe(first);
+  });
+
+  it('not recorded: detached, with hooks, a config that names the stand-in, no `record`, debug', async () => {
+    const root = tmp('oci-rt-rec-');
+    const t = (c: Record<string, any>) => { c['process'].args = ['true']; };
+    expect(await run(uid('n'), { root, bundle: await bundle(t) })).toBe(0);
+    expect(await run(uid('n'), { root, bundle: await bundle(t), record, onDebug: () => {} })).toBe(0);
+    expect(await run(uid('n'), { root, bundle: await bundle((c) => { t(c); c['hooks'] = { poststart: [{ path: '/bin/true' }] }; }), record })).toBe(0);
+    expect(await run(uid('n'), { root, bundle: await bundle((c) => { t(c); c['process'].env.push(`X=${REPLAY_ID}`); }), record })).toBe(0);
+    expect(files(root)).toEqual([]);
+  });
+
+  it('state.json splits around the values only known at run time, or not at all', () => {
+    const s = { id: 'a', pid: 12, pidStart: '345', bundle: '/b "q"', rootfs: '/r', created: '2026-12-07T03:00:00.123Z', cgroupPaths: { pids: '/p' }, namespaces: ['pid'], spec: { ociVersion: '1.2.0' } };
+    const [head, middle, tail] = stateParts(s)!;
+    expect(`${head}12,"pidStart":"345"${middle}2026-12-07T03:00:00.123Z${tail}`).toBe(JSON.stringify(s));
+    expect(stateParts({ ...s, created: 'with "quote"' })).toBeUndefined();
+  });
+});
