@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: @oci/runtime's CLI against runc and crun on the same busybox bundle, same run.
 // `run` of /bin/true, `state`, `list`, and a create+start+delete cycle; median of N; peak RSS of `run`.
-// Usage: node tools/bench/runtime.mjs [N=20] [run,state,list,cycle,rss (default: all)]
+// Usage: node tools/bench/runtime.mjs [N=20] [run,run-node,state,list,cycle,rss (default: all)]
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const N = Number(process.argv[2] ?? 20);
-const only = new Set((process.argv[3] ?? 'run,state,list,cycle,rss').split(','));
+const only = new Set((process.argv[3] ?? 'run,run-node,state,list,cycle,rss').split(','));
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 // What users run: the sh launcher npm links (bin/oci-runtime), else `node bin/oci-runtime.js`.
 // OCI_RUNTIME_CLI: another entry of the CLI to measure (e.g. an older build, for before/after numbers);
@@ -102,7 +102,11 @@ console.log(`NODE_EXTRA_CA_CERTS= node -e 0 (bare Node start): ${bareZero.toFixe
 
 // run /bin/true
 const results = {};
+// ours: the launcher's native front end replays the run Node recorded the first time (docs/cli-runtime.md, "Replayed
+// runs"); `run-node` measures the same with OCI_RUNTIME_REPLAY=0, Node doing every run
 if (only.has('run')) results.run = bench('run', (who) => time(cmds[who](['run', `b${k++}`])));
+const nodeEnv = { ...process.env, OCI_RUNTIME_REPLAY: '0' };
+if (only.has('run-node')) results['run (Node, OCI_RUNTIME_REPLAY=0)'] = bench('run (Node, OCI_RUNTIME_REPLAY=0)', (who) => time(cmds[who](['run', `n${k++}`]), work, who === 'ours' ? nodeEnv : process.env));
 // state/list against one detached container each
 if (only.has('state') || only.has('list')) {
   for (const who of ['ours', ...peers]) time(cmds[who](['run', '-d', '--bundle', sleepBundle, 'bench-sleeper']));
@@ -137,12 +141,12 @@ for (const [name, o] of Object.entries(results)) {
 }
 
 // peak RSS of the runtime during `run` (GNU time: max RSS of the process tree's largest member)
-const rss = (argv) => {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { cwd: work, encoding: 'utf8', timeout: 30000 });
+const rss = (argv, env = process.env) => {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { cwd: work, encoding: 'utf8', timeout: 30000, env });
   return Number(r.stderr.trim().split('\n').pop());
 };
 // the median RSS over a few runs (one run is noisy): N/4 runs, at least 5
 const rssRuns = only.has('rss') ? Math.max(5, Math.floor(N / 4)) : 0;
-const rssMedian = (who) => median(Array.from({ length: rssRuns }, () => rss(cmds[who](['run', `rss${k++}`]))));
-if (rssRuns) console.log(`RSS run (median of ${rssRuns}): ours ${rssMedian('ours')} KB, ${peers.map((p) => `${p} ${rssMedian(p)} KB`).join(', ')}, node -e 0 ${rss([process.execPath, '-e', '0'])} KB`);
+const rssMedian = (who, env) => median(Array.from({ length: rssRuns }, () => rss(cmds[who](['run', `rss${k++}`]), env)));
+if (rssRuns) console.log(`RSS run (median of ${rssRuns}): ours ${rssMedian('ours')} KB (Node: ${rssMedian('ours', nodeEnv)} KB), ${peers.map((p) => `${p} ${rssMedian(p)} KB`).join(', ')}, node -e 0 ${rss([process.execPath, '-e', '0'])} KB`);
 rmSync(work, { recursive: true, force: true });
