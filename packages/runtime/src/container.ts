@@ -213,7 +213,7 @@ function recordingOf(a: {
 function recordable(spec: Spec, o: RunOptions, rootless: boolean): boolean {
   const p = spec.process;
   return !rootless && process.geteuid?.() === 0 && !o.consoleSocket && !o.preserveFds && !o.stdio && !o.onDebug && !o.signal
-    && p?.terminal !== true && !p?.apparmorProfile && !p?.selinuxLabel && !spec.linux?.mountLabel
+    && p?.terminal !== true && p?.apparmorProfile === undefined && p?.selinuxLabel === undefined && spec.linux?.mountLabel === undefined
     && !Object.values(spec.hooks ?? {}).some((h) => Array.isArray(h) && h.length > 0);
 }
 
@@ -239,6 +239,8 @@ interface Created {
   stored: StoredState;
   dir: string;
   helper: Helper;
+  /** what `run` writes for the native front end once the container runs (RunOptions.record) */
+  recording?: (() => Recording | undefined) | undefined;
 }
 
 async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run-detached'): Promise<Created> {
@@ -264,6 +266,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   }
   let cgPaths: Record<string, string> = {};
   let helper: Helper | undefined;
+  let recording: (() => Recording | undefined) | undefined;
   let disposeAbort = () => {};
   const stored: StoredState = { id, pid: 0, pidStart: '', bundle, rootfs, created: new Date().toISOString(), cgroupPaths: {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec };
   try {
@@ -348,13 +351,8 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
         if (record && warnings.length === 0) {
           // HOME comes from the rootfs's /etc/passwd unless the config sets it
           const home = p && !(p.env ?? []).some((e) => e.startsWith('HOME=')) ? user.passwd ?? null : undefined;
-          let rec: Recording | undefined;
-          try {
-            rec = recordingOf({ root: r, o, text, rootfs, kcore, home, stamps: record.stamps, stored, cgroupOps, planText, planFor });
-          } catch {
-            /* not recorded: the container is ready, and that is what counts */
-          }
-          if (rec) writeRecording(r, rec);
+          const made = { ...stored };
+          recording = () => recordingOf({ root: r, o, text, rootfs, kcore, home, stamps: record.stamps, stored: made, cgroupOps, planText, planFor });
         }
         break;
       } else if (k === 'error') {
@@ -365,7 +363,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     }
     writePidFile(o.pidFile, stored.pid);
     disposeAbort();
-    return { stored, dir, helper };
+    return { stored, dir, helper, recording };
   } catch (err) {
     disposeAbort();
     if (stored.pid) {
@@ -449,6 +447,16 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   o.onDebug?.(`starting container ${id}`);
   if (o.detach) await helper.finish('start');
   else helper.send('start');
+  // made and written while the container runs, not before it may; never a reason for the run to fail
+  if (c.recording) {
+    let rec: Recording | undefined;
+    try {
+      rec = c.recording();
+    } catch {
+      /* not recorded */
+    }
+    if (rec) writeRecording(root(o), rec);
+  }
   runHooksWarn('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'), o.onWarning);
   if (o.detach) {
     helper.unref();
