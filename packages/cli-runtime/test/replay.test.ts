@@ -114,6 +114,23 @@ describe('oci-runtime run, replayed', () => {
     expect(await replay(['run', '--bundle', b, 'same-id'])).toEqual(viaNode);
   });
 
+  it('cgroup v2 (the unified hierarchy alone): the controllers are enabled and the cgroup made and removed as Node does', async () => {
+    ROOT = tmp('oci-replay-root-');
+    const v2 = { OCI_RUNTIME_CGROUP_ROOT: '/sys/fs/cgroup/unified' };
+    const b = bundle(['sh', '-c', 'cat /proc/self/cgroup; ls /sys/fs/cgroup | grep -c cgroup.'], (c) => { c.linux.cgroupsPath = '/oci-replay-v2/x'; });
+    // the parent is made (and its controllers enabled) by each run: Node's first, then the replay's
+    const parent = '/sys/fs/cgroup/unified/oci-replay-v2';
+    const viaNode = await exec(['run', '--bundle', b, id('v2')], v2);
+    expect(viaNode.code).toBe(0);
+    expect(viaNode.stdout).toMatch(/^0::\/oci-replay-v2\/x$/m);
+    require_rmdir(parent);
+    const r = await exec(['run', '--bundle', b, id('v2')], { ...v2, OCI_RUNTIME_REPLAY: 'require' });
+    expect(r).toEqual(viaNode);
+    expect(readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8').trim()).toBe(readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim());
+    expect(existsSync(join(parent, 'x'))).toBe(false);
+    require_rmdir(parent);
+  });
+
   it('state.json, --pid-file and --keep: the replayed container is the one Node would have made', async () => {
     ROOT = tmp('oci-replay-root-');
     const b = bundle(['true']);
@@ -172,6 +189,11 @@ describe('oci-runtime run, replayed', () => {
     expect(existsSync(cgroupDir('kill-replay'))).toBe(false);
   });
 });
+
+function require_rmdir(dir: string): void {
+  if (existsSync(dir)) spawnSync('rmdir', [dir]);
+  expect(existsSync(dir)).toBe(false);
+}
 
 /** a run in the background: its output so far, a wait for some of it, its exit status */
 function started(args: string[], env: Record<string, string>) {
