@@ -103,6 +103,27 @@ describe('oci-runtime run, replayed', () => {
     expect(rel).toEqual({ code: 42, stdout: 'out /\n', stderr: '' });
   });
 
+  it('a bundle with the same config.json is replayed too, with its own rootfs (root.path relative to it)', async () => {
+    ROOT = tmp('oci-replay-root-');
+    const make = (marker: string) => {
+      const b = bundle(['sh', '-c', 'cat /marker; pwd'], (c) => { c.root.path = 'rootfs'; });
+      const fs = makeRootfs();
+      writeFileSync(join(fs, 'marker'), `${marker}\n`);
+      renameSync(fs, join(b, 'rootfs'));
+      return b;
+    };
+    const a = make('first');
+    const b = make('second');
+    expect(readFileSync(join(a, 'config.json'), 'utf8')).toBe(readFileSync(join(b, 'config.json'), 'utf8'));
+    expect(await exec(['run', '--bundle', a, id('rb')])).toEqual({ code: 0, stdout: 'first\n/\n', stderr: '' });
+    expect(await replay(['run', '--bundle', b, id('rb')])).toEqual({ code: 0, stdout: 'second\n/\n', stderr: '' });
+    expect(recording().text).toMatch(/^key \S*bundle=\*/m);
+    // a different config.json in a third bundle: not this recording
+    const c = bundle(['sh', '-c', 'echo other'], (x) => { x.root.path = 'rootfs'; });
+    renameSync(makeRootfs(), join(c, 'rootfs'));
+    expect((await replay(['run', '--bundle', c, id('rb')])).code).toBe(125);
+  });
+
   it('what the container sees is what it sees when Node runs it (capabilities, mounts, ids, hostname, rlimits, env)', async () => {
     ROOT = tmp('oci-replay-root-');
     const script = 'grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; cut -d" " -f2,3,4 /proc/self/mounts; id; hostname; ulimit -n; env | sort; cat /proc/self/cgroup | cut -d: -f2,3; ls /dev';
@@ -219,7 +240,8 @@ describe('what a recording depends on', () => {
 
     const cfg = join(b, 'config.json');
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('v1', 'v2'));
-    expect(await replay(['run', '--bundle', b, id('d')])).toMatchObject({ code: 125, stderr: expect.stringContaining('config.json changed') });
+    // config.json's text picks the recording: another text, none yet
+    expect(await replay(['run', '--bundle', b, id('d')])).toMatchObject({ code: 125, stderr: expect.stringContaining('no recording') });
     expect((await exec(['run', '--bundle', b, id('d')])).stdout).toBe('/root v2\n');
     expect((await replay(['run', '--bundle', b, id('d')])).stdout).toBe('/root v2\n');
 
@@ -285,6 +307,9 @@ describe('what a recording depends on', () => {
     await refused(/another command line/);
     writeFileSync(file, text.replace(/^(input stat \S+ \S+):(\d+)$/m, '$1:1'), { mode: 0o600 });
     await refused(/changed/);
+    // the recorded text of config.json (the file name is only its hash)
+    writeFileSync(file, text.replace(/^(input file \S+ )/m, '$1%20'), { mode: 0o600 });
+    await refused(/config.json changed/);
     writeFileSync(file, text.replace(/^input /m, 'input novel x\ninput '), { mode: 0o600 });
     await refused(/unknown input novel/);
     writeFileSync(file, text, { mode: 0o600 });

@@ -250,6 +250,40 @@ static void parse(int argc, char **argv, struct opts *o)
 
 /* ------------------------------------------------------------------ the recording */
 
+static uint64_t fnv1a64(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* replay.ts plainPath: a bundle JSON and plan tokens carry as it is */
+static int plain_path(const char *p)
+{
+	if (p[0] != '/' || strstr(p, "/oci-runtime-replay-bundle.") || strstr(p, "oci-runtime-replay-id.")) return 0;
+	for (const char *c = p; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("._+,@=:~/-", *c))) return 0;
+	return 1;
+}
+
+/* replay.ts replayKeyText */
+static char *key_text(const char *root, const char *bundle, const char *config, const char *pid_file, const struct opts *o)
+{
+	struct buf k = { 0 };
+	puts_(&k, "run\nroot=");
+	puts_(&k, root);
+	puts_(&k, "\nbundle=");
+	puts_(&k, bundle);
+	puts_(&k, "\nconfig=");
+	puts_(&k, config);
+	puts_(&k, "\npid-file=");
+	puts_(&k, pid_file);
+	puts_(&k, o->no_pivot ? "\nno-pivot=1" : "\nno-pivot=0");
+	puts_(&k, o->no_new_keyring ? "\nno-new-keyring=1" : "\nno-new-keyring=0");
+	puts_(&k, o->keep ? "\nkeep=1\n" : "\nkeep=0\n");
+	return k.s;
+}
+
 struct line { int n; char **tok; };
 
 static struct line *lines;
@@ -423,21 +457,19 @@ static void check_inputs(void)
 
 /* ------------------------------------------------------------------ doing the run */
 
-static const char *stand_in, *id;
-
-/* S with every occurrence of the recording's stand-in id replaced by ours (ids are [A-Za-z0-9_+.-]: nothing to
- * escape in JSON, paths or plan tokens) */
-static char *with_id(char *s)
+/* S with every occurrence of FROM replaced by TO (the recording's stand-ins by our id or bundle: ids are
+ * [A-Za-z0-9_+.-] and stand-in bundles plain paths, nothing to escape in JSON, paths or plan tokens) */
+static char *replace(char *s, const char *from, const char *to)
 {
-	if (!strstr(s, stand_in)) return s;
+	if (!strstr(s, from)) return s;
 	struct buf b = { 0 };
 	puts_(&b, "");
-	size_t sl = strlen(stand_in);
-	for (char *p = s, *q; ; p = q + sl) {
-		q = strstr(p, stand_in);
+	size_t fl = strlen(from);
+	for (char *p = s, *q; ; p = q + fl) {
+		q = strstr(p, from);
 		if (!q) { puts_(&b, p); break; }
 		put(&b, p, (size_t)(q - p));
-		puts_(&b, id);
+		puts_(&b, to);
 	}
 	return b.s;
 }
@@ -673,36 +705,45 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	parse(argc, argv, &o);
 	char *root = resolve_path(o.root), *bundle = resolve_path(o.bundle), *pid_file = o.pid_file ? resolve_path(o.pid_file) : "";
-	struct buf key = { 0 };
-	puts_(&key, "run\nroot=");
-	puts_(&key, root);
-	puts_(&key, "\nbundle=");
-	puts_(&key, bundle);
-	puts_(&key, "\npid-file=");
-	puts_(&key, pid_file);
-	puts_(&key, o.no_pivot ? "\nno-pivot=1" : "\nno-pivot=0");
-	puts_(&key, o.no_new_keyring ? "\nno-new-keyring=1" : "\nno-new-keyring=0");
-	puts_(&key, o.keep ? "\nkeep=1\n" : "\nkeep=0\n");
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < key.n; i++) h = (h ^ (unsigned char)key.s[i]) * 0x100000001b3ULL;
+	/* config.json's text picks the recording (its exact text is checked again with the other inputs) */
+	char cfg[PATH_MAX + 16];
+	snprintf(cfg, sizeof cfg, "%s/config.json", strcmp(bundle, "/") ? bundle : "");
+	size_t cfg_len;
+	char *cfg_text = slurp(cfg, MAX_RECORDING, &cfg_len);
+	if (!cfg_text) fallback("%s: %s", cfg, strerror(errno));
+	char cfg_hash[17];
+	snprintf(cfg_hash, sizeof cfg_hash, "%016llx", (unsigned long long)fnv1a64(cfg_text, cfg_len));
 	char dir[PATH_MAX], file[PATH_MAX + 32];
 	snprintf(dir, sizeof dir, "%s/@run-plans", root);
-	snprintf(file, sizeof file, "%s/%016llx", dir, (unsigned long long)h);
 	struct stat st;
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) fallback("no recordings in %s", dir);
+	/* recorded for any bundle with this config.json (a plain path, replay.ts plainPath), else for this bundle */
+	const char *keyed = plain_path(bundle) ? "*" : bundle;
+	char *key = key_text(root, keyed, cfg_hash, pid_file, &o);
+	snprintf(file, sizeof file, "%s/%016llx", dir, (unsigned long long)fnv1a64(key, strlen(key)));
+	if (access(file, F_OK) < 0 && strcmp(keyed, bundle)) {
+		keyed = bundle;
+		key = key_text(root, keyed, cfg_hash, pid_file, &o);
+		snprintf(file, sizeof file, "%s/%016llx", dir, (unsigned long long)fnv1a64(key, strlen(key)));
+	}
 	read_recording(file);
 	recording_file = file;
 	const char *k = arg1("key");
-	if (!k || strcmp(k, key.s)) fallback("recording %s is for another command line", file);
-	check_inputs();
+	if (!k || strcmp(k, key)) fallback("recording %s is for another command line", file);
 
-	/* a recording serves every id: put ours in place of its stand-in, wherever the run uses the id */
-	stand_in = arg1("id");
-	if (!stand_in || !*stand_in) fallback("recording %s: no id", file);
-	id = o.id;
-	for (int i = 0; i < nlines; i++)
-		if (strcmp(lines[i].tok[0], "input") && strcmp(lines[i].tok[0], "key") && strcmp(lines[i].tok[0], "id"))
-			for (int j = 1; j < lines[i].n; j++) lines[i].tok[j] = with_id(lines[i].tok[j]);
+	/* a recording serves every id (and, keyed so, every bundle): ours in place of its stand-ins, wherever the
+	 * run uses them; in the inputs, in their paths only (never in the texts compared) */
+	const char *sid = arg1("id"), *sbundle = arg1("bundle");
+	if (!sid || !*sid || !sbundle || !*sbundle) fallback("recording %s: no stand-ins", file);
+	for (int i = 0; i < nlines; i++) {
+		struct line *l = &lines[i];
+		if (!strcmp(l->tok[0], "key") || !strcmp(l->tok[0], "id") || !strcmp(l->tok[0], "bundle")) continue;
+		if (!strcmp(l->tok[0], "input")) {
+			if (l->n > 2) l->tok[2] = replace(replace(l->tok[2], sid, o.id), sbundle, bundle);
+		} else
+			for (int j = 1; j < l->n; j++) l->tok[j] = replace(replace(l->tok[j], sid, o.id), sbundle, bundle);
+	}
+	check_inputs();
 	const char *parts[3] = { 0 }, *plan = arg1("plan");
 	state_dir = arg1("state-dir");
 	for (int i = 0; i < nlines; i++) if (is(&lines[i], "state", 4)) for (int j = 0; j < 3; j++) parts[j] = lines[i].tok[j + 1];

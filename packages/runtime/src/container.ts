@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, read, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LinuxResources, Process, Spec } from '@oci/runtime-spec';
 import { RuntimeError } from './errors.js';
@@ -13,7 +13,7 @@ import type { ContainerState, StoredState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
 import { lookupUser } from './users.js';
 import { launchHelper, writeInBackground } from './helper-process.js';
-import { fileStamp, REPLAY_ID, stateParts, writeRecording } from './replay.js';
+import { fileStamp, fnv1a64, plainPath, REPLAY_BUNDLE, REPLAY_ID, stateParts, writeRecording } from './replay.js';
 import type { Recording } from './replay.js';
 import type { Helper, StdioSpec } from './helper-process.js';
 
@@ -167,44 +167,60 @@ export function signalNumber(sig: string | number): number {
 /* ------------------------------------------------------------------ create / run */
 
 /**
- * The recording of a run (replay.ts), made independent of the container id: everything that names the id is made
- * again for a stand-in (REPLAY_ID), which the front end replaces by its own id. Undefined when that would not give
- * back exactly this run (the stand-in appears elsewhere, say) or when state.json cannot be split.
+ * The recording of a run (replay.ts), made independent of the container id and, when it is a plain path, of the
+ * bundle directory: everything that names them is made again for stand-ins (REPLAY_ID, REPLAY_BUNDLE), computed as
+ * Node computes them for any id or bundle, and the recording is kept only if putting the real ones back gives
+ * exactly this run (else the bundle is tried as part of the key; else nothing is recorded). The front end puts its
+ * own id and bundle in place of the stand-ins.
  */
 function recordingOf(a: {
-  root: string; o: RunOptions; text: string; rootfs: string; kcore: boolean; stamps: readonly string[];
+  root: string; o: RunOptions; text: string; kcore: boolean; stamps: readonly string[];
   /** the passwd text HOME came from (null: none), undefined when the config sets HOME */
   home: string | null | undefined;
   stored: StoredState; cgroupOps: string[][]; planText: string;
-  planFor: (cid: string, map: (path: string) => string, unknownCaps: string[]) => PlanLine[];
+  planFor: (cid: string, map: (path: string) => string, unknownCaps: string[], at: { bundle: string; rootfs: string }) => PlanLine[];
 }): Recording | undefined {
+  // `..` in config.json (a mount source, root.path) could leave a bundle stand-in behind: the bundle is then keyed
+  const anyBundle = plainPath(a.stored.bundle) && !a.text.includes('..');
+  return (anyBundle ? recordingFor(a, true) : undefined) ?? recordingFor(a, false);
+}
+
+function recordingFor(a: Parameters<typeof recordingOf>[0], anyBundle: boolean): Recording | undefined {
   const { root: r, o, stored } = a;
-  const id = stored.id;
+  const { id, bundle } = stored;
   const real = stored.cgroupPaths;
   const stand = cgroupPaths(REPLAY_ID, stored.spec.linux?.cgroupsPath);
   const map = (x: string): string => {
     for (const [c, d] of Object.entries(real)) if (x === d || x.startsWith(d + '/')) return stand[c] + x.slice(d.length);
     return x;
   };
-  const standIn = { ...stored, id: REPLAY_ID, cgroupPaths: stand };
+  const b = anyBundle ? REPLAY_BUNDLE : bundle;
+  // as loadBundle does for bundle B
+  const rootPath = stored.spec.root!.path;
+  const rootfs = isAbsolute(rootPath) ? rootPath : join(b, rootPath);
+  const standIn = { ...stored, id: REPLAY_ID, bundle: b, rootfs, cgroupPaths: stand };
   const state = stateParts(standIn);
-  const plan = serializePlan(a.planFor(REPLAY_ID, map, []));
+  const plan = serializePlan(a.planFor(REPLAY_ID, map, [], { bundle: b, rootfs }));
   const ops = a.cgroupOps.map((l) => l.map(map));
-  const back = (x: string) => x.split(REPLAY_ID).join(id);
+  const back = (x: string) => x.split(REPLAY_ID).join(id).split(REPLAY_BUNDLE).join(bundle);
   const join0 = (l: string[][]) => l.map((x) => x.join(' ')).join('\n');
-  if (!state || back(plan) !== a.planText || back(state.join('')) !== (stateParts(stored) ?? []).join('')
-    || back(join0(ops)) !== join0(a.cgroupOps) || (id !== REPLAY_ID && [a.planText, JSON.stringify(stored), join0(a.cgroupOps)].some((t) => t.includes(REPLAY_ID))))
+  const realTexts = [a.planText, JSON.stringify(stored), join0(a.cgroupOps)];
+  if (!state || back(plan) !== a.planText || back(state.join('')) !== (stateParts(stored) ?? []).join('') || back(join0(ops)) !== join0(a.cgroupOps)
+    || (id !== REPLAY_ID && realTexts.some((t) => t.includes(REPLAY_ID))) || realTexts.some((t) => t.includes(REPLAY_BUNDLE)))
     return undefined;
   const inputs = [
     ...[...a.stamps, helperPath()].map((f) => ['stat', f, fileStamp(f)]),
-    ['file', join(stored.bundle, 'config.json'), a.text],
-    ['dir', a.rootfs],
+    ['file', join(b, 'config.json'), a.text],
+    ['dir', rootfs],
     ['exists', '/proc/kcore', a.kcore ? '1' : '0'],
     ...cgroupLayoutInputs(),
   ];
-  if (a.home !== undefined) inputs.push(a.home === null ? ['in-root-absent', a.rootfs, 'etc/passwd'] : ['in-root', a.rootfs, 'etc/passwd', a.home]);
+  if (a.home !== undefined) inputs.push(a.home === null ? ['in-root-absent', rootfs, 'etc/passwd'] : ['in-root', rootfs, 'etc/passwd', a.home]);
   return {
-    key: { root: r, bundle: stored.bundle, pidFile: o.pidFile ? resolve(o.pidFile) : '', noPivot: o.noPivot === true, noNewKeyring: o.noNewKeyring === true, keep: o.keep === true },
+    key: {
+      root: r, bundle: anyBundle ? '*' : bundle, config: fnv1a64(a.text), pidFile: o.pidFile ? resolve(o.pidFile) : '',
+      noPivot: o.noPivot === true, noNewKeyring: o.noNewKeyring === true, keep: o.keep === true,
+    },
     inputs, helper: helperPath(), stateDir: stateDir(r, REPLAY_ID), state, cgroupOps: ops, cgroupDirs: Object.values(stand), plan,
   };
 }
@@ -292,11 +308,11 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     for (const c of Object.keys(cgPaths))
       if (created.has(cgPaths[c]!) && (c !== 'unified' || layout.version === 'v2')) hierarchies[layout.version === 'v2' ? '' : c] = cgPaths[c]!;
     // the plan for container CID whose cgroup directories are ours mapped by MAP (replay.ts plans for a stand-in id too)
-    const planFor = (cid: string, map: (path: string) => string, unknownCaps: string[]) => planCreate(spec, {
+    const planFor = (cid: string, map: (path: string) => string, unknownCaps: string[], at = { bundle, rootfs }) => planCreate(spec, {
       id: cid,
       debug: debug !== undefined,
-      rootfs,
-      bundle,
+      rootfs: at.rootfs,
+      bundle: at.bundle,
       ...(mode === 'create' ? { fifo: join(stateDir(r, cid), 'exec.fifo') } : {}),
       ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
       foreground,
@@ -352,7 +368,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
           // HOME comes from the rootfs's /etc/passwd unless the config sets it
           const home = p && !(p.env ?? []).some((e) => e.startsWith('HOME=')) ? user.passwd ?? null : undefined;
           const made = { ...stored };
-          recording = () => recordingOf({ root: r, o, text, rootfs, kcore, home, stamps: record.stamps, stored: made, cgroupOps, planText, planFor });
+          recording = () => recordingOf({ root: r, o, text, kcore, home, stamps: record.stamps, stored: made, cgroupOps, planText, planFor });
         }
         break;
       } else if (k === 'error') {

@@ -18,11 +18,27 @@ const FORMAT = 'oci-runtime-run-recording 1';
  * place of this one (in the state, the plan, the cgroup paths).
  */
 export const REPLAY_ID = 'oci-runtime-replay-id.7f3a9c';
+/** The stand-in for the bundle directory, when the recording serves every bundle with the same config.json. */
+export const REPLAY_BUNDLE = '/oci-runtime-replay-bundle.7f3a9c';
 
-/** What of the command line a recording is for (native/run.c derives the same text from its argv); not the id. */
+/**
+ * Whether a bundle path can be replaced by the front end as plain text: characters that JSON and the plan's tokens
+ * carry as they are (runc's bundles are paths like /run/containerd/.../ID or ./bundle made absolute).
+ */
+export function plainPath(p: string): boolean {
+  return /^\/[A-Za-z0-9._+,@=:~/-]*$/.test(p) && !p.includes(REPLAY_BUNDLE) && !p.includes(REPLAY_ID);
+}
+
+/**
+ * What of the command line a recording is for (native/run.c derives the same text from its argv); not the id, and
+ * not the bundle when it is a plain path (then config.json's text, by its FNV-1a hash, picks the recording).
+ */
 export interface ReplayKey {
   root: string;
+  /** '*': any plain path */
   bundle: string;
+  /** fnv1a64 of config.json's text */
+  config: string;
   /** absolute, or '' */
   pidFile: string;
   noPivot: boolean;
@@ -32,7 +48,7 @@ export interface ReplayKey {
 
 export function replayKeyText(k: ReplayKey): string {
   const b = (x: boolean) => (x ? '1' : '0');
-  return `run\nroot=${k.root}\nbundle=${k.bundle}\npid-file=${k.pidFile}\nno-pivot=${b(k.noPivot)}\nno-new-keyring=${b(k.noNewKeyring)}\nkeep=${b(k.keep)}\n`;
+  return `run\nroot=${k.root}\nbundle=${k.bundle}\nconfig=${k.config}\npid-file=${k.pidFile}\nno-pivot=${b(k.noPivot)}\nno-new-keyring=${b(k.noNewKeyring)}\nkeep=${b(k.keep)}\n`;
 }
 
 /** FNV-1a (64 bits) of the UTF-8 text, 16 hex digits: a recording's file name. The file holds its whole key. */
@@ -91,6 +107,7 @@ export function writeRecording(root: string, r: Recording): void {
   const lines: string[][] = [
     ['key', replayKeyText(r.key)],
     ['id', REPLAY_ID],
+    ['bundle', REPLAY_BUNDLE],
     ...r.inputs.map((l) => ['input', ...l]),
     ['helper', r.helper],
     ['state-dir', r.stateDir],

@@ -1,10 +1,10 @@
 // Recordings of runs (replay.ts; RunOptions.record): what is recorded, what is not. The native front end that
 // replays them is tested through the CLI (cli-runtime/test/replay.test.ts).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../src/container.js';
-import { fnv1a64, REPLAY_DIR, REPLAY_ID, replayKeyText, stateParts } from '../src/replay.js';
+import { fnv1a64, plainPath, REPLAY_BUNDLE, REPLAY_DIR, REPLAY_ID, replayKeyText, stateParts } from '../src/replay.js';
 import { bundle, cleanupAll, tmp, uid } from './helpers.js';
 
 afterAll(() => cleanupAll());
@@ -17,8 +17,8 @@ describe('recorded runs', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
     expect(fnv1a64('foobar')).toBe('85944171f73967e8');
-    expect(replayKeyText({ root: '/r', bundle: '/b', pidFile: '', noPivot: false, noNewKeyring: true, keep: false }))
-      .toBe('run\nroot=/r\nbundle=/b\npid-file=\nno-pivot=0\nno-new-keyring=1\nkeep=0\n');
+    expect(replayKeyText({ root: '/r', bundle: '*', config: '0123456789abcdef', pidFile: '', noPivot: false, noNewKeyring: true, keep: false }))
+      .toBe('run\nroot=/r\nbundle=*\nconfig=0123456789abcdef\npid-file=\nno-pivot=0\nno-new-keyring=1\nkeep=0\n');
   });
 
   it('a foreground run is recorded once for every id: the id appears only as the stand-in', async () => {
@@ -27,14 +27,42 @@ describe('recorded runs', () => {
     const a = uid('rec');
     expect(await run(a, { root, bundle: b, record })).toBe(0);
     const [name] = files(root);
-    expect(files(root)).toEqual([fnv1a64(replayKeyText({ root, bundle: b, pidFile: '', noPivot: false, noNewKeyring: false, keep: false }))]);
+    const config = fnv1a64(readFileSync(join(b, 'config.json'), 'utf8'));
+    expect(files(root)).toEqual([fnv1a64(replayKeyText({ root, bundle: '*', config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false }))]);
     const first = readFileSync(join(root, REPLAY_DIR, name!), 'utf8');
     expect(first).not.toContain(a);
+    expect(first).not.toContain(b);
     expect(first).toContain(REPLAY_ID);
+    expect(first).toContain(REPLAY_BUNDLE);
     expect(first).toMatch(/^input file \S+config.json /m);
     expect(first).toMatch(/^input in-root \S+ etc\/passwd /m);
     expect(await run(uid('rec'), { root, bundle: b, record })).toBe(0);
     expect(readFileSync(join(root, REPLAY_DIR, name!), 'utf8')).toBe(first);
+    // another bundle with the same config.json: the same recording
+    const b2 = tmp('oci-rt-rec-b-');
+    copyFileSync(join(b, 'config.json'), join(b2, 'config.json'));
+    expect(await run(uid('rec'), { root, bundle: b2, record })).toBe(0);
+    expect(files(root)).toEqual([name]);
+    expect(readFileSync(join(root, REPLAY_DIR, name!), 'utf8')).toBe(first);
+  });
+
+  it('the bundle is part of the key when it is not a plain path or config.json has ".."', async () => {
+    const root = tmp('oci-rt-rec-');
+    const spaced = join(tmp('oci-rt-rec-b-'), 'a bundle');
+    mkdirSync(spaced);
+    copyFileSync(join(await bundle((c) => { c['process'].args = ['true']; }), 'config.json'), join(spaced, 'config.json'));
+    const dotted = await bundle((c) => { c['process'].args = ['true']; c['mounts'].push({ destination: '/m', type: 'bind', source: '../', options: ['rbind', 'ro'] }); });
+    for (const b of [spaced, dotted]) {
+      expect(await run(uid('k'), { root, bundle: b, record })).toBe(0);
+      const config = fnv1a64(readFileSync(join(b, 'config.json'), 'utf8'));
+      expect(files(root)).toContain(fnv1a64(replayKeyText({ root, bundle: b, config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false })));
+      const text = readFileSync(join(root, REPLAY_DIR, files(root).find((f) => f === fnv1a64(replayKeyText({ root, bundle: b, config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false })))!), 'utf8');
+      expect(text).not.toContain(REPLAY_BUNDLE + '/');
+    }
+    expect(plainPath('/run/containerd/io.containerd.runtime.v2.task/default/c1')).toBe(true);
+    expect(plainPath('relative')).toBe(false);
+    expect(plainPath('/with space')).toBe(false);
+    expect(plainPath('/quote"')).toBe(false);
   });
 
   it('not recorded: detached, with hooks, a config that names the stand-in, no `record`, debug', async () => {
