@@ -103,10 +103,10 @@ console.log(`NODE_EXTRA_CA_CERTS= node -e 0 (bare Node start): ${bareZero.toFixe
 // run /bin/true
 const results = {};
 // ours: the launcher's native front end replays the run Node recorded the first time (docs/cli-runtime.md, "Replayed
-// runs"); `run-node` measures the same with OCI_RUNTIME_REPLAY=0, Node doing every run
+// runs"); `run-node` measures the same with OCI_RUNTIME_NATIVE=0, Node doing every run
 if (only.has('run')) results.run = bench('run', (who) => time(cmds[who](['run', `b${k++}`])));
-const nodeEnv = { ...process.env, OCI_RUNTIME_REPLAY: '0' };
-if (only.has('run-node')) results['run (Node, OCI_RUNTIME_REPLAY=0)'] = bench('run (Node, OCI_RUNTIME_REPLAY=0)', (who) => time(cmds[who](['run', `n${k++}`]), work, who === 'ours' ? nodeEnv : process.env));
+const nodeEnv = { ...process.env, OCI_RUNTIME_NATIVE: '0' };
+if (only.has('run-node')) results['run (Node, OCI_RUNTIME_NATIVE=0)'] = bench('run (Node, OCI_RUNTIME_NATIVE=0)', (who) => time(cmds[who](['run', `n${k++}`]), work, who === 'ours' ? nodeEnv : process.env));
 // state/list against one detached container each
 if (only.has('state') || only.has('list')) {
   for (const who of ['ours', ...peers]) time(cmds[who](['run', '-d', '--bundle', sleepBundle, 'bench-sleeper']));

@@ -44,11 +44,35 @@ const CASES: string[][] = [
 
 describe('oci-runtime launcher', () => {
   it.each(CASES.map((c) => [c.join(' ') || '(none)', c]))('%s: the same bundle and command as bin/oci-runtime.js', (_, args) => {
-    const sh = spawnSync(LAUNCHER, args as string[], { encoding: 'utf8', env: { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, OCI_RUNTIME_WARM: '0' } });
+    // the bundle Node runs: without the native front ends (below), which take some of these command lines first
+    const sh = spawnSync(LAUNCHER, args as string[], { encoding: 'utf8', env: { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, OCI_RUNTIME_WARM: '0', OCI_RUNTIME_NATIVE: '0' } });
     const js = spawnSync(process.execPath, ['-r', hook, BIN_JS, ...(args as string[])], { encoding: 'utf8' });
     expect(sh.status, sh.stderr).toBe(0);
     expect(js.status, js.stderr).toBe(0);
     expect(sh.stdout).toBe(js.stdout);
+  });
+
+  it('run, state and list go to the native front ends first (not with help), which hand the rest to Node untouched', () => {
+    const stub2 = join(work, 'stub2');
+    mkdirSync(stub2, { recursive: true });
+    // this `node` also shows whether OCI_RUNTIME_NATIVE reached it (it must not: the launcher unsets `fallback`)
+    writeFileSync(join(stub2, 'node'), '#!/bin/sh\nshift 2\nprintf \'%s|%s|%s\' "${OCI_RUNTIME_NATIVE-unset}" "$OCI_CLI_BUNDLE" "$OCI_CLI_COMMAND"\nfor a in "$@"; do printf \'|%s\' "$a"; done\n');
+    chmodSync(join(stub2, 'node'), 0o755);
+    const root = join(work, 'no-root');
+    const go = (args: string[], mode?: string) => spawnSync(LAUNCHER, ['--root', root, ...args], {
+      encoding: 'utf8', env: { ...process.env, PATH: `${stub2}:${process.env.PATH}`, OCI_RUNTIME_WARM: '0', ...(mode ? { OCI_RUNTIME_NATIVE: mode } : {}) },
+    });
+    // require: the front end says why it would hand over, so which one ran shows
+    expect(go(['state', 'x'], 'require')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^oci-runtime-query: not done natively: no container x/) });
+    expect(go(['run', 'x'], 'require')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^oci-runtime-run: not done natively: /) });
+    expect(go(['list', '-q'], 'require')).toMatchObject({ status: 0, stdout: '' });
+    // handed over: Node gets the arguments as given, and no OCI_RUNTIME_NATIVE
+    expect(go(['state', 'x', 'y z']).stdout).toBe(`unset|oci-runtime-query.cjs|state|--root|${root}|state|x|y z`);
+    expect(go(['run', '-d', 'x']).stdout).toBe(`unset|oci-runtime.cjs|run|--root|${root}|run|-d|x`);
+    // not taken by them: help, other commands, OCI_RUNTIME_NATIVE=0
+    expect(go(['state', '--help', 'x'], 'require').stdout).toBe(`require|oci-runtime.cjs|state|--root|${root}|state|--help|x`);
+    expect(go(['kill', 'x'], 'require').stdout).toBe(`require|oci-runtime-query.cjs|kill|--root|${root}|kill|x`);
+    expect(go(['list'], '0').stdout).toBe(`0|oci-runtime-query.cjs|list|--root|${root}|list`);
   });
 
   it('through a symlinked parent directory (as pnpm links a package): the bundle is found from the real place', () => {

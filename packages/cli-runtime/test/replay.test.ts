@@ -1,5 +1,5 @@
 // Replayed runs (docs/cli-runtime.md, "Replayed runs"): the launcher starts native/oci-runtime-run for `run`, which
-// repeats a run Node recorded without starting Node, or hands the command to Node. OCI_RUNTIME_REPLAY=require makes
+// repeats a run Node recorded without starting Node, or hands the command to Node. OCI_RUNTIME_NATIVE=require makes
 // a hand-over an error (exit 125), so a success with it proves the run was replayed.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -29,8 +29,8 @@ function exec(args: string[], env: Record<string, string> = {}, root = ROOT): Pr
     c.on('close', (code) => resolve({ code, stdout: o, stderr: e }));
   });
 }
-const replay = (args: string[], root = ROOT) => exec(args, { OCI_RUNTIME_REPLAY: 'require' }, root);
-const node = (args: string[], root = ROOT) => exec(args, { OCI_RUNTIME_REPLAY: '0' }, root);
+const replay = (args: string[], root = ROOT) => exec(args, { OCI_RUNTIME_NATIVE: 'require' }, root);
+const node = (args: string[], root = ROOT) => exec(args, { OCI_RUNTIME_NATIVE: '0' }, root);
 
 let ROOT = '';
 let rootfs = '';
@@ -80,7 +80,7 @@ describe('oci-runtime run, replayed', () => {
     // nothing recorded yet: with require, the front end refuses to hand over
     const none = await replay(['run', '--bundle', b, id('r')]);
     expect(none.code).toBe(125);
-    expect(none.stderr).toMatch(/no replay: no recordings/);
+    expect(none.stderr).toMatch(/not done natively: no recordings/);
     const first = await exec(['run', '--bundle', b, id('r')]);
     expect(first).toEqual({ code: 42, stdout: 'out /\n', stderr: 'err\n' });
     const rec = recording();
@@ -95,7 +95,7 @@ describe('oci-runtime run, replayed', () => {
     expect((await exec(['list', '-q'])).stdout).toBe('');
     // the same from another directory with a relative --bundle, and with -b=
     const rel = await new Promise<R>((resolve) => {
-      const c = spawn(CLI, ['--root', ROOT, 'run', '-b=.', id('r')], { cwd: b, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OCI_RUNTIME_REPLAY: 'require' } });
+      const c = spawn(CLI, ['--root', ROOT, 'run', '-b=.', id('r')], { cwd: b, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OCI_RUNTIME_NATIVE: 'require' } });
       let o = '';
       c.stdout.setEncoding('utf8').on('data', (d) => (o += d));
       c.on('close', (code) => resolve({ code, stdout: o, stderr: '' }));
@@ -145,7 +145,7 @@ describe('oci-runtime run, replayed', () => {
     expect(viaNode.code).toBe(0);
     expect(viaNode.stdout).toMatch(/^0::\/oci-replay-v2\/x$/m);
     require_rmdir(parent);
-    const r = await exec(['run', '--bundle', b, id('v2')], { ...v2, OCI_RUNTIME_REPLAY: 'require' });
+    const r = await exec(['run', '--bundle', b, id('v2')], { ...v2, OCI_RUNTIME_NATIVE: 'require' });
     expect(r).toEqual(viaNode);
     expect(readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8').trim()).toBe(readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim());
     expect(existsSync(join(parent, 'x'))).toBe(false);
@@ -192,7 +192,7 @@ describe('oci-runtime run, replayed', () => {
     expect(await byNode.code).toBe(3);
     expect(byNode.out()).toBe('up\ngot TERM\n');
 
-    const r = started(['run', '--bundle', b, 'sig-replay'], { OCI_RUNTIME_REPLAY: 'require' });
+    const r = started(['run', '--bundle', b, 'sig-replay'], { OCI_RUNTIME_NATIVE: 'require' });
     await r.saw('up\n');
     const st = JSON.parse((await exec(['state', 'sig-replay'])).stdout);
     expect(st).toMatchObject({ id: 'sig-replay', status: 'running', bundle: b });
@@ -203,7 +203,7 @@ describe('oci-runtime run, replayed', () => {
     expect(r.out()).toBe('up\ngot TERM\n');
     expect(existsSync(join(ROOT, 'sig-replay'))).toBe(false);
 
-    const k = started(['run', '--bundle', b, 'kill-replay'], { OCI_RUNTIME_REPLAY: 'require' });
+    const k = started(['run', '--bundle', b, 'kill-replay'], { OCI_RUNTIME_NATIVE: 'require' });
     await k.saw('up\n');
     expect((await exec(['kill', 'kill-replay', 'KILL'])).code).toBe(0);
     expect(await k.code).toBe(137);
@@ -257,7 +257,7 @@ describe('what a recording depends on', () => {
     expect((await exec(['run', '--bundle', b, id('d')])).stdout).toBe('/ v2\n');
     expect((await replay(['run', '--bundle', b, id('d')])).stdout).toBe('/ v2\n');
 
-    const envChanged = await exec(['run', '--bundle', b, id('d')], { OCI_RUNTIME_REPLAY: 'require', OCI_RUNTIME_CGROUP_ROOT: '/sys/fs/cgroup' });
+    const envChanged = await exec(['run', '--bundle', b, id('d')], { OCI_RUNTIME_NATIVE: 'require', OCI_RUNTIME_CGROUP_ROOT: '/sys/fs/cgroup' });
     expect(envChanged).toMatchObject({ code: 125, stderr: expect.stringContaining('$OCI_RUNTIME_CGROUP_ROOT changed') });
   });
 

@@ -10,106 +10,17 @@
  * checks every fact again, and only if all still hold does the same: state directory, cgroups, the helper
  * (oci-runtime-init) with the same plan, start, signals forwarded, exit status, clean-up. In every other case
  * (other flags, no recording, a fact changed, anything failing before the container's process starts) it undoes
- * what it did and executes LAUNCHER again with OCI_RUNTIME_REPLAY=fallback, which runs Node: the command then
- * behaves, reports errors and records exactly as without this program. See docs/runtime.md, "Replayed runs".
- *
- * OCI_RUNTIME_REPLAY=0 (launcher) turns it off; =require makes a fallback an error (exit 125) instead, for tests.
+ * what it did and hands the command to Node (front.h), which behaves, reports errors and records exactly as without this
+ * program. See docs/runtime.md, "Replayed runs".
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/close_range.h>
+#include "front.h"
 #include <linux/openat2.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 
 #define MAX_RECORDING (16 << 20)
 #define MAX_IN_ROOT (1 << 20)
-
-static int argc_g;
-static char **argv_g;
-
-/* ------------------------------------------------------------------ fallback */
-
-static void fallback(const char *why, ...)
-{
-	const char *mode = getenv("OCI_RUNTIME_REPLAY");
-	if (mode && !strcmp(mode, "require")) {
-		va_list ap;
-		va_start(ap, why);
-		dprintf(2, "oci-runtime-run: no replay: ");
-		vdprintf(2, why, ap);
-		dprintf(2, "\n");
-		va_end(ap);
-		exit(125);
-	}
-	setenv("OCI_RUNTIME_REPLAY", "fallback", 1);
-	char **a = calloc((size_t)argc_g + 2, sizeof *a);
-	a[0] = "sh";
-	for (int i = 1; i < argc_g; i++) a[i] = argv_g[i];
-	execv("/bin/sh", a);
-	dprintf(2, "oci-runtime: cannot execute /bin/sh %s: %s\n", argv_g[1], strerror(errno));
-	exit(127);
-}
-
-/* ------------------------------------------------------------------ small helpers */
-
-/* a whole file, NUL-terminated; NULL on error (errno set) or when larger than max */
-static char *slurp_fd(int fd, size_t max, size_t *len)
-{
-	size_t cap = 8192, n = 0;
-	char *b = malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap > max) { free(b); errno = EFBIG; return NULL; }
-			cap *= 2;
-			b = realloc(b, cap);
-		}
-		ssize_t r = read(fd, b + n, cap - n - 1);
-		if (r < 0 && errno == EINTR) continue;
-		if (r < 0) { int e = errno; free(b); errno = e; return NULL; }
-		if (r == 0) break;
-		n += (size_t)r;
-	}
-	if (n > max) { free(b); errno = EFBIG; return NULL; }
-	b[n] = 0;
-	*len = n;
-	return b;
-}
-
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) return NULL;
-	char *b = slurp_fd(fd, max, len);
-	close(fd);
-	return b;
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR) continue;
-		if (w < 0) return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* writes FILE whole (O_TRUNC, like Node's writeFileSync) */
 static int write_file(const char *file, const char *s)
@@ -141,50 +52,6 @@ static char *decode(char *s)
 	return s;
 }
 
-/* a growing string */
-struct buf { char *s; size_t n, cap; };
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->s = realloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
-
-/* Node's path.resolve(cwd, p): absolute, no ".", "..", "//" or trailing "/" */
-static char *resolve_path(const char *p)
-{
-	struct buf in = { 0 }, out = { 0 };
-	if (p[0] != '/') {
-		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof cwd)) fallback("getcwd: %s", strerror(errno));
-		puts_(&in, cwd);
-		puts_(&in, "/");
-	}
-	puts_(&in, p);
-	puts_(&out, "");
-	char *save = NULL;
-	for (char *c = strtok_r(in.s, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, ".")) continue;
-		if (!strcmp(c, "..")) {
-			char *slash = strrchr(out.s, '/');
-			if (slash) { *slash = 0; out.n = (size_t)(slash - out.s); }
-			continue;
-		}
-		puts_(&out, "/");
-		puts_(&out, c);
-	}
-	if (out.n == 0) puts_(&out, "/");
-	free(in.s);
-	return out.s;
-}
-
 /* ------------------------------------------------------------------ the command line */
 
 struct opts {
@@ -195,27 +62,8 @@ struct opts {
 /* parses the subset of cli-runtime's options.ts grammar a recorded run can have; anything else goes to Node */
 static void parse(int argc, char **argv, struct opts *o)
 {
-	int i = 2;
-	o->root = "/run/oci-runtime";
+	int i = parse_globals(argc, argv, &o->root);
 	o->bundle = ".";
-	/* global options, then the command */
-	for (; i < argc; i++) {
-		char *a = argv[i];
-		if (!strcmp(a, "--")) { i++; break; }
-		if (a[0] != '-' || !strcmp(a, "-")) break;
-		char *eq = strchr(a, '=');
-		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-		const char *v = eq ? eq + 1 : NULL;
-		if (nl == 6 && !strncmp(a, "--root", 6)) {
-			if (!v) { if (++i >= argc) fallback("--root without a value"); v = argv[i]; }
-			o->root = v;
-		} else if ((nl == 5 && !strncmp(a, "--log", 5)) || (nl == 12 && !strncmp(a, "--log-format", 12))) {
-			/* only errors and warnings are logged, and a replay has neither: they go to Node */
-			if (!v && ++i >= argc) fallback("%s without a value", a);
-		} else if (nl == 16 && !strncmp(a, "--systemd-cgroup", 16)) {
-			/* the config's cgroupsPath decides, as in Node */
-		} else fallback("option %s", a);
-	}
 	if (i >= argc || strcmp(argv[i], "run")) fallback("not a run");
 	for (i++; i < argc; i++) {
 		char *a = argv[i];
@@ -241,11 +89,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 	if (i >= argc) fallback("no container id");
 	o->id = argv[i];
-	/* an id Node refuses (state.ts checkId) is Node's to report */
-	size_t n = strlen(o->id);
-	if (n == 0 || n > 1024 || !strcmp(o->id, ".") || !strcmp(o->id, "..")) fallback("container id");
-	for (const char *c = o->id; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("_+.-", *c))) fallback("container id");
+	check_id(o->id);
 }
 
 /* ------------------------------------------------------------------ the recording */
@@ -633,24 +477,6 @@ static int write_state(const char **parts, pid_t pid, const char *start)
 	return r;
 }
 
-/* field 22 of /proc/PID/stat (state.ts procStat) */
-static void proc_start(pid_t pid, char *out, size_t n)
-{
-	char p[64];
-	size_t len;
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	char *s = slurp(p, 1 << 16, &len);
-	out[0] = 0;
-	if (!s) return;
-	char *r = strrchr(s, ')');
-	if (r && r[1] == ' ') {
-		char *save = NULL, *f = strtok_r(r + 2, " ", &save);
-		for (int i = 0; f && i < 19; i++) f = strtok_r(NULL, " ", &save);
-		if (f) snprintf(out, n, "%s", f);
-	}
-	free(s);
-}
-
 /* the next "KEY VALUE" line from the helper; NULL at end-of-file */
 static char *next_message(void)
 {
@@ -686,6 +512,7 @@ int main(int argc, char **argv)
 {
 	argc_g = argc;
 	argv_g = argv;
+	program = "oci-runtime-run";
 	if (argc < 2) { dprintf(2, "usage: oci-runtime-run LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
 	if (geteuid() != 0) fallback("not root");
 	/* not dumpable, as the helper: a container without a pid namespace of its own sees this process, and its
@@ -799,8 +626,8 @@ int main(int argc, char **argv)
 		if (!m) undo_and_fallback("the helper ended before the container was ready");
 		if (!strncmp(m, "pid ", 4)) {
 			init_pid = (pid_t)atoi(m + 4);
-			char start[32];
-			proc_start(init_pid, start, sizeof start);
+			char start[32], st;
+			proc_stat(init_pid, &st, start, sizeof start);
 			if (write_state(parts, init_pid, start) < 0) undo_and_fallback("state.json");
 		} else if (!strcmp(m, "ready")) break;
 		else if (strncmp(m, "debug ", 6)) undo_and_fallback(m);

@@ -1,0 +1,161 @@
+// `state` and `list` without Node (native/oci-runtime-query, docs/cli-runtime.md "Native front ends"): the same
+// bytes and exit status as Node's commands (OCI_RUNTIME_NATIVE=0) for containers in every status, with
+// annotations, owners and formats; what it does not do goes to Node. OCI_RUNTIME_NATIVE=require makes a hand-over
+// an error (exit 125), so equal outputs with it prove the front end printed them.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
+const dirs: string[] = [];
+const tmp = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  chmodSync(d, 0o755);
+  dirs.push(d);
+  return d;
+};
+
+interface R { code: number | null; stdout: string; stderr: string }
+function exec(args: string[], env: Record<string, string>): Promise<R> {
+  return new Promise((resolve) => {
+    const c = spawn(CLI, ['--root', ROOT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let o = '';
+    let e = '';
+    c.stdout.setEncoding('utf8').on('data', (d) => (o += d));
+    c.stderr.setEncoding('utf8').on('data', (d) => (e += d));
+    c.on('close', (code) => resolve({ code, stdout: o, stderr: e }));
+  });
+}
+const native = (args: string[]) => exec(args, { OCI_RUNTIME_NATIVE: 'require' });
+const node = (args: string[]) => exec(args, { OCI_RUNTIME_NATIVE: '0' });
+/** the commands whose outputs must be the same either way */
+const queries = [['list'], ['list', '-q'], ['list', '--quiet'], ['list', '-f', 'json'], ['list', '--format=json'], ['list', '-f=table']];
+
+let ROOT = '';
+let rootfs = '';
+const started: string[] = [];
+
+function bundle(args: string[], edit: (c: Record<string, any>) => void = () => {}): string {
+  const b = tmp('oci-query-b-');
+  spawnSync('runc', ['spec'], { cwd: b });
+  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+  c.root.path = rootfs;
+  c.process.terminal = false;
+  c.process.args = args;
+  edit(c);
+  writeFileSync(join(b, 'config.json'), JSON.stringify(c));
+  return b;
+}
+
+/** CLI args, with stdio away from our pipes (a created or detached container keeps what it was given) */
+function quiet(args: string[]): number | null {
+  return spawnSync(CLI, ['--root', ROOT, ...args], { stdio: 'ignore', env: { ...process.env, OCI_RUNTIME_NATIVE: '0' } }).status;
+}
+
+async function same(args: string[]): Promise<R> {
+  const n = await native(args);
+  const o = await node(args);
+  expect(n).toEqual(o);
+  return n;
+}
+
+beforeAll(() => {
+  ROOT = tmp('oci-query-root-');
+  rootfs = join(tmp('oci-query-fs-'), 'rootfs');
+  mkdirSync(join(rootfs, 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
+  chmodSync(join(rootfs, 'bin/busybox'), 0o755);
+  spawnSync('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin']);
+  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+});
+afterAll(() => {
+  for (const id of started) quiet(['delete', '-f', id]);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('oci-runtime state and list without Node', () => {
+  it('an empty or missing root: the same header, null, nothing', async () => {
+    for (const q of queries) expect((await same(q)).code).toBe(0);
+    const missing = ROOT;
+    ROOT = join(missing, 'not-there');
+    expect((await same(['list'])).stdout).toMatch(/^ID\s+PID\s+STATUS/);
+    ROOT = missing;
+  });
+
+  it('every status, byte for byte: created, running, paused, stopped, creating, and a creation given up', async () => {
+    const sleeper = bundle(['sleep', '1000'], (c) => {
+      c.annotations = { 'org.example/plain': 'v', 'quote"and\\back': 'line\nbreak\ttab', 'ünï': 'cödé ✓', empty: '' };
+    });
+    expect(quiet(['create', '--bundle', sleeper, 'q-created'])).toBe(0);
+    expect(quiet(['run', '-d', '--bundle', sleeper, 'q-running'])).toBe(0);
+    expect(quiet(['run', '-d', '--bundle', sleeper, 'q-paused'])).toBe(0);
+    expect(quiet(['pause', 'q-paused'])).toBe(0);
+    expect(quiet(['run', '-d', '--keep', '--bundle', sleeper, 'q-stopped'])).toBe(0);
+    expect(quiet(['kill', 'q-stopped', 'KILL'])).toBe(0);
+    started.push('q-created', 'q-running', 'q-paused', 'q-stopped');
+    for (let i = 0; i < 200 && JSON.parse((await node(['state', 'q-stopped'])).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    // a creation in progress (no pid yet), and one whose runtime died over a minute ago
+    const b = bundle(['true']);
+    for (const [id, age] of [['q-creating', 0], ['q-abandoned', 120]] as const) {
+      mkdirSync(join(ROOT, id));
+      const s = JSON.parse(readFileSync(join(ROOT, 'q-running', 'state.json'), 'utf8'));
+      writeFileSync(join(ROOT, id, 'state.json'), JSON.stringify({ ...s, id, pid: 0, pidStart: '', bundle: b, cgroupPaths: {} }));
+      if (age) utimesSync(join(ROOT, id, 'state.json'), new Date(Date.now() - age * 1000), new Date(Date.now() - age * 1000));
+    }
+    const statuses: Record<string, string> = {};
+    for (const id of ['q-created', 'q-running', 'q-paused', 'q-stopped', 'q-creating', 'q-abandoned']) {
+      const r = await same(['state', id]);
+      expect(r.code).toBe(0);
+      statuses[id] = JSON.parse(r.stdout).status;
+    }
+    expect(statuses).toEqual({ 'q-created': 'created', 'q-running': 'running', 'q-paused': 'paused', 'q-stopped': 'stopped', 'q-creating': 'creating', 'q-abandoned': 'stopped' });
+    expect(JSON.parse((await native(['state', 'q-running'])).stdout).annotations['quote"and\\back']).toBe('line\nbreak\ttab');
+    for (const q of queries) expect((await same(q)).code).toBe(0);
+    expect((await native(['list', '-q'])).stdout.split('\n').filter(Boolean)).toHaveLength(6);
+    expect(quiet(['resume', 'q-paused'])).toBe(0);
+    expect(JSON.parse((await same(['state', 'q-paused'])).stdout).status).toBe('running');
+    for (const id of ['q-creating', 'q-abandoned']) rmSync(join(ROOT, id), { recursive: true });
+  });
+
+  it('owners from /etc/passwd, or #UID', async () => {
+    const b = bundle(['true']);
+    expect(quiet(['run', '--keep', '--bundle', b, 'q-owned'])).toBe(0);
+    expect(quiet(['run', '--keep', '--bundle', b, 'q-nobody'])).toBe(0);
+    started.push('q-owned', 'q-nobody');
+    chownSync(join(ROOT, 'q-owned'), 65534, 65534);
+    chownSync(join(ROOT, 'q-nobody'), 54321, 54321);
+    const l = await same(['list']);
+    expect(l.stdout).toMatch(/q-owned .* nobody\n/);
+    expect(l.stdout).toMatch(/q-nobody .* #54321\n/);
+    await same(['list', '-f', 'json']);
+    chownSync(join(ROOT, 'q-owned'), 0, 0);
+    chownSync(join(ROOT, 'q-nobody'), 0, 0);
+  });
+
+  it('what it does not do goes to Node: errors, usage, help, other formats, non-ASCII cells', async () => {
+    for (const args of [['state', 'no-such'], ['state', 'bad/id'], ['state'], ['list', '-f', 'yaml'], ['state', '--x', 'q'], ['--debug', 'list']]) {
+      const n = await native(args);
+      expect(n.code).toBe(125);
+      // (errors carry their time)
+      const untimed = (r: R) => ({ ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time=T') });
+      const viaNode = untimed(await exec(args, {}));
+      expect(viaNode).toEqual(untimed(await node(args)));
+      expect(viaNode.code).toBe(args[0] === '--debug' ? 0 : 1);
+    }
+    const help = await exec(['state', '--help'], {});
+    expect(help).toEqual(await node(['state', '--help']));
+    expect(help.stdout).toMatch(/oci-runtime state/);
+    const wide = tmp('oci-query-bündle-');
+    copyFileSync(join(bundle(['true']), 'config.json'), join(wide, 'config.json'));
+    expect(quiet(['run', '--keep', '--bundle', wide, 'q-wide'])).toBe(0);
+    started.push('q-wide');
+    expect((await native(['list'])).code).toBe(125);
+    expect(await exec(['list'], {})).toEqual(await node(['list']));
+    // but its state and JSON are plain bytes: native
+    await same(['state', 'q-wide']);
+    await same(['list', '-f', 'json']);
+  });
+});
