@@ -3,7 +3,7 @@
 // annotations, owners and formats; what it does not do goes to Node. OCI_RUNTIME_NATIVE=require makes a hand-over
 // an error (exit 125), so equal outputs with it prove the front end printed them.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,5 +157,98 @@ describe('oci-runtime state and list without Node', () => {
     // but its state and JSON are plain bytes: native
     await same(['state', 'q-wide']);
     await same(['list', '-f', 'json']);
+  });
+});
+
+describe('oci-runtime start, kill and delete without Node', () => {
+  const gone = (id: string) => !existsSync(join(ROOT, id)) && !existsSync(`/sys/fs/cgroup/pids/oci-runtime/${id}`) && !existsSync(`/sys/fs/cgroup/freezer/oci-runtime/${id}`);
+  const status = async (id: string) => JSON.parse((await node(['state', id])).stdout).status as string;
+  const untimed = (r: R) => ({ ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time=T') });
+  /** refused natively (exit 125), and by default Node's own answer */
+  async function handed(args: string[]): Promise<R> {
+    expect((await native(args)).code).toBe(125);
+    const r = untimed(await exec(args, {}));
+    expect(r).toEqual(untimed(await node(args)));
+    return r;
+  }
+
+  it('start lets a created container run; kill signals it; delete removes it, its cgroups and its state', async () => {
+    const b = bundle(['sh', '-c', 'trap "exit 7" USR1; while :; do sleep 0.05; done']);
+    expect(quiet(['create', '--bundle', b, 'k-1'])).toBe(0);
+    started.push('k-1');
+    expect(await status('k-1')).toBe('created');
+    // a created container can be killed (as with runc): its waiting init is
+    expect(await native(['kill', 'k-1', 'KILL'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await status('k-1')).toBe('stopped');
+    expect(await native(['delete', 'k-1'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(gone('k-1')).toBe(true);
+
+    expect(quiet(['create', '--bundle', b, 'k-2'])).toBe(0);
+    started.push('k-2');
+    expect(await native(['start', 'k-2'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(existsSync(join(ROOT, 'k-2', 'exec.fifo'))).toBe(false);
+    expect(await status('k-2')).toBe('running');
+    const again = await handed(['start', 'k-2']);
+    expect(again.stderr).toMatch(/cannot start an already running container/);
+    // a running container: delete without -f is refused (Node's words), kill names and numbers are taken
+    expect((await handed(['delete', 'k-2'])).stderr).toMatch(/not stopped: running/);
+    for (const sig of ['CONT', 'sigcont', 'SIGCONT', '18']) expect(await native(['kill', 'k-2', sig])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await handed(['kill', 'k-2', 'NOPE'])).stderr).toMatch(/unknown signal/);
+    expect(await native(['kill', 'k-2', 'USR1'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    for (let i = 0; i < 200 && (await status('k-2')) !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await status('k-2')).toBe('stopped');
+    expect((await handed(['kill', 'k-2'])).stderr).toMatch(/container not running/);
+    expect((await native(['delete', 'k-2'])).code).toBe(0);
+    expect(gone('k-2')).toBe(true);
+  });
+
+  it('delete -f of a running and of a paused container; kill --all; a created container deleted', async () => {
+    const b = bundle(['sh', '-c', 'sleep 1000 & sleep 1000']);
+    for (const id of ['f-run', 'f-paused', 'f-all']) {
+      expect(quiet(['run', '-d', '--bundle', b, id])).toBe(0);
+      started.push(id);
+    }
+    expect(quiet(['pause', 'f-paused'])).toBe(0);
+    for (const id of ['f-run', 'f-paused']) {
+      const pids = readFileSync(`/sys/fs/cgroup/pids/oci-runtime/${id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean);
+      expect(pids.length).toBeGreaterThanOrEqual(2);
+      expect(await native(['delete', '-f', id])).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(gone(id)).toBe(true);
+      for (const p of pids) expect(existsSync(`/proc/${p}`) && !/\) Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8'))).toBe(false);
+    }
+    expect(await native(['kill', '--all', 'f-all', 'KILL'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    for (let i = 0; i < 200 && (await status('f-all')) !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await native(['delete', 'f-all'])).code).toBe(0);
+    expect(gone('f-all')).toBe(true);
+    expect(quiet(['create', '--bundle', b, 'f-created'])).toBe(0);
+    started.push('f-created');
+    expect((await native(['delete', 'f-created'])).code).toBe(0);
+    expect(gone('f-created')).toBe(true);
+  });
+
+  it('hooks, several ids, a missing container and RTMIN signals are Node\'s', async () => {
+    const log = join(tmp('oci-query-hook-'), 'log');
+    const b = bundle(['true'], (c) => { c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop >> ${log}`] }], poststart: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststart >> ${log}`] }] }; });
+    expect(quiet(['create', '--bundle', b, 'h-1'])).toBe(0);
+    started.push('h-1');
+    expect((await native(['start', 'h-1'])).code).toBe(125);
+    expect((await exec(['start', 'h-1'], {})).code).toBe(0);
+    for (let i = 0; i < 200 && (await status('h-1')) !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await native(['delete', 'h-1'])).code).toBe(125);
+    expect((await exec(['delete', 'h-1'], {})).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('poststart\npoststop\n');
+    await handed(['delete', 'no-such']);
+    expect((await native(['delete', '-f', 'no-such'])).code).toBe(125);
+    expect((await exec(['delete', '-f', 'no-such'], {})).code).toBe(0);
+    const t = bundle(['true']);
+    for (const id of ['m-1', 'm-2']) { expect(quiet(['create', '--bundle', t, id])).toBe(0); started.push(id); }
+    expect((await native(['delete', 'm-1', 'm-2'])).code).toBe(125);
+    expect((await exec(['delete', 'm-1', 'm-2'], {})).code).toBe(0);
+    expect(gone('m-1') && gone('m-2')).toBe(true);
+    const s = bundle(['sleep', '1000']);
+    expect(quiet(['run', '-d', '--bundle', s, 'rt-1'])).toBe(0);
+    started.push('rt-1');
+    expect((await native(['kill', 'rt-1', 'RTMIN+1'])).code).toBe(125);
+    expect((await exec(['kill', 'rt-1', 'KILL'], {})).code).toBe(0);
   });
 });

@@ -1,16 +1,20 @@
 /*
- * oci-runtime-query: `oci-runtime state ID` and `oci-runtime list [-f table|json] [-q]` without Node.
+ * oci-runtime-query: `oci-runtime state ID`, `list [-f table|json] [-q]`, `start ID`, `kill [-a] ID [SIGNAL]` and
+ * `delete [-f] ID` without Node.
  *
  *   oci-runtime-query LAUNCHER ARGS...     (started by the CLI's launcher; ARGS are the CLI's arguments)
  *
  * Engines run `state` around every container, and a Node start is most of what it costs (~35 ms against runc's
  * ~10 for the whole command). This program reads ROOT/ID/state.json as @oci/runtime writes it (state.ts
  * writeState: JSON.stringify of StoredState, one line), decides the status as state.ts statusOf does, and prints
- * what cli-runtime prints, byte for byte (test/query.test.ts compares the two on every status). It never writes.
- * Anything it does not do exactly as Node would (other commands or options, a missing container, an id Node
- * refuses, JSON it does not read, characters whose width JavaScript counts differently) goes to Node (front.h).
+ * what cli-runtime prints, byte for byte (test/query.test.ts compares the two on every status); start, kill and
+ * delete do what container.ts does for a config without poststart/poststop hooks. Anything it does not do
+ * exactly as Node would (other commands or options, a missing container, an id Node refuses, a container in a
+ * status the command refuses, hooks, JSON it does not read, characters whose width JavaScript counts
+ * differently) goes to Node (front.h), which reports it.
  */
 #include "front.h"
+#include <poll.h>
 
 /* ------------------------------------------------------------------ reading JSON.stringify's output */
 
@@ -97,8 +101,9 @@ static char *plain_string(struct span v)
 
 struct container {
 	char *dir;
-	struct span oci_version, id, bundle, rootfs, created, annotations;
+	struct span oci_version, id, bundle, rootfs, created, annotations, spec, cgroups;
 	long long pid;
+	char *pid_start;
 	const char *status;
 };
 
@@ -136,6 +141,13 @@ static int frozen(struct span cgroups)
 	return 0;
 }
 
+/* state.ts isAlive: the init still runs (same start time: not a reused pid), not a zombie */
+static int is_alive(const struct container *c)
+{
+	char ps, start[64];
+	return c->pid > 0 && c->pid <= INT32_MAX && proc_stat((pid_t)c->pid, &ps, start, sizeof start) && !strcmp(start, c->pid_start) && ps != 'Z' && ps != 'X';
+}
+
 /* readStored + publicState (state.ts); 0 when the container is gone (list skips it) */
 static int load(const char *root, const char *id, struct container *c)
 {
@@ -150,7 +162,7 @@ static int load(const char *root, const char *id, struct container *c)
 		if (errno == ENOENT) return 0;
 		fallback("%s: %s", file, strerror(errno));
 	}
-	struct span all = { text, len }, spec, v, cgroups = { "", 0 };
+	struct span all = { text, len }, spec, v, cgroups = { "{}", 2 };
 	if (skip_value(text) != text + len) fallback("%s: not JSON.stringify's", file);
 	if (!member(all, "id", &c->id) || !member(all, "bundle", &c->bundle) || !member(all, "rootfs", &c->rootfs) || !member(all, "created", &c->created)
 		|| !member(all, "spec", &spec) || !member(spec, "ociVersion", &c->oci_version))
@@ -161,6 +173,8 @@ static int load(const char *root, const char *id, struct container *c)
 		c->annotations = v;
 	}
 	member(all, "cgroupPaths", &cgroups);
+	c->spec = spec;
+	c->cgroups = cgroups;
 	c->pid = 0;
 	char *pid_start = strdup("");
 	if (member(all, "pid", &v)) {
@@ -169,6 +183,7 @@ static int load(const char *root, const char *id, struct container *c)
 		if (end != v.s + v.n) fallback("%s: pid", file);
 	}
 	if (member(all, "pidStart", &v)) pid_start = plain_string(v);
+	c->pid_start = pid_start;
 	/* statusOf */
 	struct stat st;
 	if (c->pid == 0) {
@@ -181,8 +196,7 @@ static int load(const char *root, const char *id, struct container *c)
 		}
 		return 1;
 	}
-	char ps, start[64];
-	int alive = c->pid > 0 && c->pid <= INT32_MAX && proc_stat((pid_t)c->pid, &ps, start, sizeof start) && !strcmp(start, pid_start) && ps != 'Z' && ps != 'X';
+	int alive = is_alive(c);
 	char fifo[PATH_MAX + 16];
 	snprintf(fifo, sizeof fifo, "%s/exec.fifo", c->dir);
 	if (!alive) c->status = "stopped";
@@ -402,6 +416,220 @@ static void list(const char *root, int quiet, const char *format, struct buf *b)
 	table(b, rows, (int)m + 1, 6);
 }
 
+/* ------------------------------------------------------------------ start, kill, delete (container.ts) */
+
+/* hooks the config has for PHASE: those are Node's to run */
+static void no_hooks(const struct container *c, const char *phase)
+{
+	struct span h, l;
+	if (member(c->spec, "hooks", &h) && member(h, phase, &l) && !(l.n == 2 && !memcmp(l.s, "[]", 2))) fallback("%s hooks", phase);
+}
+
+/* the container's cgroup directories, in state.json's order (destroyCgroups) */
+static char **cgroup_dirs(const struct container *c, const char **names, int *n)
+{
+	char **out = calloc(64, sizeof *out);
+	const char *p = c->cgroups.s;
+	struct span k, v;
+	*n = 0;
+	while (*n < 63 && next_member(&p, &k, &v)) {
+		if (names) names[*n] = strndup(k.s + 1, k.n - 2);
+		out[(*n)++] = plain_string(v);
+	}
+	return out;
+}
+
+/* cgroups.ts cgroupPids: the first readable cgroup.procs of pids, freezer, memory, cpu, unified */
+static void signal_cgroup(const struct container *c, int sig)
+{
+	const char *names[64];
+	int n;
+	char **dirs = cgroup_dirs(c, names, &n);
+	static const char *order[] = { "pids", "freezer", "memory", "cpu", "unified" };
+	for (int o = 0; o < 5; o++)
+		for (int i = 0; i < n; i++) {
+			if (strcmp(names[i], order[o]) || !*dirs[i]) continue;
+			char f[PATH_MAX + 16];
+			size_t len;
+			snprintf(f, sizeof f, "%s/cgroup.procs", dirs[i]);
+			char *t = slurp(f, 1 << 20, &len);
+			if (!t) continue;
+			for (char *l = strtok(t, "\n"); l; l = strtok(NULL, "\n")) {
+				long pid = atol(l);
+				if (pid > 0 && kill((pid_t)pid, sig) < 0 && errno != ESRCH) fallback("kill %ld: %s", pid, strerror(errno));
+			}
+			free(t);
+			return;
+		}
+}
+
+/* cgroups.ts freeze(paths, false), best effort as its callers use it */
+static void thaw(const struct container *c)
+{
+	const char *names[64];
+	int n;
+	char **dirs = cgroup_dirs(c, names, &n);
+	for (int i = 0; i < n; i++) {
+		char f[PATH_MAX + 16];
+		size_t len;
+		if (!strcmp(names[i], "freezer") && *dirs[i]) {
+			snprintf(f, sizeof f, "%s/freezer.state", dirs[i]);
+			int fd = open(f, O_WRONLY | O_CLOEXEC);
+			if (fd < 0) continue;
+			write_all(fd, "THAWED", 6);
+			close(fd);
+			for (int t = 0; t < 1000; t++) {
+				char *st = slurp(f, 64, &len);
+				int done = !st || !strncmp(st, "THAWED", 6);
+				free(st);
+				if (done) break;
+			}
+			return;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], "unified") && *dirs[i]) {
+			char f[PATH_MAX + 16];
+			size_t len;
+			snprintf(f, sizeof f, "%s/cgroup.freeze", dirs[i]);
+			int fd = open(f, O_WRONLY | O_CLOEXEC);
+			if (fd < 0) return;
+			write_all(fd, "0", 1);
+			close(fd);
+			snprintf(f, sizeof f, "%s/cgroup.events", dirs[i]);
+			for (int t = 0; t < 1000; t++) {
+				char *ev = slurp(f, 4096, &len);
+				int done = !ev || strstr(ev, "frozen 0");
+				free(ev);
+				if (done) break;
+				usleep(1000);
+			}
+			return;
+		}
+}
+
+/* everything below directory fd D, then D's entry NAME in PARENT (rmSync recursive, as removeStateDir falls back to) */
+static int remove_tree(int parent, const char *name)
+{
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
+	if (errno != EISDIR && errno != EPERM) return -1;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) return -1;
+	DIR *d = fdopendir(fd);
+	if (!d) { close(fd); return -1; }
+	int r = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && remove_tree(dirfd(d), e->d_name) < 0) r = -1;
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT) r = -1;
+	return r;
+}
+
+/* state.ts removeStateDir; 1 (an error) if it cannot */
+static int remove_dir(const char *dir)
+{
+	if (remove_tree(AT_FDCWD, dir) == 0) return 0;
+	dprintf(2, "oci-runtime: delete: cannot remove %s: %s\n", dir, strerror(errno));
+	return 1;
+}
+
+/* `start`: the exec fifo's byte (container.ts takeStartByte): opened read-write, so a read waits for the init's
+ * byte instead of seeing end-of-file before the init opened its end; a dead init or 20 s without the byte are
+ * Node's to report (it finds the container stopped, or waits and says so) */
+static int start(const struct container *c)
+{
+	if (strcmp(c->status, "created")) fallback("container %s", c->status);
+	no_hooks(c, "poststart");
+	char fifo[PATH_MAX + 16];
+	snprintf(fifo, sizeof fifo, "%s/exec.fifo", c->dir);
+	int fd = open(fifo, O_RDWR | O_CLOEXEC);
+	if (fd < 0) fallback("%s: %s", fifo, strerror(errno));
+	for (int waited = 0;; waited += 10) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int r = poll(&pf, 1, 10);
+		if (r > 0) break;
+		if (r < 0 && errno != EINTR) fallback("poll: %s", strerror(errno));
+		if (!is_alive(c) || waited > 20000) { close(fd); fallback("the init did not take the start byte"); }
+	}
+	char b;
+	if (read(fd, &b, 1) != 1 || b != '0') { close(fd); fallback("the exec fifo gave no start byte"); }
+	close(fd);
+	unlink(fifo);
+	return 0;
+}
+
+/* `kill ID [SIGNAL]` (container.ts signalNumber, kill) */
+static int signal_number(const char *sig)
+{
+	static const struct { const char *n; int v; } names[] = {
+		{ "HUP", 1 }, { "INT", 2 }, { "QUIT", 3 }, { "ILL", 4 }, { "TRAP", 5 }, { "ABRT", 6 }, { "IOT", 6 }, { "BUS", 7 },
+		{ "FPE", 8 }, { "KILL", 9 }, { "USR1", 10 }, { "SEGV", 11 }, { "USR2", 12 }, { "PIPE", 13 }, { "ALRM", 14 },
+		{ "TERM", 15 }, { "STKFLT", 16 }, { "CHLD", 17 }, { "CONT", 18 }, { "STOP", 19 }, { "TSTP", 20 }, { "TTIN", 21 },
+		{ "TTOU", 22 }, { "URG", 23 }, { "XCPU", 24 }, { "XFSZ", 25 }, { "VTALRM", 26 }, { "PROF", 27 }, { "WINCH", 28 },
+		{ "IO", 29 }, { "POLL", 29 }, { "PWR", 30 }, { "SYS", 31 },
+	};
+	if (*sig && strspn(sig, "0123456789") == strlen(sig) && strlen(sig) < 4 && atoi(sig) > 0 && atoi(sig) <= 64) return atoi(sig);
+	char up[32];
+	size_t n = strlen(sig);
+	if (n >= sizeof up) fallback("signal %s", sig);
+	for (size_t i = 0; i <= n; i++) up[i] = (char)(sig[i] >= 'a' && sig[i] <= 'z' ? sig[i] - 32 : sig[i]);
+	const char *s = strncmp(up, "SIG", 3) ? up : up + 3;
+	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) if (!strcmp(s, names[i].n)) return names[i].v;
+	/* RTMIN+N, RTMAX-N and the rest: Node's */
+	fallback("signal %s", sig);
+	return 0;
+}
+
+static int kill_cmd(const struct container *c, const char *sig, int all)
+{
+	int n = signal_number(sig);
+	if (!strcmp(c->status, "stopped") || c->pid <= 0) fallback("container not running");
+	if (all) signal_cgroup(c, n);
+	else if (kill((pid_t)c->pid, n) < 0 && errno != ESRCH) fallback("kill: %s", strerror(errno));
+	if (all && !strcmp(c->status, "paused") && (n == 9 || n == 15)) thaw(c);
+	return 0;
+}
+
+/* `delete [-f] ID` (container.ts remove, cleanup) */
+static int delete_cmd(const struct container *c, int force)
+{
+	no_hooks(c, "poststop");
+	int running = !strcmp(c->status, "running") || !strcmp(c->status, "paused");
+	if (running) {
+		if (!force) fallback("container %s", c->status);
+		signal_cgroup(c, SIGKILL);
+		if (!strcmp(c->status, "paused")) thaw(c);
+	}
+	if (strcmp(c->status, "stopped") && c->pid > 0) {
+		kill((pid_t)c->pid, SIGKILL);
+		for (int t = 0; t < 5000 && is_alive(c); t++) usleep(1000);
+	}
+	int n;
+	char **dirs = cgroup_dirs(c, NULL, &n);
+	for (int i = 0; i < n; i++)
+		for (int t = 0; t < 200 && *dirs[i]; t++) {
+			if (rmdir(dirs[i]) == 0 || errno != EBUSY) break;
+			usleep(5000);
+		}
+	return remove_dir(c->dir);
+}
+
+/* the options of a command that takes one boolean flag (-a/--all, -f/--force), then the words after them */
+static int flag_then_words(int argc, char **argv, int *i, const char *lng, const char *shrt)
+{
+	int on = 0;
+	for (; *i < argc; (*i)++) {
+		char *a = argv[*i];
+		if (!strcmp(a, "--")) { (*i)++; break; }
+		if (a[0] != '-' || !strcmp(a, "-")) break;
+		char *eq = strchr(a, '=');
+		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+		if ((nl == strlen(lng) && !strncmp(a, lng, nl)) || (nl == 2 && !strncmp(a, shrt, 2))) on = !eq || strcmp(eq + 1, "false") != 0;
+		else fallback("option %s", a);
+	}
+	return on;
+}
+
 int main(int argc, char **argv)
 {
 	argc_g = argc;
@@ -440,6 +668,21 @@ int main(int argc, char **argv)
 			else fallback("list option %s", a);
 		}
 		list(resolve_path(root), quiet, format, &out);
+	} else if (!strcmp(cmd, "start") || !strcmp(cmd, "kill") || !strcmp(cmd, "delete")) {
+		int flag = 0;
+		if (!strcmp(cmd, "kill")) flag = flag_then_words(argc, argv, &i, "--all", "-a");
+		else if (!strcmp(cmd, "delete")) flag = flag_then_words(argc, argv, &i, "--force", "-f");
+		else if (i < argc && !strcmp(argv[i], "--")) i++;
+		else if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-")) fallback("start option %s", argv[i]);
+		if (i >= argc) fallback("no container id");
+		/* delete takes every word as an id: more than one is Node's (all or none must be checked first) */
+		if (!strcmp(cmd, "delete") && i + 1 < argc) fallback("several ids");
+		check_id(argv[i]);
+		struct container c;
+		if (!load(resolve_path(root), argv[i], &c)) fallback("no container %s", argv[i]);
+		if (!strcmp(cmd, "start")) return start(&c);
+		if (!strcmp(cmd, "kill")) return kill_cmd(&c, i + 1 < argc ? argv[i + 1] : "SIGTERM", flag);
+		return delete_cmd(&c, flag);
 	} else fallback("command %s", cmd);
 	/* as output.ts: a closed stdout ends the command quietly */
 	signal(SIGPIPE, SIG_IGN);
