@@ -124,6 +124,38 @@ describe('oci-runtime run, replayed', () => {
     expect((await replay(['run', '--bundle', c, id('rb')])).code).toBe(125);
   });
 
+  it('create and run -d are recorded and replayed too, each on its own', async () => {
+    ROOT = tmp('oci-replay-root-');
+    const b = bundle(['sleep', '1000']);
+    const pid = join(tmp('oci-replay-pid-'), 'pid');
+    const quietly = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(CLI, ['--root', ROOT, ...args], { stdio: 'ignore', env: { ...process.env, ...env } }).status;
+    const state = async (cid: string) => JSON.parse((await exec(['state', cid])).stdout);
+    // the first of each is Node's (it records), then they replay
+    expect(quietly(['create', '--pid-file', pid, '--bundle', b, 'c-node'])).toBe(0);
+    expect(quietly(['run', '-d', '--pid-file', pid, '--bundle', b, 'd-node'])).toBe(0);
+    expect(recordings()).toHaveLength(2);
+    expect(quietly(['create', '--pid-file', pid, '--bundle', b, 'c-replayed'], { OCI_RUNTIME_NATIVE: 'require' })).toBe(0);
+    const c = await state('c-replayed');
+    expect(c).toMatchObject({ status: 'created', bundle: b });
+    expect(Number(readFileSync(pid, 'utf8'))).toBe(c.pid);
+    expect(existsSync(join(ROOT, 'c-replayed', 'exec.fifo'))).toBe(true);
+    expect((await exec(['start', 'c-replayed'])).code).toBe(0);
+    expect(await state('c-replayed')).toMatchObject({ status: 'running', pid: c.pid });
+    expect(quietly(['run', '-d', '--pid-file', pid, '--bundle', b, 'd-replayed'], { OCI_RUNTIME_NATIVE: 'require' })).toBe(0);
+    const d = await state('d-replayed');
+    expect(d.status).toBe('running');
+    expect(Number(readFileSync(pid, 'utf8'))).toBe(d.pid);
+    expect(readFileSync(`/proc/${d.pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+    // the two made the same state.json as Node's, but for their ids and times
+    const norm = (cid: string) => JSON.parse(readFileSync(join(ROOT, cid, 'state.json'), 'utf8').split(cid).join('ID'));
+    const strip = (x: Record<string, unknown>) => ({ ...x, pid: 0, pidStart: '', created: '' });
+    expect(strip(norm('c-replayed'))).toEqual(strip(norm('c-node')));
+    expect(strip(norm('d-replayed'))).toEqual(strip(norm('d-node')));
+    for (const cid of ['c-node', 'd-node', 'c-replayed', 'd-replayed']) expect((await exec(['delete', '-f', cid])).code).toBe(0);
+    expect(recordings()).toHaveLength(2);
+  });
+
   it('what the container sees is what it sees when Node runs it (capabilities, mounts, ids, hostname, rlimits, env)', async () => {
     ROOT = tmp('oci-replay-root-');
     const script = 'grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; cut -d" " -f2,3,4 /proc/self/mounts; id; hostname; ulimit -n; env | sort; cat /proc/self/cgroup | cut -d: -f2,3; ls /dev';
@@ -261,7 +293,7 @@ describe('what a recording depends on', () => {
     expect(envChanged).toMatchObject({ code: 125, stderr: expect.stringContaining('$OCI_RUNTIME_CGROUP_ROOT changed') });
   });
 
-  it('runs it does not do go to Node: hooks (never recorded), --debug, -d, --help', async () => {
+  it('runs it does not do go to Node: hooks (never recorded), --debug, a console socket, preserved fds, --help', async () => {
     ROOT = tmp('oci-replay-root-');
     const out = join(tmp('oci-replay-hook-'), 'log');
     const hooked = bundle(['true'], (c) => { c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo hook >> ${out}`] }] }; });
@@ -277,7 +309,8 @@ describe('what a recording depends on', () => {
     const debug = await exec(['--debug', 'run', '--bundle', b, id('o')]);
     expect(debug.code).toBe(0);
     expect(debug.stderr).toMatch(/pivot_root/);
-    expect(await replay(['run', '-d', '--bundle', b, id('o')])).toMatchObject({ code: 125, stderr: expect.stringContaining('run option -d') });
+    expect(await replay(['run', '--console-socket', '/nowhere', '--bundle', b, id('o')])).toMatchObject({ code: 125, stderr: expect.stringContaining('run option --console-socket') });
+    expect(await replay(['create', '--preserve-fds', '1', '--bundle', b, id('o')])).toMatchObject({ code: 125, stderr: expect.stringContaining('create option --preserve-fds') });
     const help = await replay(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--pid-file/);

@@ -55,8 +55,10 @@ static char *decode(char *s)
 /* ------------------------------------------------------------------ the command line */
 
 struct opts {
+	/* "run", "run -d" or "create" (replay.ts ReplayKey.command) */
+	const char *command;
 	const char *root, *bundle, *pid_file, *id;
-	int no_pivot, no_new_keyring, keep;
+	int no_pivot, no_new_keyring, keep, detach;
 };
 
 /* parses the subset of cli-runtime's options.ts grammar a recorded run can have; anything else goes to Node */
@@ -64,7 +66,8 @@ static void parse(int argc, char **argv, struct opts *o)
 {
 	int i = parse_globals(argc, argv, &o->root);
 	o->bundle = ".";
-	if (i >= argc || strcmp(argv[i], "run")) fallback("not a run");
+	if (i >= argc || (strcmp(argv[i], "run") && strcmp(argv[i], "create"))) fallback("not a run or create");
+	int run = !strcmp(argv[i], "run");
 	for (i++; i < argc; i++) {
 		char *a = argv[i];
 		if (!strcmp(a, "--")) { i++; break; }
@@ -78,9 +81,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		else if (nl == 10 && !strncmp(a, "--pid-file", 10)) val = &o->pid_file;
 		else if (nl == 10 && !strncmp(a, "--no-pivot", 10)) flag = &o->no_pivot;
 		else if (nl == 16 && !strncmp(a, "--no-new-keyring", 16)) flag = &o->no_new_keyring;
-		else if (nl == 6 && !strncmp(a, "--keep", 6)) flag = &o->keep;
-		else if (nl == 14 && !strncmp(a, "--no-subreaper", 14)) { static int ignored; flag = &ignored; }
-		else fallback("run option %s", a);
+		else if (run && nl == 6 && !strncmp(a, "--keep", 6)) flag = &o->keep;
+		else if (run && ((nl == 8 && !strncmp(a, "--detach", 8)) || (nl == 2 && !strncmp(a, "-d", 2)))) flag = &o->detach;
+		else if (run && nl == 14 && !strncmp(a, "--no-subreaper", 14)) { static int ignored; flag = &ignored; }
+		else fallback("%s option %s", run ? "run" : "create", a);
 		if (flag) *flag = !v || strcmp(v, "false") != 0;
 		else {
 			if (!v) { if (++i >= argc) fallback("%s without a value", a); v = argv[i]; }
@@ -90,6 +94,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	if (i >= argc) fallback("no container id");
 	o->id = argv[i];
 	check_id(o->id);
+	o->command = !run ? "create" : o->detach ? "run -d" : "run";
 }
 
 /* ------------------------------------------------------------------ the recording */
@@ -114,7 +119,8 @@ static int plain_path(const char *p)
 static char *key_text(const char *root, const char *bundle, const char *config, const char *pid_file, const struct opts *o)
 {
 	struct buf k = { 0 };
-	puts_(&k, "run\nroot=");
+	puts_(&k, o->command);
+	puts_(&k, "\nroot=");
 	puts_(&k, root);
 	puts_(&k, "\nbundle=");
 	puts_(&k, bundle);
@@ -477,6 +483,19 @@ static int write_state(const char **parts, pid_t pid, const char *start)
 	return r;
 }
 
+/* writes to the helper's socket: a helper gone is an error (EPIPE), not a SIGPIPE */
+static int send_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR) continue;
+		if (w < 0) return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* the next "KEY VALUE" line from the helper; NULL at end-of-file */
 static char *next_message(void)
 {
@@ -523,14 +542,16 @@ int main(int argc, char **argv)
 	const char *ca = getenv("OCI_NODE_EXTRA_CA_CERTS");
 	if (ca) { setenv("NODE_EXTRA_CA_CERTS", ca, 1); unsetenv("OCI_NODE_EXTRA_CA_CERTS"); }
 
-	/* like cli-runtime's runCmd, forward these to the container once it runs, and nothing before */
-	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM, SIGPIPE };
-	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
-	sigemptyset(&sa.sa_mask);
-	for (unsigned i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaction(fwd[i], &sa, NULL);
-
 	struct opts o = { 0 };
 	parse(argc, argv, &o);
+	int foreground = !strcmp(o.command, "run");
+	if (foreground) {
+		/* like cli-runtime's runCmd, forward these to the container once it runs, and nothing before */
+		static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM, SIGPIPE };
+		struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+		sigemptyset(&sa.sa_mask);
+		for (unsigned i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaction(fwd[i], &sa, NULL);
+	}
 	char *root = resolve_path(o.root), *bundle = resolve_path(o.bundle), *pid_file = o.pid_file ? resolve_path(o.pid_file) : "";
 	/* config.json's text picks the recording (its exact text is checked again with the other inputs) */
 	char cfg[PATH_MAX + 16];
@@ -600,9 +621,11 @@ int main(int argc, char **argv)
 		if (sv[1] == 3) fcntl(3, F_SETFD, 0);
 		else if (dup2(sv[1], 3) < 0) _exit(127);
 		syscall(SYS_close_range, 4, ~0U, 0);
+		/* as helper-process.ts starts it: no signal blocked, every handler at its default */
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
 		char *a[] = { (char *)helper, "3", NULL };
 		execv(helper, a);
 		_exit(127);
@@ -620,7 +643,7 @@ int main(int argc, char **argv)
 		else r = -1;
 		if (r < 0) undo_and_fallback("cgroups");
 	}
-	if (write_all(sync_fd, plan, strlen(plan)) < 0) undo_and_fallback("sending the plan");
+	if (send_all(sync_fd, plan, strlen(plan)) < 0) undo_and_fallback("sending the plan");
 	for (;;) {
 		char *m = next_message();
 		if (!m) undo_and_fallback("the helper ended before the container was ready");
@@ -640,7 +663,11 @@ int main(int argc, char **argv)
 		snprintf(n, sizeof n, "%d", (int)init_pid);
 		if (write_file(tmp, n) < 0 || rename(tmp, pid_file) < 0) undo_and_fallback("pid file");
 	}
-	if (write_all(sync_fd, "start\n", 6) < 0) undo_and_fallback("start");
+	/* create: the container's process waits for `start` on its exec fifo; nothing more to do here */
+	if (!strcmp(o.command, "create")) { close(sync_fd); return 0; }
+	if (send_all(sync_fd, "start\n", 6) < 0) undo_and_fallback("start");
+	/* run -d: it runs; this process exits (the helper has: it reported the pid and left) */
+	if (!foreground) { close(sync_fd); return 0; }
 	forward_to = init_pid;
 	int status = 0;
 	while (waitpid(helper_pid, &status, 0) < 0 && errno == EINTR) {}

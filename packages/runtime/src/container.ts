@@ -45,6 +45,13 @@ export interface CreateOptions extends CommonOptions {
   /** warnings (unknown capabilities, ...) */
   onWarning?: (message: string) => void;
   /**
+   * Record this `create` or `run` under ROOT/@run-plans for the CLI's native front end, which can then do the same
+   * without Node (docs/runtime.md, "Replayed runs"). Only as root, without hooks, terminal, console socket,
+   * preserved fds, debug, LSM labels or warnings. `stamps`: files whose change must retire the recording (the
+   * caller's own code; the helper is always one).
+   */
+  record?: { stamps: readonly string[] };
+  /**
    * Rootless mode (runc's --rootless): cgroups that cannot be created for lack of permission are skipped (an
    * error only when the config asks for resource limits), and a new user namespace denies setgroups so that an
    * unprivileged runtime may write its gid map. 'auto' (default): rootless when not running as root.
@@ -63,13 +70,6 @@ export interface RunOptions extends CreateOptions {
   keep?: boolean;
   /** called with the container pid once it runs (foreground: forward signals to it) */
   onStart?: (pid: number) => void;
-  /**
-   * Record this run under ROOT/@run-plans for the CLI's native front end, which can then do the same run
-   * without Node (docs/runtime.md, "Replayed runs"). Only a foreground run as root without hooks, terminal,
-   * console socket, preserved fds, debug, LSM labels or warnings is recorded. `stamps`: files whose change must
-   * retire the recording (the caller's own code; the helper is always one).
-   */
-  record?: { stamps: readonly string[] };
 }
 
 const root = (o: CommonOptions) => resolve(o.root ?? DEFAULT_ROOT);
@@ -174,7 +174,7 @@ export function signalNumber(sig: string | number): number {
  * own id and bundle in place of the stand-ins.
  */
 function recordingOf(a: {
-  root: string; o: RunOptions; text: string; kcore: boolean; stamps: readonly string[];
+  root: string; o: RunOptions; mode: 'create' | 'run' | 'run-detached'; text: string; kcore: boolean; stamps: readonly string[];
   /** the passwd text HOME came from (null: none), undefined when the config sets HOME */
   home: string | null | undefined;
   stored: StoredState; cgroupOps: string[][]; planText: string;
@@ -218,14 +218,14 @@ function recordingFor(a: Parameters<typeof recordingOf>[0], anyBundle: boolean):
   if (a.home !== undefined) inputs.push(a.home === null ? ['in-root-absent', rootfs, 'etc/passwd'] : ['in-root', rootfs, 'etc/passwd', a.home]);
   return {
     key: {
-      root: r, bundle: anyBundle ? '*' : bundle, config: fnv1a64(a.text), pidFile: o.pidFile ? resolve(o.pidFile) : '',
+      command: a.mode === 'run-detached' ? 'run -d' : a.mode, root: r, bundle: anyBundle ? '*' : bundle, config: fnv1a64(a.text), pidFile: o.pidFile ? resolve(o.pidFile) : '',
       noPivot: o.noPivot === true, noNewKeyring: o.noNewKeyring === true, keep: o.keep === true,
     },
     inputs, helper: helperPath(), stateDir: stateDir(r, REPLAY_ID), state, cgroupOps: ops, cgroupDirs: Object.values(stand), plan,
   };
 }
 
-/** Whether a run may be recorded for the native front end (RunOptions.record): what run.c does not do is left out. */
+/** Whether a create or run may be recorded for the native front end (CreateOptions.record): what run.c does not do is left out. */
 function recordable(spec: Spec, o: RunOptions, rootless: boolean): boolean {
   const p = spec.process;
   return !rootless && process.geteuid?.() === 0 && !o.consoleSocket && !o.preserveFds && !o.stdio && !o.onDebug && !o.signal
@@ -255,7 +255,7 @@ interface Created {
   stored: StoredState;
   dir: string;
   helper: Helper;
-  /** what `run` writes for the native front end once the container runs (RunOptions.record) */
+  /** what `create` or `run` writes for the native front end once the container is made (CreateOptions.record) */
   recording?: (() => Recording | undefined) | undefined;
 }
 
@@ -294,7 +294,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
     stored.cgroupPaths = cgPaths;
     const rootless = o.rootless === undefined || o.rootless === 'auto' ? process.geteuid?.() !== 0 : o.rootless;
     const layout = cgroupLayout();
-    const record = mode === 'run' && o.record && recordable(spec, o, rootless) ? o.record : undefined;
+    const record = o.record && recordable(spec, o, rootless) ? o.record : undefined;
     const cgroupOps: string[][] = [];
     const procs = createCgroups(cgPaths, spec.linux?.resources, layout, spec.linux?.devices ?? [], { rootless, ...(record ? { note: cgroupOps } : {}) });
     debug?.(`cgroups ${layout.version}: ${procs.map((f) => dirname(f)).join(' ') || 'none'}`);
@@ -368,7 +368,7 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
           // HOME comes from the rootfs's /etc/passwd unless the config sets it
           const home = p && !(p.env ?? []).some((e) => e.startsWith('HOME=')) ? user.passwd ?? null : undefined;
           const made = { ...stored };
-          recording = () => recordingOf({ root: r, o, text, kcore, home, stamps: record.stamps, stored: made, cgroupOps, planText, planFor });
+          recording = () => recordingOf({ root: r, o, mode, text, kcore, home, stamps: record.stamps, stored: made, cgroupOps, planText, planFor });
         }
         break;
       } else if (k === 'error') {
@@ -399,11 +399,24 @@ async function doCreate(id: string, o: RunOptions, mode: 'create' | 'run' | 'run
   }
 }
 
+/** Writes what `create` or `run` recorded for the native front end; never a reason for them to fail. */
+function keepRecording(r: string, c: Created): void {
+  if (!c.recording) return;
+  let rec: Recording | undefined;
+  try {
+    rec = c.recording();
+  } catch {
+    /* not recorded */
+  }
+  if (rec) writeRecording(r, rec);
+}
+
 /** `create`: set the container up and leave its process waiting for `start`. */
 export async function create(id: string, o: CreateOptions = {}): Promise<ContainerState> {
   const c = await doCreate(id, o, 'create');
   c.helper.close();
   c.helper.unref();
+  keepRecording(root(o), c);
   return publicState(c.dir, c.stored);
 }
 
@@ -463,16 +476,8 @@ export async function run(id: string, o: RunOptions = {}): Promise<number> {
   o.onDebug?.(`starting container ${id}`);
   if (o.detach) await helper.finish('start');
   else helper.send('start');
-  // made and written while the container runs, not before it may; never a reason for the run to fail
-  if (c.recording) {
-    let rec: Recording | undefined;
-    try {
-      rec = c.recording();
-    } catch {
-      /* not recorded */
-    }
-    if (rec) writeRecording(root(o), rec);
-  }
+  // made and written while the container runs, not before it may
+  keepRecording(root(o), c);
   runHooksWarn('poststart', stored.spec.hooks?.poststart, stateJson(stored, 'running'), o.onWarning);
   if (o.detach) {
     helper.unref();

@@ -34,6 +34,8 @@ export function plainPath(p: string): boolean {
  * not the bundle when it is a plain path (then config.json's text, by its FNV-1a hash, picks the recording).
  */
 export interface ReplayKey {
+  /** 'run', 'run -d' or 'create' */
+  command: string;
   root: string;
   /** '*': any plain path */
   bundle: string;
@@ -48,7 +50,7 @@ export interface ReplayKey {
 
 export function replayKeyText(k: ReplayKey): string {
   const b = (x: boolean) => (x ? '1' : '0');
-  return `run\nroot=${k.root}\nbundle=${k.bundle}\nconfig=${k.config}\npid-file=${k.pidFile}\nno-pivot=${b(k.noPivot)}\nno-new-keyring=${b(k.noNewKeyring)}\nkeep=${b(k.keep)}\n`;
+  return `${k.command}\nroot=${k.root}\nbundle=${k.bundle}\nconfig=${k.config}\npid-file=${k.pidFile}\nno-pivot=${b(k.noPivot)}\nno-new-keyring=${b(k.noNewKeyring)}\nkeep=${b(k.keep)}\n`;
 }
 
 /** FNV-1a (64 bits) of the UTF-8 text, 16 hex digits: a recording's file name. The file holds its whole key. */

@@ -3,7 +3,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../src/container.js';
+import { create, remove, run } from '../src/container.js';
 import { fnv1a64, plainPath, REPLAY_BUNDLE, REPLAY_DIR, REPLAY_ID, replayKeyText, stateParts } from '../src/replay.js';
 import { bundle, cleanupAll, tmp, uid } from './helpers.js';
 
@@ -17,7 +17,7 @@ describe('recorded runs', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
     expect(fnv1a64('foobar')).toBe('85944171f73967e8');
-    expect(replayKeyText({ root: '/r', bundle: '*', config: '0123456789abcdef', pidFile: '', noPivot: false, noNewKeyring: true, keep: false }))
+    expect(replayKeyText({ command: 'run', root: '/r', bundle: '*', config: '0123456789abcdef', pidFile: '', noPivot: false, noNewKeyring: true, keep: false }))
       .toBe('run\nroot=/r\nbundle=*\nconfig=0123456789abcdef\npid-file=\nno-pivot=0\nno-new-keyring=1\nkeep=0\n');
   });
 
@@ -28,7 +28,7 @@ describe('recorded runs', () => {
     expect(await run(a, { root, bundle: b, record })).toBe(0);
     const [name] = files(root);
     const config = fnv1a64(readFileSync(join(b, 'config.json'), 'utf8'));
-    expect(files(root)).toEqual([fnv1a64(replayKeyText({ root, bundle: '*', config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false }))]);
+    expect(files(root)).toEqual([fnv1a64(replayKeyText({ command: 'run', root, bundle: '*', config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false }))]);
     const first = readFileSync(join(root, REPLAY_DIR, name!), 'utf8');
     expect(first).not.toContain(a);
     expect(first).not.toContain(b);
@@ -46,6 +46,22 @@ describe('recorded runs', () => {
     expect(readFileSync(join(root, REPLAY_DIR, name!), 'utf8')).toBe(first);
   });
 
+  it('create and a detached run are recorded under their own keys; the foreground run of the same config too', async () => {
+    const root = tmp('oci-rt-rec-');
+    const b = await bundle((c) => { c['process'].args = ['true']; });
+    const config = fnv1a64(readFileSync(join(b, 'config.json'), 'utf8'));
+    const key = (command: string) => fnv1a64(replayKeyText({ command, root, bundle: '*', config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false }));
+    const c = uid('c');
+    const d = uid('d');
+    await create(c, { root, bundle: b, record });
+    expect(files(root)).toEqual([key('create')]);
+    expect(await run(d, { root, bundle: b, record, detach: true })).toBe(0);
+    for (const id of [c, d]) await remove(id, { root, force: true });
+    expect(await run(uid('f'), { root, bundle: b, record })).toBe(0);
+    expect(files(root).sort()).toEqual([key('create'), key('run -d'), key('run')].sort());
+    expect(readFileSync(join(root, REPLAY_DIR, key('create')), 'utf8')).toMatch(/^plan .*fifo%20\/\S+\/oci-runtime-replay-id\.7f3a9c\/exec\.fifo/m);
+  });
+
   it('the bundle is part of the key when it is not a plain path or config.json has ".."', async () => {
     const root = tmp('oci-rt-rec-');
     const spaced = join(tmp('oci-rt-rec-b-'), 'a bundle');
@@ -55,8 +71,8 @@ describe('recorded runs', () => {
     for (const b of [spaced, dotted]) {
       expect(await run(uid('k'), { root, bundle: b, record })).toBe(0);
       const config = fnv1a64(readFileSync(join(b, 'config.json'), 'utf8'));
-      expect(files(root)).toContain(fnv1a64(replayKeyText({ root, bundle: b, config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false })));
-      const text = readFileSync(join(root, REPLAY_DIR, files(root).find((f) => f === fnv1a64(replayKeyText({ root, bundle: b, config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false })))!), 'utf8');
+      expect(files(root)).toContain(fnv1a64(replayKeyText({ command: 'run', root, bundle: b, config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false })));
+      const text = readFileSync(join(root, REPLAY_DIR, files(root).find((f) => f === fnv1a64(replayKeyText({ command: 'run', root, bundle: b, config, pidFile: '', noPivot: false, noNewKeyring: false, keep: false })))!), 'utf8');
       expect(text).not.toContain(REPLAY_BUNDLE + '/');
     }
     expect(plainPath('/run/containerd/io.containerd.runtime.v2.task/default/c1')).toBe(true);

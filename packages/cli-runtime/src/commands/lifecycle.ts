@@ -23,6 +23,8 @@ function createOptions(p: Parsed) {
     preserveFds: (o['preserve-fds'] as number) ?? 0,
     onWarning: (m: string) => log(p.global, 'warning', m),
     rootless: rootlessMode(p.global['rootless']),
+    // for the launcher's native front end (docs/runtime.md, "Replayed runs"); retired when this code changes
+    record: { stamps: [ownFile()] },
   };
 }
 
@@ -56,8 +58,6 @@ export async function runCmd(p: Parsed): Promise<number> {
       detach: p.opts['detach'] === true,
       keep: p.opts['keep'] === true,
       onStart: (x) => { pid = x; },
-      // for the launcher's native front end (docs/cli-runtime.md, "Replayed runs"); retired when this code changes
-      record: { stamps: [ownFile()] },
     });
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
