@@ -1,38 +1,21 @@
 // The oci-runtime command line against runc's: formats, flags, exit codes.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, copyFileSync, mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/options.js';
 import { tabwriter } from '../src/table.js';
 import { rfc3339nano } from '../src/commands/list.js';
+import { CLI, busyboxRootfs, bundle as makeBundle, capture, removeTmp, tmp } from './helpers.js';
+import type { R } from './helpers.js';
 
 // the sh launcher npm links as the `oci-runtime` bin, as users and engines run it (test/launcher.test.ts: it and
 // `node bin/oci-runtime.js` run the same bundle)
-const CLI = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
 const HELPER = fileURLToPath(new URL('../../runtime/native/oci-runtime-init', import.meta.url));
-const dirs: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  chmodSync(d, 0o755);
-  dirs.push(d);
-  return d;
-};
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(removeTmp);
 
-interface R { code: number | null; stdout: string; stderr: string }
-function exec(cmd: string, args: string[], cwd?: string): Promise<R> {
-  return new Promise((resolve) => {
-    const c = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '';
-    let e = '';
-    c.stdout.setEncoding('utf8').on('data', (d) => (o += d));
-    c.stderr.setEncoding('utf8').on('data', (d) => (e += d));
-    c.on('close', (code) => resolve({ code, stdout: o, stderr: e }));
-  });
-}
+const exec = (cmd: string, args: string[], cwd?: string): Promise<R> => capture(cmd, args, cwd ? { cwd } : {});
 let ROOT = '';
 let RROOT = '';
 const ours = (args: string[], cwd?: string) => exec(CLI, ['--root', ROOT, ...args], cwd);
@@ -41,16 +24,7 @@ let rootfs = '';
 let n = 0;
 const id = (p: string) => `${p}-${process.pid}-${++n}`;
 
-function bundle(args: string[]): string {
-  const b = tmp('oci-cli-b-');
-  spawnSync('runc', ['spec'], { cwd: b });
-  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
-  c.root.path = rootfs;
-  c.process.terminal = false;
-  c.process.args = args;
-  writeFileSync(join(b, 'config.json'), JSON.stringify(c));
-  return b;
-}
+const bundle = (args: string[]): string => makeBundle(rootfs, args);
 
 /** detached start under our helper's subreaper so the init is reaped by us */
 async function detached(args: string[]): Promise<{ done: Promise<number> }> {
@@ -69,12 +43,7 @@ async function detached(args: string[]): Promise<{ done: Promise<number> }> {
 beforeAll(() => {
   ROOT = tmp('oci-cli-root-');
   RROOT = tmp('oci-cli-rroot-');
-  rootfs = join(tmp('oci-cli-fs-'), 'rootfs');
-  mkdirSync(join(rootfs, 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  chmodSync(join(rootfs, 'bin/busybox'), 0o755);
-  spawnSync('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin']);
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+  rootfs = busyboxRootfs();
 });
 
 describe('argument parsing (runc/urfave-cli rules)', () => {

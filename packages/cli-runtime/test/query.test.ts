@@ -2,33 +2,14 @@
 // bytes and exit status as Node's commands (OCI_RUNTIME_NATIVE=0) for containers in every status, with
 // annotations, owners and formats; what it does not do goes to Node. OCI_RUNTIME_NATIVE=require makes a hand-over
 // an error (exit 125), so equal outputs with it prove the front end printed them.
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, busyboxRootfs, bundle as makeBundle, capture, removeTmp, tmp } from './helpers.js';
+import type { R } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
-const dirs: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  chmodSync(d, 0o755);
-  dirs.push(d);
-  return d;
-};
-
-interface R { code: number | null; stdout: string; stderr: string }
-function exec(args: string[], env: Record<string, string>): Promise<R> {
-  return new Promise((resolve) => {
-    const c = spawn(CLI, ['--root', ROOT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let o = '';
-    let e = '';
-    c.stdout.setEncoding('utf8').on('data', (d) => (o += d));
-    c.stderr.setEncoding('utf8').on('data', (d) => (e += d));
-    c.on('close', (code) => resolve({ code, stdout: o, stderr: e }));
-  });
-}
+const exec = (args: string[], env: Record<string, string>) => capture(CLI, ['--root', ROOT, ...args], { env });
 const native = (args: string[]) => exec(args, { OCI_RUNTIME_NATIVE: 'require' });
 const node = (args: string[]) => exec(args, { OCI_RUNTIME_NATIVE: '0' });
 /** the commands whose outputs must be the same either way */
@@ -38,17 +19,7 @@ let ROOT = '';
 let rootfs = '';
 const started: string[] = [];
 
-function bundle(args: string[], edit: (c: Record<string, any>) => void = () => {}): string {
-  const b = tmp('oci-query-b-');
-  spawnSync('runc', ['spec'], { cwd: b });
-  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
-  c.root.path = rootfs;
-  c.process.terminal = false;
-  c.process.args = args;
-  edit(c);
-  writeFileSync(join(b, 'config.json'), JSON.stringify(c));
-  return b;
-}
+const bundle = (args: string[], edit: (c: Record<string, any>) => void = () => {}) => makeBundle(rootfs, args, edit);
 
 /** CLI args, with stdio away from our pipes (a created or detached container keeps what it was given) */
 function quiet(args: string[]): number | null {
@@ -64,16 +35,11 @@ async function same(args: string[]): Promise<R> {
 
 beforeAll(() => {
   ROOT = tmp('oci-query-root-');
-  rootfs = join(tmp('oci-query-fs-'), 'rootfs');
-  mkdirSync(join(rootfs, 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  chmodSync(join(rootfs, 'bin/busybox'), 0o755);
-  spawnSync('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin']);
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+  rootfs = busyboxRootfs();
 });
 afterAll(() => {
   for (const id of started) quiet(['delete', '-f', id]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTmp();
 });
 
 describe('oci-runtime state and list without Node', () => {

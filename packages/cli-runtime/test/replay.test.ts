@@ -2,33 +2,14 @@
 // repeats a run Node recorded without starting Node, or hands the command to Node. OCI_RUNTIME_NATIVE=require makes
 // a hand-over an error (exit 125), so a success with it proves the run was replayed.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, busyboxRootfs, bundle as makeBundle, capture, removeTmp, tmp } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../bin/oci-runtime', import.meta.url));
-const dirs: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  chmodSync(d, 0o755);
-  dirs.push(d);
-  return d;
-};
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(removeTmp);
 
-interface R { code: number | null; stdout: string; stderr: string }
-function exec(args: string[], env: Record<string, string> = {}, root = ROOT): Promise<R> {
-  return new Promise((resolve) => {
-    const c = spawn(CLI, ['--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let o = '';
-    let e = '';
-    c.stdout.setEncoding('utf8').on('data', (d) => (o += d));
-    c.stderr.setEncoding('utf8').on('data', (d) => (e += d));
-    c.on('close', (code) => resolve({ code, stdout: o, stderr: e }));
-  });
-}
+const exec = (args: string[], env: Record<string, string> = {}, root = ROOT) => capture(CLI, ['--root', root, ...args], { env });
 const replay = (args: string[], root = ROOT) => exec(args, { OCI_RUNTIME_NATIVE: 'require' }, root);
 const node = (args: string[], root = ROOT) => exec(args, { OCI_RUNTIME_NATIVE: '0' }, root);
 
@@ -39,27 +20,8 @@ const id = (p: string) => `${p}-${process.pid}-${++n}`;
 const recordings = (root = ROOT) => (existsSync(join(root, '@run-plans')) ? readdirSync(join(root, '@run-plans')) : []);
 const cgroupDir = (cid: string) => `/sys/fs/cgroup/pids/oci-runtime/${cid}`;
 
-function makeRootfs(): string {
-  const r = join(tmp('oci-replay-fs-'), 'rootfs');
-  mkdirSync(join(r, 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(r, 'bin/busybox'));
-  chmodSync(join(r, 'bin/busybox'), 0o755);
-  spawnSync('chroot', [r, '/bin/busybox', '--install', '-s', '/bin']);
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(r, d), { recursive: true });
-  return r;
-}
-
-function bundle(args: string[], edit: (c: Record<string, any>) => void = () => {}, fs = rootfs): string {
-  const b = tmp('oci-replay-b-');
-  spawnSync('runc', ['spec'], { cwd: b });
-  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
-  c.root.path = fs;
-  c.process.terminal = false;
-  c.process.args = args;
-  edit(c);
-  writeFileSync(join(b, 'config.json'), JSON.stringify(c));
-  return b;
-}
+const makeRootfs = busyboxRootfs;
+const bundle = (args: string[], edit: (c: Record<string, any>) => void = () => {}, fs = rootfs) => makeBundle(fs, args, edit);
 
 /** the one recording of ROOT, as text */
 function recording(root = ROOT): { file: string; text: string } {
@@ -94,13 +56,8 @@ describe('oci-runtime run, replayed', () => {
     // `list` never shows the recordings
     expect((await exec(['list', '-q'])).stdout).toBe('');
     // the same from another directory with a relative --bundle, and with -b=
-    const rel = await new Promise<R>((resolve) => {
-      const c = spawn(CLI, ['--root', ROOT, 'run', '-b=.', id('r')], { cwd: b, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OCI_RUNTIME_NATIVE: 'require' } });
-      let o = '';
-      c.stdout.setEncoding('utf8').on('data', (d) => (o += d));
-      c.on('close', (code) => resolve({ code, stdout: o, stderr: '' }));
-    });
-    expect(rel).toEqual({ code: 42, stdout: 'out /\n', stderr: '' });
+    const rel = await capture(CLI, ['--root', ROOT, 'run', '-b=.', id('r')], { cwd: b, env: { OCI_RUNTIME_NATIVE: 'require' } });
+    expect(rel).toEqual({ code: 42, stdout: 'out /\n', stderr: 'err\n' });
   });
 
   it('a bundle with the same config.json is replayed too, with its own rootfs (root.path relative to it)', async () => {

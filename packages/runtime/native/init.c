@@ -21,6 +21,7 @@
  * names a sealed anonymous file: it can neither be written nor lead back to the file on disk.
  */
 #include <dirent.h>
+#include "lines.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -75,7 +76,6 @@
 
 /* ---------------------------------------------------------------- plan */
 
-struct line { char **tok; int n; };
 static struct line *lines;
 static int nlines;
 static int syncfd = -1;
@@ -124,20 +124,6 @@ static void die(const char *fmt, ...)
 	_exit(in_child ? 1 : 1);
 }
 
-static int unhex(int c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; }
-
-static char *decode(char *s)
-{
-	if (strcmp(s, "%") == 0) { s[0] = 0; return s; }
-	char *o = s;
-	for (char *p = s; *p; p++) {
-		if (*p == '%' && p[1] && p[2]) { *o++ = (char)(unhex(p[1]) * 16 + unhex(p[2])); p += 2; }
-		else *o++ = *p;
-	}
-	*o = 0;
-	return s;
-}
-
 static void read_plan(int fd)
 {
 	size_t cap = 65536, len = 0;
@@ -152,22 +138,8 @@ static void read_plan(int fd)
 		buf[len] = 0;
 		if (len >= 4 && (strcmp(buf + len - 4, "end\n") == 0) && (len == 4 || buf[len - 5] == '\n')) break;
 	}
-	int cl = 64;
-	lines = calloc((size_t)cl, sizeof *lines);
-	char *save = NULL;
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (nlines == cl) { cl *= 2; lines = realloc(lines, (size_t)cl * sizeof *lines); }
-		struct line *ln = &lines[nlines++];
-		int tc = 8;
-		ln->tok = calloc((size_t)tc + 1, sizeof(char *));
-		char *s2 = NULL;
-		for (char *t = strtok_r(l, " ", &s2); t; t = strtok_r(NULL, " ", &s2)) {
-			if (ln->n == tc) { tc *= 2; ln->tok = realloc(ln->tok, ((size_t)tc + 1) * sizeof(char *)); }
-			ln->tok[ln->n++] = decode(t);
-		}
-		ln->tok[ln->n] = NULL;
-		if (ln->n == 0) nlines--;
-	}
+	int end;
+	lines = split_lines(buf, &nlines, &end);
 }
 
 static int is(struct line *l, const char *k) { return strcmp(l->tok[0], k) == 0; }

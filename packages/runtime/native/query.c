@@ -227,42 +227,54 @@ static void json_string(struct buf *b, const char *s)
 
 static void put_span(struct buf *b, struct span s) { put(b, s.s, s.n); }
 
-/* cli-runtime stateCmd: JSON.stringify(publicState, null, 2) */
-static void print_state(struct buf *b, const struct container *c)
+/* publicState as JSON.stringify writes it: with PRETTY as `state` prints it (indent 2), else as `list -f json`
+ * does (one line); OWNER is the `owner` value (state: always "") */
+static void put_state(struct buf *b, const struct container *c, const char *owner, int pretty)
 {
+	/* before each member: the separator and the indent */
+	const char *first = pretty ? "{\n  " : "{", *next = pretty ? ",\n  " : ",", *colon = pretty ? ": " : ":";
 	char n[32];
 	snprintf(n, sizeof n, "%lld", strcmp(c->status, "stopped") ? c->pid : 0LL);
-	puts_(b, "{\n  \"ociVersion\": ");
-	put_span(b, c->oci_version);
-	puts_(b, ",\n  \"id\": ");
-	put_span(b, c->id);
-	puts_(b, ",\n  \"pid\": ");
-	puts_(b, n);
-	puts_(b, ",\n  \"status\": \"");
-	puts_(b, c->status);
-	puts_(b, "\",\n  \"bundle\": ");
-	put_span(b, c->bundle);
-	puts_(b, ",\n  \"rootfs\": ");
-	put_span(b, c->rootfs);
-	puts_(b, ",\n  \"created\": ");
-	put_span(b, c->created);
-	if (has_annotations(c)) {
-		puts_(b, ",\n  \"annotations\": {");
-		const char *p = c->annotations.s;
-		struct span k, v;
-		int first = 1;
-		while (next_member(&p, &k, &v)) {
-			/* a nested value would be indented further: Node's to print */
-			if (v.s[0] == '{' || v.s[0] == '[') fallback("an annotation that is not a string");
-			puts_(b, first ? "\n    " : ",\n    ");
-			first = 0;
-			put_span(b, k);
-			puts_(b, ": ");
-			put_span(b, v);
-		}
-		puts_(b, "\n  }");
+	struct { const char *key; struct span v; } f[] = {
+		{ "ociVersion", c->oci_version }, { "id", c->id }, { "pid", { n, strlen(n) } }, { "status", { NULL, 0 } },
+		{ "bundle", c->bundle }, { "rootfs", c->rootfs }, { "created", c->created },
+	};
+	for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) {
+		puts_(b, i ? next : first);
+		puts_(b, "\"");
+		puts_(b, f[i].key);
+		puts_(b, "\"");
+		puts_(b, colon);
+		if (f[i].v.s) put_span(b, f[i].v);
+		else { puts_(b, "\""); puts_(b, c->status); puts_(b, "\""); }
 	}
-	puts_(b, ",\n  \"owner\": \"\"\n}\n");
+	if (has_annotations(c)) {
+		puts_(b, next);
+		puts_(b, "\"annotations\"");
+		puts_(b, colon);
+		if (!pretty) put_span(b, c->annotations);
+		else {
+			puts_(b, "{");
+			const char *p = c->annotations.s;
+			struct span k, v;
+			int first_member = 1;
+			while (next_member(&p, &k, &v)) {
+				/* a nested value would be indented further: Node's to print */
+				if (v.s[0] == '{' || v.s[0] == '[') fallback("an annotation that is not a string");
+				puts_(b, first_member ? "\n    " : ",\n    ");
+				first_member = 0;
+				put_span(b, k);
+				puts_(b, ": ");
+				put_span(b, v);
+			}
+			puts_(b, "\n  }");
+		}
+	}
+	puts_(b, next);
+	puts_(b, "\"owner\"");
+	puts_(b, colon);
+	json_string(b, owner);
+	puts_(b, pretty ? "\n}" : "}");
 }
 
 /* state.ts ownerOf */
@@ -367,30 +379,8 @@ static void list(const char *root, int quiet, const char *format, struct buf *b)
 		if (!m) { puts_(b, "null\n"); return; }
 		puts_(b, "[");
 		for (size_t i = 0; i < m; i++) {
-			const struct container *c = &cs[i];
-			char num[32];
-			snprintf(num, sizeof num, "%lld", strcmp(c->status, "stopped") ? c->pid : 0LL);
-			puts_(b, i ? ",{\"ociVersion\":" : "{\"ociVersion\":");
-			put_span(b, c->oci_version);
-			puts_(b, ",\"id\":");
-			put_span(b, c->id);
-			puts_(b, ",\"pid\":");
-			puts_(b, num);
-			puts_(b, ",\"status\":\"");
-			puts_(b, c->status);
-			puts_(b, "\",\"bundle\":");
-			put_span(b, c->bundle);
-			puts_(b, ",\"rootfs\":");
-			put_span(b, c->rootfs);
-			puts_(b, ",\"created\":");
-			put_span(b, c->created);
-			if (has_annotations(c)) {
-				puts_(b, ",\"annotations\":");
-				put_span(b, c->annotations);
-			}
-			puts_(b, ",\"owner\":");
-			json_string(b, owners[i]);
-			puts_(b, "}");
+			if (i) puts_(b, ",");
+			put_state(b, &cs[i], owners[i], 0);
 		}
 		puts_(b, "]\n");
 		return;
@@ -650,7 +640,8 @@ int main(int argc, char **argv)
 		check_id(argv[i]);
 		struct container c;
 		if (!load(resolve_path(root), argv[i], &c)) fallback("no container %s", argv[i]);
-		print_state(&out, &c);
+		put_state(&out, &c, "", 1);
+		puts_(&out, "\n");
 	} else if (!strcmp(cmd, "list")) {
 		int quiet = 0;
 		const char *format = "table";

@@ -1,19 +1,21 @@
 /*
- * oci-runtime-run: `oci-runtime run` again, without Node, for a run the runtime has recorded.
+ * oci-runtime-run: `oci-runtime run`, `run -d` and `create` again, without Node, as the runtime recorded them.
  *
- *   oci-runtime-run LAUNCHER ARGS...      (started by the CLI's launcher for `run`; ARGS are the CLI's arguments)
+ *   oci-runtime-run LAUNCHER ARGS...      (started by the CLI's launcher; ARGS are the CLI's arguments)
  *
- * A foreground `run` spends most of its time starting Node. When Node does a run it can repeat (as root, no hooks,
- * no terminal...: replay.ts), it writes what it did to ROOT/@run-plans/KEY: the facts it depended on (config.json's
- * exact text, the rootfs's /etc/passwd, the cgroup layout, the code that planned it...), the cgroup changes it made,
- * the state.json it wrote, and the helper's plan. This program looks for the recording of its own command line,
- * checks every fact again, and only if all still hold does the same: state directory, cgroups, the helper
- * (oci-runtime-init) with the same plan, start, signals forwarded, exit status, clean-up. In every other case
- * (other flags, no recording, a fact changed, anything failing before the container's process starts) it undoes
- * what it did and hands the command to Node (front.h), which behaves, reports errors and records exactly as without this
- * program. See docs/runtime.md, "Replayed runs".
+ * These commands spend most of their time starting Node. When Node does one it can repeat (as root, no hooks, no
+ * terminal...: replay.ts), it writes what it did to ROOT/@run-plans/KEY: the facts it depended on (config.json's
+ * exact text, the rootfs's /etc/passwd, the cgroup layout, the code that planned it...), the cgroup changes it
+ * made, the state.json it wrote and the helper's plan, for a stand-in id and bundle. This program looks for the
+ * recording of its own command line, checks every fact again, and only if all still hold does the same with its
+ * own id and bundle: state directory, cgroups, the helper (oci-runtime-init) with the same plan; then for `run`
+ * start, signals forwarded, exit status, clean-up; for `run -d` start; for `create` nothing more. In every other
+ * case (other flags, no recording, a fact changed, anything failing before the container's process starts) it
+ * undoes what it did and hands the command to Node (front.h), which behaves, reports errors and records exactly as
+ * without this program. See docs/runtime.md, "Replayed runs".
  */
 #include "front.h"
+#include "lines.h"
 #include <linux/openat2.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -34,23 +36,6 @@ static int write_file(const char *file, const char *s)
 	return r;
 }
 
-static int unhex(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0;
-}
-
-/* a percent-encoded token (plan.ts encodeToken), decoded in place */
-static char *decode(char *s)
-{
-	if (!strcmp(s, "%")) { s[0] = 0; return s; }
-	char *o = s;
-	for (char *p = s; *p; p++) {
-		if (*p == '%' && p[1] && p[2]) { *o++ = (char)(unhex(p[1]) * 16 + unhex(p[2])); p += 2; }
-		else *o++ = *p;
-	}
-	*o = 0;
-	return s;
-}
 
 /* ------------------------------------------------------------------ the command line */
 
@@ -134,8 +119,6 @@ static char *key_text(const char *root, const char *bundle, const char *config, 
 	return k.s;
 }
 
-struct line { int n; char **tok; };
-
 static struct line *lines;
 static int nlines;
 
@@ -151,25 +134,12 @@ static void read_recording(const char *file)
 	close(fd);
 	if (!text || strlen(text) != len) fallback("recording %s: unreadable", file);
 	if (len < 6 || strcmp(text + len - 5, "\nend\n")) fallback("recording %s: truncated", file);
-	char *save = NULL;
-	char *first = strtok_r(text, "\n", &save);
-	if (!first || strcmp(first, "oci-runtime-run-recording 1")) fallback("recording %s: another format", file);
-	int cap = 64;
-	lines = calloc((size_t)cap, sizeof *lines);
-	for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(l, "end")) return;
-		if (nlines == cap) { cap *= 2; lines = realloc(lines, (size_t)cap * sizeof *lines); }
-		struct line *ln = &lines[nlines++];
-		int tc = 8;
-		ln->tok = calloc((size_t)tc + 1, sizeof(char *));
-		char *s2 = NULL;
-		for (char *t = strtok_r(l, " ", &s2); t; t = strtok_r(NULL, " ", &s2)) {
-			if (ln->n == tc) { tc *= 2; ln->tok = realloc(ln->tok, ((size_t)tc + 1) * sizeof(char *)); }
-			ln->tok[ln->n++] = decode(t);
-		}
-		ln->tok[ln->n] = NULL;
-	}
-	fallback("recording %s: no end", file);
+	char *first = text, *nl = strchr(text, '\n');
+	*nl = 0;
+	if (strcmp(first, "oci-runtime-run-recording 1")) fallback("recording %s: another format", file);
+	int end;
+	lines = split_lines(first + strlen(first) + 1, &nlines, &end);
+	if (!end) fallback("recording %s: no end", file);
 }
 
 static int is(const struct line *l, const char *k, int n) { return l->n == n && !strcmp(l->tok[0], k); }
