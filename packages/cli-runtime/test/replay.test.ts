@@ -124,7 +124,8 @@ describe('oci-runtime run, replayed', () => {
     expect(await replay(['run', '--bundle', b, 'same-id'])).toEqual(viaNode);
   });
 
-  it('cgroup v2 (the unified hierarchy alone): the controllers are enabled and the cgroup made and removed as Node does', async () => {
+  // a hybrid host's cgroup2 tree (this machine's kind), used alone through OCI_RUNTIME_CGROUP_ROOT
+  it.skipIf(!existsSync('/sys/fs/cgroup/unified/cgroup.controllers'))('cgroup v2 (the unified hierarchy alone): the controllers are enabled and the cgroup made and removed as Node does', async () => {
     ROOT = tmp('oci-replay-root-');
     const v2 = { OCI_RUNTIME_CGROUP_ROOT: '/sys/fs/cgroup/unified' };
     const b = bundle(['sh', '-c', 'cat /proc/self/cgroup; ls /sys/fs/cgroup | grep -c cgroup.'], (c) => { c.linux.cgroupsPath = '/oci-replay-v2/x'; });
