@@ -630,6 +630,9 @@ int main(int argc, char **argv)
 	int i = parse_globals(argc, argv, &root);
 	if (i >= argc) fallback("no command");
 	const char *cmd = argv[i++];
+	char *rootdir = resolve_path(root);
+	/* paths this long are Node's (the fixed buffers below hold PATH_MAX) */
+	if (strlen(rootdir) >= PATH_MAX - 1100) fallback("a root path too long");
 	struct buf out = { 0 };
 	puts_(&out, "");
 	if (!strcmp(cmd, "state")) {
@@ -639,7 +642,7 @@ int main(int argc, char **argv)
 		if (i >= argc) fallback("no container id");
 		check_id(argv[i]);
 		struct container c;
-		if (!load(resolve_path(root), argv[i], &c)) fallback("no container %s", argv[i]);
+		if (!load(rootdir, argv[i], &c)) fallback("no container %s", argv[i]);
 		put_state(&out, &c, "", 1);
 		puts_(&out, "\n");
 	} else if (!strcmp(cmd, "list")) {
@@ -658,7 +661,7 @@ int main(int argc, char **argv)
 			} else if ((nl == 7 && !strncmp(a, "--quiet", 7)) || (nl == 2 && !strncmp(a, "-q", 2))) quiet = !v || strcmp(v, "false") != 0;
 			else fallback("list option %s", a);
 		}
-		list(resolve_path(root), quiet, format, &out);
+		list(rootdir, quiet, format, &out);
 	} else if (!strcmp(cmd, "start") || !strcmp(cmd, "kill") || !strcmp(cmd, "delete")) {
 		int flag = 0;
 		if (!strcmp(cmd, "kill")) flag = flag_then_words(argc, argv, &i, "--all", "-a");
@@ -670,7 +673,7 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, "delete") && i + 1 < argc) fallback("several ids");
 		check_id(argv[i]);
 		struct container c;
-		if (!load(resolve_path(root), argv[i], &c)) fallback("no container %s", argv[i]);
+		if (!load(rootdir, argv[i], &c)) fallback("no container %s", argv[i]);
 		if (!strcmp(cmd, "start")) return start(&c);
 		if (!strcmp(cmd, "kill")) return kill_cmd(&c, i + 1 < argc ? argv[i + 1] : "SIGTERM", flag);
 		return delete_cmd(&c, flag);

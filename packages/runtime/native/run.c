@@ -304,6 +304,7 @@ static int cg_mkdirs(const char *ctrl, const char *mount, const char *dir)
 	struct stat st;
 	if (stat(dir, &st) == 0) return 0;
 	size_t ml = strlen(mount);
+	if (strlen(dir) >= PATH_MAX) return -1;
 	if (strncmp(dir, mount, ml) || (dir[ml] && dir[ml] != '/')) return -1;
 	char cur[PATH_MAX], parent[PATH_MAX];
 	snprintf(cur, sizeof cur, "%s", dir);
@@ -523,6 +524,8 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaction(fwd[i], &sa, NULL);
 	}
 	char *root = resolve_path(o.root), *bundle = resolve_path(o.bundle), *pid_file = o.pid_file ? resolve_path(o.pid_file) : "";
+	/* paths this long are Node's to refuse (the fixed buffers below hold PATH_MAX) */
+	if (strlen(root) >= PATH_MAX - 64 || strlen(bundle) >= PATH_MAX - 64 || strlen(pid_file) >= PATH_MAX - 64) fallback("a path too long");
 	/* config.json's text picks the recording (its exact text is checked again with the other inputs) */
 	char cfg[PATH_MAX + 16];
 	snprintf(cfg, sizeof cfg, "%s/config.json", strcmp(bundle, "/") ? bundle : "");
