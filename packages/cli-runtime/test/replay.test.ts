@@ -81,6 +81,15 @@ describe('oci-runtime run, replayed', () => {
     expect((await replay(['run', '--bundle', c, id('rb')])).code).toBe(125);
   });
 
+  it('a caller that closed its stdin: the container gets /dev/null, as from Node, not one of the front end\'s fds', async () => {
+    ROOT = tmp('oci-replay-root-');
+    const b = bundle(['readlink', '/proc/self/fd/0']);
+    const closed = (env: Record<string, string>) => capture('sh', ['-c', 'exec 0<&-; exec "$@"', 'sh', CLI, '--root', ROOT, 'run', '--bundle', b, id('s')], { env });
+    const viaNode = await closed({ OCI_RUNTIME_NATIVE: '0' });
+    expect(viaNode).toEqual({ code: 0, stdout: '/dev/null\n', stderr: '' });
+    expect(await closed({ OCI_RUNTIME_NATIVE: 'require' })).toEqual(viaNode);
+  });
+
   it('create and run -d are recorded and replayed too, each on its own', async () => {
     ROOT = tmp('oci-replay-root-');
     const b = bundle(['sleep', '1000']);

@@ -177,6 +177,14 @@ static int parse_globals(int argc, char **argv, const char **root)
 	return i;
 }
 
+/* as Node does at its start: fds 0, 1 and 2 open (/dev/null for a closed one), so that nothing opened later
+ * (a socket, a file) takes their numbers and reaches a child as its stdio */
+static void stdio_open(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) < 0) exit(127);
+}
+
 /* state.ts checkId: an id Node refuses is Node's to report */
 static void check_id(const char *id)
 {

@@ -625,6 +625,7 @@ int main(int argc, char **argv)
 	argc_g = argc;
 	argv_g = argv;
 	program = "oci-runtime-query";
+	stdio_open();
 	if (argc < 2) { dprintf(2, "usage: oci-runtime-query LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
 	const char *root;
 	int i = parse_globals(argc, argv, &root);

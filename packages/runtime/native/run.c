@@ -503,6 +503,7 @@ int main(int argc, char **argv)
 	argc_g = argc;
 	argv_g = argv;
 	program = "oci-runtime-run";
+	stdio_open();
 	if (argc < 2) { dprintf(2, "usage: oci-runtime-run LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
 	if (geteuid() != 0) fallback("not root");
 	/* not dumpable, as the helper: a container without a pid namespace of its own sees this process, and its
