@@ -52,7 +52,7 @@ describe('oci-runtime launcher', () => {
     expect(sh.stdout).toBe(js.stdout);
   });
 
-  it('run, state, list, start, kill and delete go to the native front ends first (not with help), which hand the rest to Node untouched', () => {
+  it('run, create, state, list, start, kill, delete, pause and resume go to the native front ends first (not with help), which hand the rest to Node untouched', () => {
     const stub2 = join(work, 'stub2');
     mkdirSync(stub2, { recursive: true });
     // this `node` also shows whether OCI_RUNTIME_NATIVE reached it (it must not: the launcher unsets `fallback`)
@@ -66,7 +66,7 @@ describe('oci-runtime launcher', () => {
     expect(go(['state', 'x'], 'require')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^oci-runtime-query: not done natively: no container x/) });
     expect(go(['run', 'x'], 'require')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^oci-runtime-run: not done natively: /) });
     expect(go(['list', '-q'], 'require')).toMatchObject({ status: 0, stdout: '' });
-    for (const cmd of ['start', 'kill', 'delete']) {
+    for (const cmd of ['start', 'kill', 'delete', 'pause', 'resume']) {
       expect(go([cmd, 'x'], 'require')).toMatchObject({ status: 125, stderr: expect.stringMatching(/^oci-runtime-query: not done natively: no container x/) });
     }
     // handed over: Node gets the arguments as given, and no OCI_RUNTIME_NATIVE
@@ -74,7 +74,7 @@ describe('oci-runtime launcher', () => {
     expect(go(['run', '-d', 'x']).stdout).toBe(`unset|oci-runtime.cjs|run|--root|${root}|run|-d|x`);
     // not taken by them: help, other commands, OCI_RUNTIME_NATIVE=0
     expect(go(['state', '--help', 'x'], 'require').stdout).toBe(`require|oci-runtime.cjs|state|--root|${root}|state|--help|x`);
-    expect(go(['pause', 'x'], 'require').stdout).toBe(`require|oci-runtime-query.cjs|pause|--root|${root}|pause|x`);
+    expect(go(['exec', 'x', 'true'], 'require').stdout).toBe(`require|oci-runtime.cjs|exec|--root|${root}|exec|x|true`);
     expect(go(['ps', 'x'], 'require').stdout).toBe(`require|oci-runtime.cjs|ps|--root|${root}|ps|x`);
     expect(go(['list'], '0').stdout).toBe(`0|oci-runtime-query.cjs|list|--root|${root}|list`);
   });

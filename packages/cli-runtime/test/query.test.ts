@@ -126,7 +126,7 @@ describe('oci-runtime state and list without Node', () => {
   });
 });
 
-describe('oci-runtime start, kill and delete without Node', () => {
+describe('oci-runtime start, kill, delete, pause and resume without Node', () => {
   const gone = (id: string) => !existsSync(join(ROOT, id)) && !existsSync(`/sys/fs/cgroup/pids/oci-runtime/${id}`) && !existsSync(`/sys/fs/cgroup/freezer/oci-runtime/${id}`);
   const status = async (id: string) => JSON.parse((await node(['state', id])).stdout).status as string;
   const untimed = (r: R) => ({ ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time=T') });
@@ -168,13 +168,20 @@ describe('oci-runtime start, kill and delete without Node', () => {
     expect(gone('k-2')).toBe(true);
   });
 
-  it('delete -f of a running and of a paused container; kill --all; a created container deleted', async () => {
+  it('pause and resume; delete -f of a running and of a paused container; kill --all; a created container deleted', async () => {
     const b = bundle(['sh', '-c', 'sleep 1000 & sleep 1000']);
     for (const id of ['f-run', 'f-paused', 'f-all']) {
       expect(quiet(['run', '-d', '--bundle', b, id])).toBe(0);
       started.push(id);
     }
-    expect(quiet(['pause', 'f-paused'])).toBe(0);
+    // pause and resume: the same transitions as Node's, and Node's words for what they refuse
+    expect(await native(['pause', 'f-paused'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await status('f-paused')).toBe('paused');
+    expect((await handed(['pause', 'f-paused'])).stderr).toMatch(/container not running or created/);
+    expect(await native(['resume', 'f-paused'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await status('f-paused')).toBe('running');
+    expect((await handed(['resume', 'f-paused'])).stderr).toMatch(/container not paused/);
+    expect(await native(['pause', 'f-paused'])).toEqual({ code: 0, stdout: '', stderr: '' });
     for (const id of ['f-run', 'f-paused']) {
       const pids = readFileSync(`/sys/fs/cgroup/pids/oci-runtime/${id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean);
       expect(pids.length).toBeGreaterThanOrEqual(2);

@@ -1,14 +1,15 @@
 /*
- * oci-runtime-query: `oci-runtime state ID`, `list [-f table|json] [-q]`, `start ID`, `kill [-a] ID [SIGNAL]` and
- * `delete [-f] ID` without Node.
+ * oci-runtime-query: `oci-runtime state ID`, `list [-f table|json] [-q]`, `start ID`, `kill [-a] ID [SIGNAL]`,
+ * `delete [-f] ID`, `pause ID` and `resume ID` without Node.
  *
  *   oci-runtime-query LAUNCHER ARGS...     (started by the CLI's launcher; ARGS are the CLI's arguments)
  *
  * Engines run `state` around every container, and a Node start is most of what it costs (~35 ms against runc's
  * ~10 for the whole command). This program reads ROOT/ID/state.json as @oci/runtime writes it (state.ts
  * writeState: JSON.stringify of StoredState, one line), decides the status as state.ts statusOf does, and prints
- * what cli-runtime prints, byte for byte (test/query.test.ts compares the two on every status); start, kill and
- * delete do what container.ts does for a config without poststart/poststop hooks. Anything it does not do
+ * what cli-runtime prints, byte for byte (test/query.test.ts compares the two on every status); start, kill,
+ * delete, pause and resume do what container.ts does (start and delete for a config without poststart/poststop
+ * hooks). Anything it does not do
  * exactly as Node would (other commands or options, a missing container, an id Node refuses, a container in a
  * status the command refuses, hooks, JSON it does not read, characters whose width JavaScript counts
  * differently) goes to Node (front.h), which reports it.
@@ -453,49 +454,59 @@ static void signal_cgroup(const struct container *c, int sig)
 		}
 }
 
-/* cgroups.ts freeze(paths, false), best effort as its callers use it */
-static void thaw(const struct container *c)
+/* cgroups.ts freeze: 0 once the container's cgroup is (un)frozen; -1 when it has no freezer, or a v2 cgroup did
+ * not get there within a second (Node's to report) */
+static int set_frozen(const struct container *c, int frozen)
 {
 	const char *names[64];
 	int n;
 	char **dirs = cgroup_dirs(c, names, &n);
+	char f[PATH_MAX + 16];
+	size_t len;
+	struct stat st;
 	for (int i = 0; i < n; i++) {
-		char f[PATH_MAX + 16];
-		size_t len;
-		if (!strcmp(names[i], "freezer") && *dirs[i]) {
-			snprintf(f, sizeof f, "%s/freezer.state", dirs[i]);
-			int fd = open(f, O_WRONLY | O_CLOEXEC);
-			if (fd < 0) continue;
-			write_all(fd, "THAWED", 6);
-			close(fd);
-			for (int t = 0; t < 1000; t++) {
-				char *st = slurp(f, 64, &len);
-				int done = !st || !strncmp(st, "THAWED", 6);
-				free(st);
-				if (done) break;
+		if (strcmp(names[i], "freezer") || !*dirs[i]) continue;
+		snprintf(f, sizeof f, "%s/freezer.state", dirs[i]);
+		if (stat(f, &st) < 0) break;
+		const char *want = frozen ? "FROZEN" : "THAWED";
+		for (int t = 0; t <= 1000; t++) {
+			if (t == 0 || frozen) {
+				int fd = open(f, O_WRONLY | O_CLOEXEC);
+				if (fd < 0 || write_all(fd, want, strlen(want)) < 0) { if (fd >= 0) close(fd); return -1; }
+				close(fd);
 			}
-			return;
+			char *now = slurp(f, 64, &len);
+			int done = now && !strncmp(now, want, strlen(want));
+			free(now);
+			if (done) break;
 		}
+		return 0;
 	}
-	for (int i = 0; i < n; i++)
-		if (!strcmp(names[i], "unified") && *dirs[i]) {
-			char f[PATH_MAX + 16];
-			size_t len;
-			snprintf(f, sizeof f, "%s/cgroup.freeze", dirs[i]);
-			int fd = open(f, O_WRONLY | O_CLOEXEC);
-			if (fd < 0) return;
-			write_all(fd, "0", 1);
-			close(fd);
-			snprintf(f, sizeof f, "%s/cgroup.events", dirs[i]);
-			for (int t = 0; t < 1000; t++) {
-				char *ev = slurp(f, 4096, &len);
-				int done = !ev || strstr(ev, "frozen 0");
-				free(ev);
-				if (done) break;
-				usleep(1000);
-			}
-			return;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(names[i], "unified") || !*dirs[i]) continue;
+		snprintf(f, sizeof f, "%s/cgroup.freeze", dirs[i]);
+		if (stat(f, &st) < 0) break;
+		int fd = open(f, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write_all(fd, frozen ? "1" : "0", 1) < 0) { if (fd >= 0) close(fd); return -1; }
+		close(fd);
+		/* the kernel freezes asynchronously: done when cgroup.events says so */
+		snprintf(f, sizeof f, "%s/cgroup.events", dirs[i]);
+		for (int t = 0; t < 1000; t++) {
+			char *ev = slurp(f, 4096, &len);
+			int done = ev && strstr(ev, frozen ? "frozen 1" : "frozen 0");
+			free(ev);
+			if (done) return 0;
+			usleep(1000);
 		}
+		return -1;
+	}
+	return -1;
+}
+
+/* best effort, as remove() and kill() thaw a paused container */
+static void thaw(const struct container *c)
+{
+	set_frozen(c, 0);
 }
 
 /* everything below directory fd D, then D's entry NAME in PARENT (rmSync recursive, as removeStateDir falls back to) */
@@ -663,6 +674,19 @@ int main(int argc, char **argv)
 			else fallback("list option %s", a);
 		}
 		list(rootdir, quiet, format, &out);
+	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
+		/* no options (options.ts); the id is the first word */
+		if (i < argc && !strcmp(argv[i], "--")) i++;
+		else if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-")) fallback("%s option %s", cmd, argv[i]);
+		if (i >= argc) fallback("no container id");
+		check_id(argv[i]);
+		struct container c;
+		if (!load(rootdir, argv[i], &c)) fallback("no container %s", argv[i]);
+		int pause = !strcmp(cmd, "pause");
+		/* container.ts pause and resume: a status they refuse is Node's to report */
+		if (pause ? strcmp(c.status, "running") && strcmp(c.status, "created") : strcmp(c.status, "paused")) fallback("container %s", c.status);
+		if (set_frozen(&c, pause) < 0) fallback("the freezer");
+		return 0;
 	} else if (!strcmp(cmd, "start") || !strcmp(cmd, "kill") || !strcmp(cmd, "delete")) {
 		int flag = 0;
 		if (!strcmp(cmd, "kill")) flag = flag_then_words(argc, argv, &i, "--all", "-a");
