@@ -185,6 +185,19 @@ static void stdio_open(void)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) < 0) exit(127);
 }
 
+/* what every front end does first: remember its arguments for a hand-over, its name for messages; stdio open */
+static void front_start(int argc, char **argv, const char *name)
+{
+	argc_g = argc;
+	argv_g = argv;
+	program = name;
+	stdio_open();
+	if (argc < 2) {
+		dprintf(2, "usage: %s LAUNCHER ARGS... (started by oci-runtime's launcher)\n", name);
+		exit(2);
+	}
+}
+
 /* state.ts checkId: an id Node refuses is Node's to report */
 static void check_id(const char *id)
 {

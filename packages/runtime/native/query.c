@@ -633,11 +633,7 @@ static int flag_then_words(int argc, char **argv, int *i, const char *lng, const
 
 int main(int argc, char **argv)
 {
-	argc_g = argc;
-	argv_g = argv;
-	program = "oci-runtime-query";
-	stdio_open();
-	if (argc < 2) { dprintf(2, "usage: oci-runtime-query LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
+	front_start(argc, argv, "oci-runtime-query");
 	const char *root;
 	int i = parse_globals(argc, argv, &root);
 	if (i >= argc) fallback("no command");

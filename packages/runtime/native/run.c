@@ -500,11 +500,7 @@ static void forward(int sig)
 
 int main(int argc, char **argv)
 {
-	argc_g = argc;
-	argv_g = argv;
-	program = "oci-runtime-run";
-	stdio_open();
-	if (argc < 2) { dprintf(2, "usage: oci-runtime-run LAUNCHER ARGS... (started by oci-runtime's launcher)\n"); return 2; }
+	front_start(argc, argv, "oci-runtime-run");
 	if (geteuid() != 0) fallback("not root");
 	/* not dumpable, as the helper: a container without a pid namespace of its own sees this process, and its
 	 * /proc/PID/exe must stay out of reach (CVE-2019-5736). Defence in depth: a container whose capabilities are
