@@ -1,4 +1,4 @@
-// Recordings of runs (replay.ts; RunOptions.record): what is recorded, what is not. The native front end that
+// Recordings of runs (replay.ts; CreateOptions.record): what is recorded, what is not. The native front end that
 // replays them is tested through the CLI (cli-runtime/test/replay.test.ts).
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
