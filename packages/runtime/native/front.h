@@ -198,6 +198,32 @@ static void front_start(int argc, char **argv, const char *name)
 	}
 }
 
+/* PARENT's entry NAME, and everything below it if it is a directory (rmSync recursive, as removeStateDir falls back to) */
+static int remove_tree(int parent, const char *name)
+{
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
+	if (errno != EISDIR && errno != EPERM) return -1;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) return -1;
+	DIR *d = fdopendir(fd);
+	if (!d) { close(fd); return -1; }
+	int r = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && remove_tree(dirfd(d), e->d_name) < 0) r = -1;
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT) r = -1;
+	return r;
+}
+
+/* cgroups.ts destroyCgroups, for one directory: removed, waiting up to ~1 s for tasks still leaving it */
+static void remove_cgroup(const char *dir)
+{
+	for (int t = 0; t < 1000 && *dir; t++) {
+		if (rmdir(dir) == 0 || errno != EBUSY) return;
+		usleep(1000);
+	}
+}
+
 /* state.ts checkId: an id Node refuses is Node's to report */
 static void check_id(const char *id)
 {

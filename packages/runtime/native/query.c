@@ -509,23 +509,6 @@ static void thaw(const struct container *c)
 	set_frozen(c, 0);
 }
 
-/* everything below directory fd D, then D's entry NAME in PARENT (rmSync recursive, as removeStateDir falls back to) */
-static int remove_tree(int parent, const char *name)
-{
-	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
-	if (errno != EISDIR && errno != EPERM) return -1;
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) return -1;
-	DIR *d = fdopendir(fd);
-	if (!d) { close(fd); return -1; }
-	int r = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && remove_tree(dirfd(d), e->d_name) < 0) r = -1;
-	closedir(d);
-	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT) r = -1;
-	return r;
-}
-
 /* state.ts removeStateDir; 1 (an error) if it cannot */
 static int remove_dir(const char *dir)
 {
@@ -607,11 +590,7 @@ static int delete_cmd(const struct container *c, int force)
 	}
 	int n;
 	char **dirs = cgroup_dirs(c, NULL, &n);
-	for (int i = 0; i < n; i++)
-		for (int t = 0; t < 200 && *dirs[i]; t++) {
-			if (rmdir(dirs[i]) == 0 || errno != EBUSY) break;
-			usleep(5000);
-		}
+	for (int i = 0; i < n; i++) remove_cgroup(dirs[i]);
 	return remove_dir(c->dir);
 }
 

@@ -388,26 +388,14 @@ static void cg_enable(const char *mount, const char *dir)
 /* cgroups.ts destroyCgroups: each directory, waiting up to ~1 s for tasks that are still leaving */
 static void cg_destroy(void)
 {
-	for (int i = 0; i < nlines; i++) {
-		if (!is(&lines[i], "cgroup-dir", 2)) continue;
-		for (int t = 0; t < 1000; t++) {
-			if (rmdir(lines[i].tok[1]) == 0 || errno != EBUSY) break;
-			usleep(1000);
-		}
-	}
+	for (int i = 0; i < nlines; i++)
+		if (is(&lines[i], "cgroup-dir", 2)) remove_cgroup(lines[i].tok[1]);
 }
 
-/* state.ts removeStateDir: the files in it, then the directory */
+/* state.ts removeStateDir (best effort: the run is over, or is being undone) */
 static void remove_state_dir(void)
 {
-	DIR *d = opendir(state_dir);
-	if (d) {
-		int dfd = dirfd(d);
-		for (struct dirent *e; (e = readdir(d));)
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlinkat(dfd, e->d_name, 0);
-		closedir(d);
-	}
-	rmdir(state_dir);
+	remove_tree(AT_FDCWD, state_dir);
 }
 
 /* undoes a replay that failed before the container's process started, then lets Node do the run */

@@ -204,8 +204,10 @@ function recordingFor(a: Parameters<typeof recordingOf>[0], anyBundle: boolean):
   const ops = a.cgroupOps.map((l) => l.map(map));
   const back = (x: string) => x.split(REPLAY_ID).join(id).split(REPLAY_BUNDLE).join(bundle);
   const join0 = (l: string[][]) => l.map((x) => x.join(' ')).join('\n');
-  const realTexts = [a.planText, JSON.stringify(stored), join0(a.cgroupOps)];
-  if (!state || back(plan) !== a.planText || back(state.join('')) !== (stateParts(stored) ?? []).join('') || back(join0(ops)) !== join0(a.cgroupOps)
+  // the real run's state.json but its pid, start time and creation time (which hold no stand-in)
+  const realState = (stateParts(stored) ?? []).join('');
+  const realTexts = [a.planText, realState, join0(a.cgroupOps)];
+  if (!state || back(plan) !== a.planText || back(state.join('')) !== realState || back(join0(ops)) !== join0(a.cgroupOps)
     || (id !== REPLAY_ID && realTexts.some((t) => t.includes(REPLAY_ID))) || realTexts.some((t) => t.includes(REPLAY_BUNDLE)))
     return undefined;
   const inputs = [
