@@ -1,6 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import { copyCommand } from './commands/copy.js';
+import { copy, copyCommand } from './commands/copy.js';
 import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listTagsCommand } from './commands/list-tags.js';
@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     const fast = fastCopyArgv(argv);
     if (fast !== undefined) {
       applyGlobals(fast);
-      await (copyCommand.handler as (a: Record<string, unknown>) => Promise<void>)(fast);
+      await copy(fast as unknown as Parameters<typeof copy>[0], argv);
       return 0;
     }
     // loaded only here: the bundle keeps yargs' modules uninitialised on the fast path

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { Layout } from '@oci/layout';
 import type { CopyDestination, CopySource, ManifestData, Reference, RegistriesConf, RegistryClient, RegistryClientOptions } from '@oci/registry-client';
 import { CliError, usage } from './errors.js';
 import type { ImageName } from './transports.js';
@@ -208,7 +209,11 @@ export async function openSource(name: ImageName, flags: AccessFlags): Promise<O
   }
 }
 
-export async function openDestination(name: ImageName, flags: AccessFlags): Promise<Opened<CopyDestination> & { commit?: () => Promise<void> }> {
+export async function openDestination(name: ImageName, flags: AccessFlags): Promise<Opened<CopyDestination> & {
+  commit?: () => Promise<void>;
+  /** oci: the layout (it may still be opening). */
+  layout?: Promise<Layout>;
+}> {
   const rc = await import('@oci/registry-client');
   switch (name.transport) {
     case 'docker': {
@@ -227,6 +232,7 @@ export async function openDestination(name: ImageName, flags: AccessFlags): Prom
       const layout = Layout.init(name.dir);
       return {
         endpoint: rc.layoutDestination(layout, name.ref, { dir: name.dir, created }),
+        layout,
         close: async (outcome) => {
           const opened = await layout.catch(() => undefined);
           if (outcome?.failed && created && opened && (await removeIfEmptyLayout(opened.dir))) {

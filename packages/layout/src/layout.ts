@@ -331,6 +331,14 @@ export class Layout {
 
   /** The parsed and validated index.json (an empty index for a pre-1.0 layout that has only refs/). */
   async index(): Promise<ImageIndex> {
+    return (await this.indexWithBytes()).index;
+  }
+
+  /**
+   * index() and the exact bytes of index.json it was parsed from (undefined for a pre-1.0 layout that has only
+   * refs/): one read, so the two always agree.
+   */
+  async indexWithBytes(): Promise<{ index: ImageIndex; bytes: Buffer | undefined }> {
     let bytes: Buffer | undefined;
     try {
       bytes = await readSmallFile(this.paths.index, defaultMaxJsonSize);
@@ -343,7 +351,7 @@ export class Layout {
       });
     }
     if (bytes === undefined) {
-      if (await isDirectory(this.paths.refs)) return { schemaVersion: 2, manifests: [] };
+      if (await isDirectory(this.paths.refs)) return { index: { schemaVersion: 2, manifests: [] }, bytes: undefined };
       throw invalidLayout(this.dir, 'index.json is missing', 'an image layout holds oci-layout, index.json and blobs/; copy the image again');
     }
     let doc: unknown;
@@ -370,7 +378,7 @@ export class Layout {
         path: this.paths.index,
       });
     }
-    return doc as ImageIndex;
+    return { index: doc as ImageIndex, bytes };
   }
 
   /** Refs from index.json annotations, then legacy `refs/NAME` files not shadowed by them. */

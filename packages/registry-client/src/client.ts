@@ -11,6 +11,7 @@ import { MANIFEST_ACCEPT, sniffManifestType } from './media.js';
 import { apiHost, formatReference, manifestSelector, type Reference } from './reference.js';
 import { releaseChunk } from './lean-http.js';
 import { Transport, type TransportOptions } from './transport.js';
+import { noteExchange, noting, type NotedExchange } from './record.js';
 
 /** Published on diagnostics_channel 'oci:registry:request' after every HTTP exchange (URLs redacted). */
 export interface RequestDiagnostic {
@@ -143,6 +144,8 @@ interface SendInit {
   extraScopes?: string[] | undefined;
   /** Do not follow redirects. */
   noRedirect?: boolean | undefined;
+  /** Filled in with the final request and answer while a recorder is on (record.ts). */
+  noted?: NotedExchange | undefined;
 }
 
 /** Bytes a blob stream buffers before it pauses the response (the consumer writes ~1 MiB at a time). */
@@ -375,15 +378,19 @@ export class RegistryClient {
     state.probe ??= (async () => {
       /** undefined: no HTTP answer; true: a registry answered; false: something else answered. */
       const probe = async (base: string): Promise<boolean | undefined> => {
+        const noted: NotedExchange = { method: 'GET', url: `${base}/v2/`, accept: undefined, userAgent: this.#ua(), status: undefined, plain: true };
         try {
-          const res = await request(`${base}/v2/`, {
+          const res = await request(noted.url, {
             method: 'GET', dispatcher: this.#transport.dispatcher(state.host, true, 'GET'),
-            headers: { 'user-agent': this.#ua() },
+            headers: { 'user-agent': noted.userAgent },
           });
           await res.body.dump();
+          noted.status = res.statusCode;
           return res.statusCode === 200 || res.statusCode === 401 || header(res.headers, 'docker-distribution-api-version') !== undefined;
         } catch {
           return undefined;
+        } finally {
+          noteExchange(noted);
         }
       };
       const http = `http://${state.host}`;
@@ -593,6 +600,12 @@ export class RegistryClient {
         await sleep(delay, undefined, { signal });
         continue;
       }
+      if (init.noted) {
+        Object.assign(init.noted, {
+          method: init.method, url: url.href, accept: init.headers?.accept, userAgent: this.#ua(), status: r.statusCode,
+          plain: attempt === 0 && redirects === 0 && !authRetried && auth === undefined,
+        });
+      }
       return r;
     }
   }
@@ -639,10 +652,12 @@ export class RegistryClient {
   /** GET a manifest or index (digest-verified when the reference has a digest). */
   async getManifest(ref: Reference, options: CallOptions & { accept?: string[] | undefined } = {}): Promise<ManifestResult> {
     const path = this.#manifestPath(ref);
+    const noted: NotedExchange | undefined = noting() ? { method: 'GET', url: path, accept: undefined, userAgent: this.#ua(), status: undefined, plain: false } : undefined;
     const res = await this.#send(ref.registry, {
       method: 'GET', path, repository: ref.repository, signal: options.signal,
-      headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(', ') },
+      headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(', ') }, noted,
     });
+    if (noted) noteExchange(noted);
     if (res.statusCode !== 200) await this.#fail(res, `GET manifest ${formatReference(ref)}`, path, 'ERR_MANIFEST_UNKNOWN');
     const len = Number(header(res.headers, 'content-length') ?? NaN);
     if (len > this.#maxManifest) {
@@ -675,6 +690,11 @@ export class RegistryClient {
       throw new RegistryError('ERR_MANIFEST_INVALID', `manifest ${formatReference(ref)} is not valid JSON`, { cause: err });
     }
     const mediaType = sniffManifestType(doc, header(res.headers, 'content-type'));
+    if (noted) {
+      noted.contentType = header(res.headers, 'content-type');
+      noted.dockerContentDigest = headerDigest;
+      noted.sha256 = digest.startsWith('sha256:') ? digest.slice(7) : digestBytes(bytes).slice(7);
+    }
     return { bytes, mediaType, digest, size: bytes.length, headerDigest };
   }
 

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RegistryError } from './errors.js';
+import { noteUnrecordable } from './record.js';
 
 /** A username/password pair, or an identity token (OAuth2 refresh token) from a credential helper. */
 export interface Credentials {
@@ -149,6 +150,8 @@ export async function runCredentialHelper(name: string, server: string, signal?:
  */
 export async function findCredentials(registry: string, repository?: string, options: CredentialLookupOptions = {}):
   Promise<Credentials | undefined> {
+  // credentials (and the helpers that give them) are not part of a recorded copy: a copy that needs them is not repeated
+  noteUnrecordable('credentials were looked up');
   const keys = candidateKeys(registry, repository);
   for (const file of authFileSearchPath(options)) {
     const doc = await readAuthFile(file);

@@ -133,6 +133,20 @@ export function layoutSource(layout: LayoutLike, refName?: string): CopySource {
   };
 }
 
+/**
+ * Whether an index's `manifests` already say what a copy to a layout writes for `desc` (tagged `refName`, or
+ * untagged without one): then layoutDestination leaves index.json alone. Pure.
+ */
+export function indexNames(manifests: readonly Descriptor[], refName: string | undefined, desc: Descriptor): boolean {
+  if (!refName) return manifests.some((x) => x.digest === desc.digest && !x.annotations?.[REF_NAME]);
+  const named = manifests.filter((x) => x.annotations?.[REF_NAME] === refName);
+  // exactly what tag() would write: the descriptor plus the ref name, nothing else
+  const x = named[0];
+  return named.length === 1 && x !== undefined && x.mediaType === desc.mediaType && x.digest === desc.digest && x.size === desc.size &&
+    Object.keys(x).every((k) => k === 'mediaType' || k === 'digest' || k === 'size' || k === 'annotations') &&
+    Object.keys(x.annotations ?? {}).length === 1;
+}
+
 /** Options of `layoutDestination`. */
 export interface LayoutDestinationOptions {
   /** The layout's directory, for the destination's name while the layout is still opening. */
@@ -165,14 +179,7 @@ export function layoutDestination(layout: LayoutLike | Promise<LayoutLike>, refN
   };
   const alreadyIndexed = async (desc: Descriptor): Promise<boolean> => {
     if (wrote) return false;
-    const { manifests } = await (await ready).index();
-    if (!refName) return manifests.some((x) => x.digest === desc.digest && !x.annotations?.[REF_NAME]);
-    const named = manifests.filter((x) => x.annotations?.[REF_NAME] === refName);
-    // exactly what tag() would write: the descriptor plus the ref name, nothing else
-    const x = named[0];
-    return named.length === 1 && x !== undefined && x.mediaType === desc.mediaType && x.digest === desc.digest && x.size === desc.size &&
-      Object.keys(x).every((k) => k === 'mediaType' || k === 'digest' || k === 'size' || k === 'annotations') &&
-      Object.keys(x.annotations ?? {}).length === 1;
+    return indexNames((await (await ready).index()).manifests, refName, desc);
   };
   return {
     name: `oci:${dir}${refName ? `:${refName}` : ''}`,

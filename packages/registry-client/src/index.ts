@@ -68,7 +68,7 @@ export type {
   ManifestData,
   EndpointCallOptions,
 } from './copy.js';
-export { registrySource, registryDestination, layoutSource, layoutDestination, dirSource, dirDestination } from './endpoints.js';
+export { registrySource, registryDestination, layoutSource, layoutDestination, dirSource, dirDestination, indexNames } from './endpoints.js';
 export type { LayoutDestinationOptions } from './endpoints.js';
 export type { LayoutLike } from './endpoints.js';
 export { recompressionFor, COMPRESSION_LEVELS } from './recompress.js';
@@ -77,3 +77,5 @@ export { parsePolicy, loadPolicy, defaultPolicyPaths, policyScopes, policyRequir
 export type { Policy, PolicyRequirement, PolicyImage, PolicyDecision } from './policy.js';
 export { parseRegistriesConf, loadRegistriesConf, registriesConfPath, findRegistry, pullSources, directAccess } from './registries-conf.js';
 export type { RegistriesConf, RegistryEntry, RegistryEndpoint, PullSource, PullFromMirror } from './registries-conf.js';
+export { startRecorder, stopRecorder } from './record.js';
+export type { Recorder, NotedFile, NotedDir, NotedExchange } from './record.js';

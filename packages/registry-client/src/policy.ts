@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, normalize } from 'node:path';
 import { RegistryError } from './errors.js';
 import { parseReference, type Reference } from './reference.js';
+import { noteFile } from './record.js';
 
 export type PolicyRequirement =
   | { type: 'insecureAcceptAnything' }
@@ -158,11 +159,15 @@ export async function loadPolicy(options: { path?: string | undefined; home?: st
       text = await readFile(file, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (options.path === undefined && (code === 'ENOENT' || code === 'ENOTDIR')) continue;
+      if (options.path === undefined && (code === 'ENOENT' || code === 'ENOTDIR')) {
+        noteFile(file, undefined);
+        continue;
+      }
       throw new RegistryError('ERR_POLICY_INVALID', `cannot read trust policy ${file}: ${(err as Error).message}`, {
         cause: err, hint: 'Give an existing policy.json with --policy, or run with --insecure-policy to skip the policy check.',
       });
     }
+    noteFile(file, text);
     return parsePolicy(text, file);
   }
   return undefined;

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RegistryError } from './errors.js';
 import { formatReference, parseReference, type Reference } from './reference.js';
+import { noteDir, noteFile } from './record.js';
 
 export type PullFromMirror = 'all' | 'digest-only' | 'tag-only';
 
@@ -164,10 +165,15 @@ export function registriesConfPath(options: { path?: string | undefined; home?: 
 
 async function readIfExists(file: string, mustExist: boolean): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    const text = await readFile(file, 'utf8');
+    noteFile(file, text);
+    return text;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (!mustExist && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
+    if (!mustExist && (code === 'ENOENT' || code === 'ENOTDIR')) {
+      noteFile(file, undefined);
+      return undefined;
+    }
     throw invalid(file, `cannot read it: ${(err as Error).message}`, err);
   }
 }
@@ -201,8 +207,10 @@ export async function loadRegistriesConf(options: { path?: string | undefined; h
   let names: string[] = [];
   try {
     names = (await readdir(dropIns)).filter((n) => n.endsWith('.conf')).sort();
+    noteDir(dropIns, names);
   } catch {
     // no drop-in directory
+    noteDir(dropIns, undefined);
   }
   for (const n of names) {
     const f = join(dropIns, n);

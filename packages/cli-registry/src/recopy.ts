@@ -1,0 +1,220 @@
+// Recordings of copies for the native front end (native/recopy.c, docs/registry-client.md "Replayed re-copies").
+//
+// After a `copy docker://… oci:DIR[:REF]` succeeds, oci-registry writes into the layout what running the same
+// command again would check, when every blob is present: the files and variables it read, the manifest requests
+// and the answers it got (status, Content-Type, Docker-Content-Digest, SHA-256 of the body), index.json and
+// oci-layout as they are now, and every blob a re-copy looks for. native/oci-registry-recopy repeats those
+// requests and checks over plain HTTP without starting Node; when all agree, the copy would change nothing and
+// print nothing, and it exits 0; on any difference it hands the command to Node.
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CopyDestination, Recorder } from '@oci/registry-client';
+
+/** Options a recorded copy may carry (boolean ones, and ones with a value); native/recopy.c has the same lists. */
+export const RECOPY_FLAGS: readonly string[] = ['quiet', 'all', 'src-no-creds', 'src-tls-verify', 'insecure-policy', 'preserve-digests'];
+export const RECOPY_VALUES: readonly string[] = [
+  'override-os', 'override-arch', 'override-variant', 'jobs', 'retry-times', 'policy', 'registries-conf', 'format', 'authfile', 'src-authfile', 'tmpdir',
+];
+const SHORT: Record<string, string> = { q: 'quiet', a: 'all', f: 'format' };
+
+/** Environment variables a copy's behaviour depends on; a recording holds their values (or their absence). */
+export const RECOPY_ENV: readonly string[] = [
+  'HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'REGISTRY_AUTH_FILE', 'DOCKER_CONFIG', 'CONTAINERS_REGISTRIES_CONF',
+  'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'NODE_OPTIONS',
+];
+
+const FORMAT = 'oci-registry-recopy 1';
+/** The directory of recordings inside the layout's private directory; at most KEEP recordings are kept. */
+export const RECOPY_DIR = join('.oci-ts', 'recopy');
+const KEEP = 32;
+
+export interface RecopyCommand {
+  /** The command line with the destination's directory left out: a recording lives in that directory. */
+  key: string[];
+  dir: string;
+  ref: string | undefined;
+}
+
+/**
+ * The command line (arguments after the program name) as a recording's key, when it is a copy from docker:// to
+ * oci: with no option beyond the lists above, in the forms `--name`, `--name=value`, `--name value`, `-q`, `-a`,
+ * `-f value`; else undefined. native/recopy.c computes the same.
+ */
+export function recopyCommand(args: readonly string[]): RecopyCommand | undefined {
+  if (args[0] !== 'copy') return undefined;
+  const key = ['copy'];
+  const positionals: string[] = [];
+  let dest: { dir: string; ref: string | undefined } | undefined;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-') && a !== '-') {
+      const long = a.startsWith('--');
+      const eq = long ? a.indexOf('=') : -1;
+      const name = long ? a.slice(2, eq === -1 ? undefined : eq) : SHORT[a.slice(1)];
+      if (name === undefined) return undefined;
+      if (RECOPY_FLAGS.includes(name)) {
+        if (eq !== -1 && !/^=(true|false)$/.test(a.slice(eq))) return undefined;
+        if (eq === -1 && (args[i + 1] === 'true' || args[i + 1] === 'false')) return undefined;
+        key.push(a);
+      } else if (RECOPY_VALUES.includes(name)) {
+        if (eq !== -1) {
+          if (eq === a.length - 1) return undefined;
+          key.push(a);
+        } else {
+          const v = args[i + 1];
+          if (v === undefined || v === '' || v.startsWith('-')) return undefined;
+          key.push(a, v);
+          i++;
+        }
+      } else {
+        return undefined;
+      }
+      continue;
+    }
+    positionals.push(a);
+    if (positionals.length === 1) {
+      if (!a.startsWith('docker://')) return undefined;
+      key.push(a);
+    } else if (positionals.length === 2) {
+      if (!a.startsWith('oci:')) return undefined;
+      const rest = a.slice(4);
+      const c = rest.indexOf(':');
+      const dir = c === -1 ? rest : rest.slice(0, c);
+      const ref = c === -1 ? undefined : rest.slice(c + 1) || undefined;
+      if (dir === '') return undefined;
+      dest = { dir, ref };
+      key.push(`oci:*:${ref ?? ''}`);
+    } else {
+      return undefined;
+    }
+  }
+  return dest === undefined ? undefined : { key, ...dest };
+}
+
+/** FNV-1a (64 bits) of the key's arguments joined by NUL, 16 hex digits: the recording's file name. */
+export function recordingName(key: readonly string[]): string {
+  let h = 0xcbf29ce484222325n;
+  for (const c of Buffer.from(key.join('\0'), 'utf8')) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
+/** A recording's token: bytes <= 0x20, '%' and >= 0x7f as %XX, the empty string as "%". */
+function token(s: string): string {
+  if (s === '') return '%';
+  let out = '';
+  for (const c of Buffer.from(s, 'utf8')) out += c <= 0x20 || c === 0x25 || c >= 0x7f ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(c);
+  return out;
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** What a copy to a layout looked for and wrote: the blobs and manifests (digest → size) and the top manifest. */
+export interface DestinationNotes {
+  blobs: Map<string, number>;
+  top: { mediaType: string; digest: string; size: number } | undefined;
+}
+
+/** `dest` noting, into `notes`, every blob and manifest a re-copy would look for. */
+export function notingDestination(dest: CopyDestination, notes: DestinationNotes): CopyDestination {
+  return {
+    ...dest,
+    name: dest.name,
+    acceptsDockerMediaTypes: dest.acceptsDockerMediaTypes,
+    hasBlob: async (d, o) => {
+      notes.blobs.set(d.digest, d.size);
+      return await dest.hasBlob(d, o);
+    },
+    putBlob: async (d, open, o) => {
+      notes.blobs.set(d.digest, d.size);
+      return await dest.putBlob(d, open, o);
+    },
+    putManifest: async (m, o) => {
+      notes.blobs.set(m.digest, m.bytes.length);
+      if (o.top) notes.top = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+      await dest.putManifest(m, o);
+    },
+  };
+}
+
+/** The layout calls a recording needs (@oci/layout's Layout). */
+export interface RecordedLayout {
+  dir: string;
+  indexWithBytes(): Promise<{ index: { manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] }; bytes: Buffer | undefined }>;
+}
+
+/**
+ * Writes the recording of a copy that has just succeeded, when a re-copy could be repeated from it (else nothing:
+ * returns why not). Never throws: a copy never fails for its recording.
+ */
+export async function writeRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, layout: RecordedLayout,
+  bundleHash: string | undefined): Promise<string | undefined> {
+  try {
+    if (recorder.unrecordable !== undefined) return recorder.unrecordable;
+    if (bundleHash === undefined) return 'no bundle hash';
+    if (!process.env.HOME) return 'HOME is not set';
+    if (notes.top === undefined) return 'no top manifest';
+    if (typeof process.getuid !== 'function') return 'no uid';
+    const lines: string[][] = [['key', ...command.key], ['bundle', bundleHash]];
+    for (const name of RECOPY_ENV) {
+      const v = process.env[name];
+      lines.push(v === undefined ? ['unset', name] : ['env', name, v]);
+    }
+    if (['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((n) => process.env[n])) return 'a proxy is set';
+    for (const input of recorder.inputs) {
+      if (input.kind === 'file') lines.push(input.bytes === undefined ? ['nofile', input.path] : ['file', input.path, sha256(input.bytes)]);
+      else lines.push(input.names === undefined ? ['nodir', input.path] : ['dir', input.path, ...input.names]);
+    }
+    const { index, bytes } = await layout.indexWithBytes();
+    const { indexNames } = await import('@oci/registry-client');
+    if (bytes === undefined || !indexNames(index.manifests, command.ref, notes.top)) return 'index.json does not name the image';
+    lines.push(['layout', sha256(await readFile(join(layout.dir, 'oci-layout')))]);
+    lines.push(['index', sha256(bytes), String(bytes.length)]);
+    for (const [digest, size] of notes.blobs) {
+      const c = digest.indexOf(':');
+      lines.push(['blob', digest.slice(0, c), digest.slice(c + 1), String(size)]);
+    }
+    // the requests last: the front end checks what is on this machine before it asks the registry
+    let manifests = 0;
+    for (const e of recorder.exchanges) {
+      if (!e.plain || e.status !== 200 || e.method !== 'GET') return `${e.method} ${e.url}: not one plain 200 answer`;
+      const url = new URL(e.url);
+      if (url.protocol !== 'http:' || url.port === '' || url.username || url.password) return `${e.url}: not plain HTTP with a port`;
+      if (e.sha256 !== undefined) manifests++;
+      lines.push(['get', url.host, `${url.pathname}${url.search}`, e.accept ?? '', e.userAgent, String(e.status), e.contentType ?? '', e.dockerContentDigest ?? '', e.sha256 ?? '']);
+    }
+    if (manifests === 0) return 'no manifest request';
+    const dir = join(layout.dir, RECOPY_DIR);
+    await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    const st = await lstat(dir);
+    if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${dir} is not ours alone`;
+    const file = join(dir, recordingName(command.key));
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, `${FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`, { mode: 0o600 });
+    await rename(tmp, file);
+    await prune(dir);
+    return undefined;
+  } catch (err) {
+    return `cannot write: ${(err as Error).message}`;
+  }
+}
+
+async function prune(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  if (names.length <= KEEP) return;
+  const aged = await Promise.all(names.map(async (n) => ({ n, t: await stat(join(dir, n)).then((s) => s.mtimeMs, () => 0) })));
+  aged.sort((a, b) => a.t - b.t);
+  await Promise.all(aged.slice(0, aged.length - KEEP).map(({ n }) => unlink(join(dir, n)).catch(() => {})));
+}
+
+/** The SHA-256 of the installed bundle (dist/oci-registry.cjs.sha256, written by the build), or undefined. */
+export async function bundleHash(): Promise<string | undefined> {
+  try {
+    const text = (await readFile(new URL('./oci-registry.cjs.sha256', import.meta.url), 'latin1')).trim();
+    return /^[0-9a-f]{64}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
