@@ -347,16 +347,21 @@ describe('oci-registry copy: replayed re-copies', () => {
     expect(readFileSync(file, 'utf8')).toBe(good);
   }, 120_000);
 
-  it('OCI_REGISTRY_NATIVE=0 never runs the front end; no front end for other transports', async () => {
+  it('OCI_REGISTRY_NATIVE=0 never runs the front end; other copies never wait for it', async () => {
     const dir = await recorded();
     // off: the front end is not asked (a hostile recording it would refuse is not even read)
     const file = join(dir, RECOPY_DIR, recordings(dir)[0]!);
     writeFileSync(file, 'damaged', { mode: 0o600 });
     expect(await copy('fx/hello', dir, { native: '0' })).toMatchObject({ code: 0, stderr: '' });
-    // dir: destinations and docker:// sources of other forms go to Node
-    const r = await run(LAUNCHER, ['copy', '-q', '--src-tls-verify=false', `docker://${reg.host}/fx/hello:latest`, `dir:${dest()}`], { env: { OCI_REGISTRY_NATIVE: 'require' } });
+    // the launcher asks it only when the last argument is an oci: layout holding recordings
+    expect(await run(LAUNCHER, ['copy', '-q', '--src-tls-verify=false', `docker://${reg.host}/fx/hello:latest`, `dir:${dest()}`],
+      { env: { OCI_REGISTRY_NATIVE: 'require' } })).toMatchObject({ code: 0, stderr: '' });
+    expect(await run(LAUNCHER, ['copy', `oci:${dir}:latest`, `oci:${dest()}:latest`], { env: { OCI_REGISTRY_NATIVE: 'require' } })).toMatchObject({ code: 0, stderr: '' });
+    // asked, it hands over what it does not do
+    const r = await run(LAUNCHER, ['copy', `oci:${dir}:latest`, `oci:${dir}:copied`], { env: { OCI_REGISTRY_NATIVE: 'require' } });
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/not a copy from docker:\/\/ to oci:/);
+    expect(await run(LAUNCHER, ['copy', `oci:${dir}:latest`, `oci:${dir}:copied`])).toMatchObject({ code: 0, stderr: '' });
   }, 60_000);
 });
 
