@@ -24,6 +24,11 @@ function run(file, command = process.argv.slice(2).find((a) => !a.startsWith('-'
     process.env.NODE_EXTRA_CA_CERTS = saved;
     delete process.env.OCI_NODE_EXTRA_CA_CERTS;
   }
+  // and GLIBC_TUNABLES, when it set it (glibc read it at start; children get the caller's environment)
+  if (process.env.OCI_GLIBC_TUNABLES === '1') {
+    delete process.env.GLIBC_TUNABLES;
+    delete process.env.OCI_GLIBC_TUNABLES;
+  }
   const source = fs.readFileSync(file, 'utf8');
   const vm = require('node:vm');
   const help = process.argv.slice(2).some((a) => a === '--help' || a === '-h');

@@ -176,6 +176,11 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     process.env.NODE_EXTRA_CA_CERTS = saved;
     delete process.env.OCI_NODE_EXTRA_CA_CERTS;
   }
+  // and GLIBC_TUNABLES, when it set it (glibc read it at start; children get the caller's environment)
+  if (process.env.OCI_GLIBC_TUNABLES === '1') {
+    delete process.env.GLIBC_TUNABLES;
+    delete process.env.OCI_GLIBC_TUNABLES;
+  }
   const here = process.env.OCI_REGISTRY_DIST;
   delete process.env.OCI_REGISTRY_DIST;
   // `node --snapshot-blob BLOB -- ARGS...`: argv as if bin/oci-registry.js had been run

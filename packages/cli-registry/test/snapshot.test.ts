@@ -68,14 +68,19 @@ describe('oci-registry startup snapshot', () => {
     expect(snap.index?.manifests.map((m) => m.digest)).toEqual([digest]);
     // NODE_EXTRA_CA_CERTS set aside by the launcher is back for child processes; the launcher's own variable is not
     expect(snap.seen).toMatch(/^NODE_EXTRA_CA_CERTS=\/etc\/ssl\/certs\/ca-certificates\.crt$/m);
-    expect(snap.seen).not.toMatch(/^OCI_REGISTRY_DIST=|^OCI_NODE_EXTRA_CA_CERTS=/m);
+    expect(snap.seen).not.toMatch(/^OCI_REGISTRY_DIST=|^OCI_NODE_EXTRA_CA_CERTS=|^GLIBC_TUNABLES=|^OCI_GLIBC_TUNABLES=/m);
     const bundle = await copy(LAUNCHER, 'bundle', { OCI_REGISTRY_SNAPSHOT: '0' });
     expect(bundle.code, bundle.stderr).toBe(0);
     expect(bundle.seen).not.toContain('--snapshot-blob');
     // the bundle path: the launcher starts the shared loader itself, whose variables are gone too
     expect(bundle.seen).toContain('cli-loader.cjs');
     expect(bundle.seen).toMatch(/^NODE_EXTRA_CA_CERTS=\/etc\/ssl\/certs\/ca-certificates\.crt$/m);
-    expect(bundle.seen).not.toMatch(/^OCI_CLI_BUNDLE=|^OCI_CLI_COMMAND=|^OCI_NODE_EXTRA_CA_CERTS=/m);
+    expect(bundle.seen).not.toMatch(/^OCI_CLI_BUNDLE=|^OCI_CLI_COMMAND=|^OCI_NODE_EXTRA_CA_CERTS=|^GLIBC_TUNABLES=|^OCI_GLIBC_TUNABLES=/m);
+    // a caller's own GLIBC_TUNABLES is theirs: kept as it is
+    const own = await copy(LAUNCHER, 'own-tunables', { GLIBC_TUNABLES: 'glibc.malloc.check=0' });
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.seen).toMatch(/^GLIBC_TUNABLES=glibc\.malloc\.check=0$/m);
+    expect(own.seen).not.toMatch(/^OCI_GLIBC_TUNABLES=/m);
     expect(readFileSync(join(tmp.path, 'snap', 'index.json'), 'utf8')).toBe(readFileSync(join(tmp.path, 'bundle', 'index.json'), 'utf8'));
   }, 60_000);
 
