@@ -48,6 +48,14 @@ describe('packed tarballs', () => {
     expect(out).toMatch(/Usage|Commands|Options/i);
   });
 
+  // @oci/cli-registry compiles its native front end at install (native/recopy.c), from the files it ships
+  it('@oci/cli-registry builds native/oci-registry-recopy at install', () => {
+    const built = join(app, 'node_modules', '@oci', 'cli-registry', 'native', 'oci-registry-recopy');
+    const r = spawnSync(built, [], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/usage: oci-registry-recopy LAUNCHER copy/);
+  });
+
   // npm links bins as symlinks: the sh launchers find their bin/NAME.js through the link, and start Node without
   // NODE_EXTRA_CA_CERTS (Node warns at start when it cannot load that file: no warning means it never saw it)
   it.each(packages.flatMap((p) => Object.entries<string>(p.manifest.bin ?? {})
