@@ -37,6 +37,23 @@
 #define MAX_HEAD (64 << 10)
 #define IO_TIMEOUT_MS 30000
 
+/* Node's name (process.arch) for the architecture this program is compiled for; NULL: not one recorded here */
+#if defined(__x86_64__)
+#define NODE_ARCH "x64"
+#elif defined(__aarch64__)
+#define NODE_ARCH "arm64"
+#elif defined(__i386__)
+#define NODE_ARCH "ia32"
+#elif defined(__s390x__)
+#define NODE_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define NODE_ARCH "riscv64"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NODE_ARCH "ppc64"
+#else
+#define NODE_ARCH NULL
+#endif
+
 static int argc_g;
 static char **argv_g;
 
@@ -571,7 +588,7 @@ int main(int argc, char **argv)
 	char *cursor = text;
 	struct line ln;
 	if (!next_line(&cursor, &ln) || ln.n != 2 || strcmp(ln.tok[0], "oci-registry-recopy") || strcmp(ln.tok[1], "1")) fallback("not a recording of this version");
-	int have_key = 0, have_bundle = 0, have_layout = 0, have_index = 0, gets = 0, ended = 0;
+	int have_key = 0, have_platform = 0, have_bundle = 0, have_layout = 0, have_index = 0, gets = 0, ended = 0;
 	char hex[65];
 	size_t size;
 	while (next_line(&cursor, &ln)) {
@@ -582,6 +599,11 @@ int main(int argc, char **argv)
 			if (ln.n - 1 != c.n) fallback("another command's recording");
 			for (int i = 0; i < c.n; i++) if (strcmp(ln.tok[i + 1], c.key[i])) fallback("another command's recording");
 			have_key = 1;
+		} else if (!strcmp(k, "platform") && ln.n == 3) {
+			/* Node's process.platform and process.arch, which choose an index's image (the C compiler's target
+			 * is the machine's, as the Node binary's is) */
+			if (strcmp(ln.tok[1], "linux") || !NODE_ARCH || strcmp(ln.tok[2], NODE_ARCH)) fallback("recorded on another platform");
+			have_platform = 1;
 		} else if (!strcmp(k, "bundle") && ln.n == 2) {
 			char *h = bundle_hash();
 			if (!h || strcmp(h, ln.tok[1])) fallback("oci-registry changed since the recording");
@@ -635,7 +657,7 @@ int main(int argc, char **argv)
 			fallback("a recording line this program does not know: %s", k);
 		}
 	}
-	if (!ended || !have_key || !have_bundle || !have_layout || !have_index || gets == 0) fallback("an incomplete recording");
+	if (!ended || !have_key || !have_platform || !have_bundle || !have_layout || !have_index || gets == 0) fallback("an incomplete recording");
 	/* everything a re-copy looks at is as it was after the recorded copy: it would change nothing and print nothing */
 	return 0;
 }

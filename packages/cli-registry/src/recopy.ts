@@ -155,7 +155,8 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     if (!process.env.HOME) return 'HOME is not set';
     if (notes.top === undefined) return 'no top manifest';
     if (typeof process.getuid !== 'function') return 'no uid';
-    const lines: string[][] = [['key', ...command.key], ['bundle', bundleHash]];
+    // the platform an index's image is chosen for (hostPlatform: Node's own platform and architecture)
+    const lines: string[][] = [['key', ...command.key], ['bundle', bundleHash], ['platform', process.platform, process.arch]];
     for (const name of RECOPY_ENV) {
       const v = process.env[name];
       lines.push(v === undefined ? ['unset', name] : ['env', name, v]);
@@ -184,10 +185,15 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
       lines.push(['get', url.host, `${url.pathname}${url.search}`, e.accept ?? '', e.userAgent, String(e.status), e.contentType ?? '', e.dockerContentDigest ?? '', e.sha256 ?? '']);
     }
     if (manifests === 0) return 'no manifest request';
-    const dir = join(layout.dir, RECOPY_DIR);
-    await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    // our private directory (a layout another tool wrote has none yet), never through a symbolic link
+    const mkdirOnce = (d: string, mode: number): Promise<void> => mkdir(d, { mode }).then(() => {}, (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
+    const state = join(layout.dir, RECOPY_DIR, '..');
+    await mkdirOnce(state, 0o755);
+    if (!(await lstat(state)).isDirectory()) return `${state} is not a directory`;
+    const dir = join(layout.dir, RECOPY_DIR);
+    await mkdirOnce(dir, 0o700);
     const st = await lstat(dir);
     if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${dir} is not ours alone`;
     const file = join(dir, recordingName(command.key));

@@ -132,6 +132,26 @@ describe('oci-registry copy: replayed re-copies', () => {
     expect(await onTty(['-q', ...plainArgs], 'require')).toMatchObject({ code: 0, stdout: '' });
   }, 60_000);
 
+  it('a layout skopeo wrote: our first re-copy (Node, which writes nothing to it) records, the next is replayed', async () => {
+    const dir = dest();
+    await runOk('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/fx/hello:latest`, `oci:${dir}:latest`]);
+    expect(existsSync(join(dir, '.oci-ts'))).toBe(false);
+    const before = tree(dir);
+    expect(await copy('fx/hello', dir)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(tree(dir)).toEqual(before);
+    expect(recordings(dir)).toHaveLength(1);
+    expect(await copy('fx/hello', dir, { native: 'require' })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(tree(dir)).toEqual(before);
+    // a private directory that is a symbolic link is not written through
+    const other = dest();
+    await runOk('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/fx/hello:latest`, `oci:${other}:latest`]);
+    const outside = join(tmp.path, 'outside');
+    mkdirSync(outside);
+    symlinkSync(outside, join(other, '.oci-ts'));
+    expect(await copy('fx/hello', other)).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(outside)).toEqual([]);
+  }, 60_000);
+
   it('the tag moved in the registry: handed to Node, which copies the new image; then replayed again', async () => {
     const dir = await recorded('fx/moving');
     expect(indexDigests(dir)).toEqual([helloDigest]);
@@ -329,6 +349,11 @@ describe('oci-registry copy: replayed re-copies', () => {
     await refused(/another command's recording/);
     write(good.replace(/^bundle [0-9a-f]+$/m, `bundle ${'0'.repeat(64)}`));
     await refused(/oci-registry changed/);
+    expect(good).toMatch(new RegExp(`^platform linux ${process.arch}$`, 'm'));
+    write(good.replace(/^platform .*$/m, `platform linux ${process.arch === 'arm64' ? 'x64' : 'arm64'}`));
+    await refused(/another platform/);
+    write(good.replace(/^platform .*\n/m, ''));
+    await refused(/incomplete/);
     write(good.replace(/^blob sha256 [0-9a-f]+ /m, 'blob sha256 ../../../etc/passwd '));
     await refused(/malformed/);
     write(good.replace('\nend\n', '\nexec /bin/sh\nend\n'));
