@@ -160,24 +160,26 @@ static void sha256_of(const void *data, size_t len, char out[65])
 
 /* ------------------------------------------------------------------ files */
 
-/* the rest of FD, NUL-terminated (NULL: error or larger than max) */
-static char *slurp_fd(int fd, size_t max, size_t *len)
+/* a regular file's whole content, NUL-terminated (NULL: not a regular file, larger than max, or an error); one
+ * read for the size fstat gives, and a short one to see the end (a file that grew is read to its end, up to max) */
+static char *read_regular(int fd, size_t max, size_t *len)
 {
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) return NULL;
+	size_t cap = (size_t)st.st_size + 4096, n = 0;
+	char *b = malloc(cap + 1);
 	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap > max + 1) { free(b); errno = EFBIG; return NULL; }
-			cap *= 2;
-			b = realloc(b, cap);
-		}
-		ssize_t r = read(fd, b + n, cap - n - 1);
+		ssize_t r = read(fd, b + n, cap - n);
 		if (r < 0 && errno == EINTR) continue;
-		if (r < 0) { int e = errno; free(b); errno = e; return NULL; }
+		if (r < 0) { free(b); return NULL; }
 		if (r == 0) break;
 		n += (size_t)r;
+		if (n == cap) {
+			if (cap > max) { free(b); return NULL; }
+			cap *= 2;
+			b = realloc(b, cap + 1);
+		}
 	}
-	if (n > max) { free(b); errno = EFBIG; return NULL; }
 	b[n] = 0;
 	*len = n;
 	return b;
@@ -188,10 +190,8 @@ static int file_sha256(int at, const char *path, int nofollow, char out[65], siz
 {
 	int fd = openat(at, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0) return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-	struct stat st;
 	size_t len = 0;
-	char *b = NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) b = slurp_fd(fd, MAX_FILE, &len);
+	char *b = read_regular(fd, MAX_FILE, &len);
 	close(fd);
 	if (!b) return -1;
 	sha256_of(b, len, out);
@@ -538,7 +538,7 @@ static char *bundle_hash(void)
 	int fd = open(exe, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) return NULL;
 	size_t len;
-	char *b = slurp_fd(fd, 256, &len);
+	char *b = read_regular(fd, 256, &len);
 	close(fd);
 	if (b) b[strcspn(b, "\r\n")] = 0;
 	return b;
@@ -581,7 +581,7 @@ int main(int argc, char **argv)
 	int rfd = open_recording(layout, name);
 	if (rfd < 0) fallback("no recording of this command in %s", c.dir);
 	size_t rlen;
-	char *text = slurp_fd(rfd, MAX_RECORDING, &rlen);
+	char *text = read_regular(rfd, MAX_RECORDING, &rlen);
 	close(rfd);
 	if (!text) fallback("the recording cannot be read");
 

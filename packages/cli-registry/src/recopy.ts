@@ -119,8 +119,6 @@ export interface DestinationNotes {
 export function notingDestination(dest: CopyDestination, notes: DestinationNotes): CopyDestination {
   return {
     ...dest,
-    name: dest.name,
-    acceptsDockerMediaTypes: dest.acceptsDockerMediaTypes,
     hasBlob: async (d, o) => {
       notes.blobs.set(d.digest, d.size);
       return await dest.hasBlob(d, o);
