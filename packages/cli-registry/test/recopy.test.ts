@@ -263,6 +263,54 @@ describe('oci-registry copy: replayed re-copies', () => {
     }
   }, 120_000);
 
+  it('HTTP as other servers speak it: a chunked manifest is replayed; a cut-off or changed answer is handed to Node', async () => {
+    // a small registry of our own (node:http) for the shapes docker-registry never sends: the manifest in chunks
+    const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const layer = Buffer.from('not really a layer, but bytes with a digest');
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
+    }));
+    const blobs = new Map([[sha(config), config], [sha(layer), layer]]);
+    let mode: 'chunked' | 'cut' | 'other-type' = 'chunked';
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.url === '/v2/fx/chunked/manifests/latest') {
+        res.writeHead(200, { 'content-type': mode === 'other-type' ? 'application/json' : 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': sha(manifest) });
+        if (mode === 'cut') {
+          res.write(manifest.subarray(0, 10));
+          res.socket?.destroy();
+          return;
+        }
+        res.write(manifest.subarray(0, 7));
+        res.write(manifest.subarray(7, 100));
+        return res.end(manifest.subarray(100));
+      }
+      const blob = blobs.get(req.url?.replace('/v2/fx/chunked/blobs/', '') ?? '');
+      if (blob) return res.writeHead(200, { 'content-length': blob.length }).end(blob);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const dir = dest();
+      const args = ['copy', '-q', '--src-tls-verify=false', '--retry-times=0', `docker://${host}/fx/chunked:latest`, `oci:${dir}:latest`];
+      expect(await run(LAUNCHER, args, { env: { HOME: home } })).toMatchObject({ code: 0, stderr: '' });
+      expect(await run(LAUNCHER, args, { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      mode = 'cut';
+      const cut = await run(LAUNCHER, args, { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } });
+      expect(cut.code).toBe(125);
+      expect(cut.stderr).toMatch(/had no answer/);
+      mode = 'other-type';
+      expect((await run(LAUNCHER, args, { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } })).stderr).toMatch(/other headers/);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+
   it('an index: every manifest request is repeated (a child manifest gone from the registry: Node fails)', async () => {
     const dir = dest();
     expect(await copy('fx/index', dir)).toMatchObject({ code: 0, stderr: '' });
