@@ -17,6 +17,14 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const { startRegistry } = await import(join(root, 'tools/testkit/dist/index.js'));
 const { buildFixture, pushFixture, cacheRoot, recipeHash } = await import(join(root, 'tools/fixtures/dist/index.js'));
 const LAUNCHER = join(root, 'packages/cli-registry/bin/oci-registry');
+const NATIVE = (() => {
+  try {
+    accessSync(join(root, 'packages/cli-registry/native/oci-registry-recopy'), fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const OURS = (() => {
   try {
     accessSync(LAUNCHER, fsConstants.X_OK);
@@ -127,7 +135,9 @@ try {
     }
     const src = `docker://${reg.host}/${repo}:latest`;
     const tool = {
-      ours: (dest) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
+      // env: OCI_REGISTRY_NATIVE=require for the re-copies when the native front end is built (a re-copy that Node
+      // would have to do fails the bench instead of being measured as a replay), =0 for Node's own re-copy
+      ours: (dest, env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`], { env }),
       peer: (dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
     };
     // warm-up (page cache, registry)
@@ -135,6 +145,7 @@ try {
     await tool.peer(join(work, 'warm-peer'));
     const cold = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
     const recopy = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
+    const recopyNode = { ours: [], peer: recopy.peer, oursCpu: [], peerCpu: recopy.peerCpu };
     const base = { node: [], nodeCpu: [], bare: [], bareCpu: [] };
     for (let i = 0; i < RUNS; i++) {
       const n = await exec(process.execPath, ['-e', '0']);
@@ -148,9 +159,15 @@ try {
         const c = await tool[who](dest);
         cold[who].push(c.ms);
         cold[`${who}Cpu`].push(c.cpu);
-        const r = await tool[who](dest);
+        if (who === 'ours' && NATIVE && !existsSync(join(dest, '.oci-ts', 'recopy'))) throw new Error(`the cold copy into ${dest} left no recording`);
+        const r = await tool[who](dest, who === 'ours' && NATIVE ? { OCI_REGISTRY_NATIVE: 'require' } : undefined);
         recopy[who].push(r.ms);
         recopy[`${who}Cpu`].push(r.cpu);
+        if (who === 'ours') {
+          const rn = await tool.ours(dest, { OCI_REGISTRY_NATIVE: '0' });
+          recopyNode.ours.push(rn.ms);
+          recopyNode.oursCpu.push(rn.cpu);
+        }
         await rm(dest, { recursive: true, force: true });
       }
     }
@@ -164,6 +181,8 @@ try {
     };
     line('cold-copy', cold);
     line('recopy', recopy);
+    line('recopy-node', recopyNode);
+    console.log(`NOTE registry-recopy-${image}: ${NATIVE ? 'every re-copy of ours replayed by native/oci-registry-recopy (OCI_REGISTRY_NATIVE=require); recopy-node: Node\'s own (OCI_REGISTRY_NATIVE=0)' : 'native/oci-registry-recopy is not built: every re-copy ran on Node'}`);
     console.log(`BASELINE registry-${image}: node -e 0 ${median(base.node).toFixed(0)}ms (CPU ${median(base.nodeCpu).toFixed(0)}ms), ` +
       `bare start NODE_EXTRA_CA_CERTS= node -e 0 ${median(base.bare).toFixed(0)}ms (CPU ${median(base.bareCpu).toFixed(0)}ms); ` +
       `re-copy above the bare start: ours ${(median(recopy.ours) - median(base.bare)).toFixed(0)}ms, CPU ${(median(recopy.oursCpu) - median(base.bareCpu)).toFixed(0)}ms`);
