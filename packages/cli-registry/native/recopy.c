@@ -441,7 +441,7 @@ static long dechunk(char *p, size_t n)
 		if (!crlf || crlf >= end) return -1;
 		in = crlf + 2;
 		if (size == 0) return out - p;
-		if ((size_t)(end - in) < size + 2) return -1;
+		if (size > (size_t)(end - in) || (size_t)(end - in) - size < 2) return -1; /* no overflow for a huge size */
 		memmove(out, in, size);
 		out += size;
 		in += size + 2;

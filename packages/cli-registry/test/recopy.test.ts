@@ -274,10 +274,16 @@ describe('oci-registry copy: replayed re-copies', () => {
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
     }));
     const blobs = new Map([[sha(config), config], [sha(layer), layer]]);
-    let mode: 'chunked' | 'cut' | 'other-type' = 'chunked';
+    let mode: 'chunked' | 'cut' | 'other-type' | 'huge-chunk' = 'chunked';
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
       if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.url === '/v2/fx/chunked/manifests/latest' && mode === 'huge-chunk') {
+        // a chunk size that would overflow a careless length check
+        req.socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/vnd.oci.image.manifest.v1+json\r\ndocker-content-digest: ${sha(manifest)}\r\n` +
+          `transfer-encoding: chunked\r\n\r\nffffffffffffffff\r\n${'x'.repeat(64)}`);
+        return;
+      }
       if (req.url === '/v2/fx/chunked/manifests/latest') {
         res.writeHead(200, { 'content-type': mode === 'other-type' ? 'application/json' : 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': sha(manifest) });
         if (mode === 'cut') {
@@ -306,6 +312,11 @@ describe('oci-registry copy: replayed re-copies', () => {
       expect(cut.stderr).toMatch(/had no answer/);
       mode = 'other-type';
       expect((await run(LAUNCHER, args, { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } })).stderr).toMatch(/other headers/);
+      mode = 'huge-chunk';
+      const huge = await run(LAUNCHER, args, { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } });
+      expect(huge.signal).toBeNull();
+      expect(huge.code).toBe(125);
+      expect(huge.stderr).toMatch(/had no answer/);
     } finally {
       server.close();
     }
