@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, pushFixture } from '@oci/fixtures';
-import { run, runOk, startRegistry, tmpDir, type RegistryHandle, type RunResult, type TmpDir } from '@oci/testkit';
+import { run, runOk, startFaultProxy, startRegistry, tmpDir, type RegistryHandle, type RunResult, type TmpDir } from '@oci/testkit';
 import { RECOPY_DIR, recopyCommand, recordingName } from '../src/recopy.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -319,6 +319,33 @@ describe('oci-registry copy: replayed re-copies', () => {
       expect(huge.stderr).toMatch(/had no answer/);
     } finally {
       server.close();
+    }
+  }, 60_000);
+
+  it('a retried manifest request leaves no recording; a flipped byte in the manifest is never replayed', async () => {
+    const proxy = await startFaultProxy(`http://${reg.host}`);
+    try {
+      const via = (dir: string): string[] => ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${proxy.host}/fx/hello:latest`, `oci:${dir}:latest`];
+      // a 503 answered by a retry: the copy succeeds, but its requests were not one plain answer each
+      proxy.setFaults([{ kind: 'status', status: 503, path: /\/manifests\//, method: 'GET', times: 1 }]);
+      const retried = dest();
+      expect(await run(LAUNCHER, via(retried), { env: { HOME: home } })).toMatchObject({ code: 0, stderr: '' });
+      expect(recordings(retried)).toEqual([]);
+      proxy.setFaults([]);
+      const dir = dest();
+      expect(await run(LAUNCHER, via(dir), { env: { HOME: home } })).toMatchObject({ code: 0, stderr: '' });
+      expect(await run(LAUNCHER, via(dir), { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } })).toMatchObject({ code: 0 });
+      proxy.setFaults([{ kind: 'flip-byte', offset: 40, path: /\/manifests\//, method: 'GET' }]);
+      const native = await run(LAUNCHER, via(dir), { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } });
+      expect(native.code).toBe(125);
+      expect(native.stderr).toMatch(/another manifest/);
+      // and a 503 now: the front end does not retry, Node does (and succeeds)
+      proxy.setFaults([{ kind: 'status', status: 503, path: /\/manifests\//, method: 'GET', times: 1 }]);
+      expect((await run(LAUNCHER, via(dir), { env: { HOME: home, OCI_REGISTRY_NATIVE: 'require' } })).stderr).toMatch(/answered 503/);
+      proxy.setFaults([{ kind: 'status', status: 503, path: /\/manifests\//, method: 'GET', times: 1 }]);
+      expect(await run(LAUNCHER, via(dir), { env: { HOME: home } })).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      await proxy.stop();
     }
   }, 60_000);
 
