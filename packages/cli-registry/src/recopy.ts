@@ -153,13 +153,13 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     if (!process.env.HOME) return 'HOME is not set';
     if (notes.top === undefined) return 'no top manifest';
     if (typeof process.getuid !== 'function') return 'no uid';
+    if (['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((n) => process.env[n])) return 'a proxy is set';
     // the platform an index's image is chosen for (hostPlatform: Node's own platform and architecture)
     const lines: string[][] = [['key', ...command.key], ['bundle', bundleHash], ['platform', process.platform, process.arch]];
     for (const name of RECOPY_ENV) {
       const v = process.env[name];
       lines.push(v === undefined ? ['unset', name] : ['env', name, v]);
     }
-    if (['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((n) => process.env[n])) return 'a proxy is set';
     for (const input of recorder.inputs) {
       if (input.kind === 'file') lines.push(input.bytes === undefined ? ['nofile', input.path] : ['file', input.path, sha256(input.bytes)]);
       else lines.push(input.names === undefined ? ['nodir', input.path] : ['dir', input.path, ...input.names]);

@@ -15,7 +15,10 @@ const pkg = fileURLToPath(new URL('..', import.meta.url));
 const LAUNCHER = join(pkg, 'bin', 'oci-registry');
 const NATIVE = join(pkg, 'native', 'oci-registry-recopy');
 
-/** Every file of a layout but our private directory: path -> "mtime size sha256". */
+/**
+ * Every file of a layout but our private directory: path -> "mtime size sha256". Not testkit's snapshotTree: its
+ * whole-second mtimes would miss a file rewritten with the same bytes within the second of the copy.
+ */
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string): void => {

@@ -652,7 +652,8 @@ export class RegistryClient {
   /** GET a manifest or index (digest-verified when the reference has a digest). */
   async getManifest(ref: Reference, options: CallOptions & { accept?: string[] | undefined } = {}): Promise<ManifestResult> {
     const path = this.#manifestPath(ref);
-    const noted: NotedExchange | undefined = noting() ? { method: 'GET', url: path, accept: undefined, userAgent: this.#ua(), status: undefined, plain: false } : undefined;
+    // #send fills in the request and its answer, getManifest what it takes from the body
+    const noted = noting() ? ({} as NotedExchange) : undefined;
     const res = await this.#send(ref.registry, {
       method: 'GET', path, repository: ref.repository, signal: options.signal,
       headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(', ') }, noted,

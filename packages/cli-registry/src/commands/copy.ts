@@ -57,15 +57,15 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
   const { parseTransport } = await import('../transports.js');
   const src = parseTransport(argv.source);
   const dst = parseTransport(argv.destination);
+  const { copyImage, startRecorder, stopRecorder } = await import('@oci/registry-client');
   const recopy = args !== undefined && src.transport === 'docker' && dst.transport === 'oci' ? await import('../recopy.js') : undefined;
   const command = recopy?.recopyCommand(args!);
-  const rc = command ? await import('@oci/registry-client') : undefined;
-  const recorder = rc?.startRecorder();
+  // on before anything is read: the policy, registries.conf and the manifests go into the recording
+  const recorder = command ? startRecorder() : undefined;
   const notes: DestinationNotes = { blobs: new Map(), top: undefined };
   const { checkSource, loadTrustPolicy, policyFlags } = await import('../policy-check.js');
   await checkSource(await loadTrustPolicy(policyFlags(argv)), src);
   const { openSource, openDestination } = await import('../open.js');
-  const { copyImage } = await import('@oci/registry-client');
   const { createReporter } = await import('../progress.js');
   const reporter = createReporter({ quiet: argv.quiet === true, json: argv.json === true });
   const ac = new AbortController();
@@ -97,16 +97,13 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
         await writeFile(argv.digestfile, result.digest);
       }
       done = true;
-      if (recorder && dest.layout) {
-        rc!.stopRecorder();
-        await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash());
-      }
+      if (recorder && dest.layout) await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash());
     } finally {
       reporter.finish();
       await dest.close({ failed: !done });
     }
   } finally {
-    rc?.stopRecorder();
+    if (recorder) stopRecorder();
     await source.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
