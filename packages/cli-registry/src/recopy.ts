@@ -8,7 +8,7 @@
 // print nothing, and it exits 0; on any difference it hands the command to Node.
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { CopyDestination, Recorder } from '@oci/registry-client';
 
 /** Options a recorded copy may carry (boolean ones, and ones with a value); native/recopy.c has the same lists. */
@@ -25,6 +25,7 @@ export const RECOPY_ENV: readonly string[] = [
 ];
 
 const FORMAT = 'oci-registry-recopy 1';
+const COLD_FORMAT = 'oci-registry-cold 1';
 /** The directory of recordings inside the layout's private directory; at most KEEP recordings are kept. */
 export const RECOPY_DIR = join('.oci-ts', 'recopy');
 const KEEP = 32;
@@ -99,20 +100,30 @@ export function recordingName(key: readonly string[]): string {
   return h.toString(16).padStart(16, '0');
 }
 
-/** A recording's token: bytes <= 0x20, '%' and >= 0x7f as %XX, the empty string as "%". */
-function token(s: string): string {
-  if (s === '') return '%';
+/** A recording's token: bytes <= 0x20, '%' and >= 0x7f as %XX, the empty string as "%" (a string: its UTF-8). */
+function token(s: string | Uint8Array): string {
+  const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  if (bytes.length === 0) return '%';
   let out = '';
-  for (const c of Buffer.from(s, 'utf8')) out += c <= 0x20 || c === 0x25 || c >= 0x7f ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(c);
+  for (const c of bytes) out += c <= 0x20 || c === 0x25 || c >= 0x7f ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(c);
   return out;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** What a copy to a layout looked for and wrote: the blobs and manifests (digest → size) and the top manifest. */
+/**
+ * What a copy to a layout looked for and wrote: the blobs and manifests (digest → size, in the order the copy
+ * asked for them), the manifests it wrote (digest → SHA-256 of the bytes), the blobs it wrote, and the top manifest.
+ */
 export interface DestinationNotes {
   blobs: Map<string, number>;
+  manifests: Map<string, string>;
+  written: Set<string>;
   top: { mediaType: string; digest: string; size: number } | undefined;
+}
+
+export function newNotes(): DestinationNotes {
+  return { blobs: new Map(), manifests: new Map(), written: new Set(), top: undefined };
 }
 
 /** `dest` noting, into `notes`, every blob and manifest a re-copy would look for. */
@@ -125,10 +136,13 @@ export function notingDestination(dest: CopyDestination, notes: DestinationNotes
     },
     putBlob: async (d, open, o) => {
       notes.blobs.set(d.digest, d.size);
-      return await dest.putBlob(d, open, o);
+      const r = await dest.putBlob(d, open, o);
+      notes.written.add(d.digest);
+      return r;
     },
     putManifest: async (m, o) => {
       notes.blobs.set(m.digest, m.bytes.length);
+      notes.manifests.set(m.digest, sha256(m.bytes));
       if (o.top) notes.top = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
       await dest.putManifest(m, o);
     },
@@ -146,7 +160,7 @@ export interface RecordedLayout {
  * returns why not). Never throws: a copy never fails for its recording.
  */
 export async function writeRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, layout: RecordedLayout,
-  bundleHash: string | undefined): Promise<string | undefined> {
+  bundleHash: string | undefined, fresh = false): Promise<string | undefined> {
   try {
     if (recorder.unrecordable !== undefined) return recorder.unrecordable;
     if (bundleHash === undefined) return 'no bundle hash';
@@ -156,6 +170,7 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     if (['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((n) => process.env[n])) return 'a proxy is set';
     // the platform an index's image is chosen for (hostPlatform: Node's own platform and architecture)
     const lines: string[][] = [['key', ...command.key], ['bundle', bundleHash], ['platform', process.platform, process.arch]];
+    const common = lines.length;
     for (const name of RECOPY_ENV) {
       const v = process.env[name];
       lines.push(v === undefined ? ['unset', name] : ['env', name, v]);
@@ -167,7 +182,9 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     const { index, bytes } = await layout.indexWithBytes();
     const { indexNames } = await import('@oci/registry-client');
     if (bytes === undefined || !indexNames(index.manifests, command.ref, notes.top)) return 'index.json does not name the image';
-    lines.push(['layout', sha256(await readFile(join(layout.dir, 'oci-layout')))]);
+    const checked = lines.length;
+    const ociLayout = await readFile(join(layout.dir, 'oci-layout'));
+    lines.push(['layout', sha256(ociLayout)]);
     lines.push(['index', sha256(bytes), String(bytes.length)]);
     for (const [digest, size] of notes.blobs) {
       const c = digest.indexOf(':');
@@ -194,15 +211,113 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     await mkdirOnce(dir, 0o700);
     const st = await lstat(dir);
     if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${dir} is not ours alone`;
-    const file = join(dir, recordingName(command.key));
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`, { mode: 0o600 });
-    await rename(tmp, file);
+    const text = `${FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`;
+    await writeAtomic(join(dir, recordingName(command.key)), text);
     await prune(dir);
-    return undefined;
+    if (!fresh) return undefined;
+    return await writeColdRecording(command, recorder, notes, layout.dir, {
+      common: lines.slice(0, checked), gets: lines.slice(checked + 2).filter((l) => l[0] === 'get'), ociLayout, index: bytes, recopy: text,
+    });
   } catch (err) {
     return `cannot write: ${(err as Error).message}`;
   }
+}
+
+/** Writes `text` to `file` (mode 0600) through a temp file renamed into place. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/**
+ * The directory of cold-copy recordings: $XDG_CACHE_HOME (when absolute) or ~/.cache, then oci-registry/copies.
+ * native/recopy.c looks in the same place.
+ */
+export function coldRecordingDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const xdg = env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : env.HOME ? join(env.HOME, '.cache') : undefined;
+  return base === undefined ? undefined : join(base, 'oci-registry', 'copies');
+}
+
+/** Whether `dir` does not exist and its parent is a directory: a copy that makes a new layout there. */
+export async function isFreshLayout(dir: string): Promise<boolean> {
+  const missing = await lstat(dir).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  return missing && (await stat(dirname(join(dir, '.'))).then((s) => s.isDirectory(), () => false));
+}
+
+/** What index.json holds when Layout.init makes a new layout (before the copy names its image). */
+const EMPTY_INDEX = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}';
+
+/**
+ * The recording of a copy that made a new layout, for the native front end to make the same layout again in
+ * another new directory (docs/registry-client.md, "Replayed cold copies"): the checks of the re-copy's recording
+ * but the layout's, the bytes of the files the copy wrote (oci-layout, index.json before and after, the re-copy
+ * recording), every blob with where it came from (a manifest request's body, or a blob request), and the
+ * manifest requests. Only when the layout holds exactly what those make: every blob came from the registry as
+ * it is stored (no conversion), and nothing else is in the layout.
+ */
+async function writeColdRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, dir: string, parts: {
+  common: string[][]; gets: string[][]; ociLayout: Buffer; index: Buffer; recopy: string;
+}): Promise<string | undefined> {
+  const where = coldRecordingDir();
+  if (where === undefined) return 'no cache directory';
+  // where the blobs come from: the repository of the manifest requests (one registry, one repository)
+  const bases = new Set<string>();
+  let userAgent = '';
+  for (const e of recorder.exchanges) {
+    if (e.sha256 === undefined) continue;
+    const url = new URL(e.url);
+    const m = /^(\/v2\/.+)\/manifests\/[^/]+$/.exec(url.pathname);
+    if (m === null || url.search !== '') return `${e.url}: not a manifest request`;
+    bases.add(`${url.host} ${m[1]}`);
+    userAgent = e.userAgent;
+  }
+  if (bases.size !== 1) return 'manifests from more than one repository';
+  const [host, repo] = [...bases][0]!.split(' ') as [string, string];
+  const fetched = new Set(parts.gets.map((g) => g[8]).filter((h) => h));
+  const sources: string[][] = [];
+  const fetches: string[][] = [];
+  for (const [digest, size] of notes.blobs) {
+    const [alg, hex] = digest.split(':') as [string, string];
+    if (alg !== 'sha256' || !/^[0-9a-f]{64}$/.test(hex)) return `${digest}: not a sha256 digest`;
+    const manifest = notes.manifests.get(digest);
+    if (manifest !== undefined) {
+      // a manifest the copy wrote: the body of one of its requests, unchanged
+      if (manifest !== hex || !fetched.has(hex)) return `${digest}: a manifest the registry did not send as it is`;
+      sources.push(['blob', alg, hex, String(size)]);
+    } else if (notes.written.has(digest)) {
+      fetches.push(['fetch', alg, hex, String(size), host, `${repo}/blobs/${digest}`, userAgent]);
+    } else {
+      return `${digest}: neither written nor a manifest`;
+    }
+  }
+  // the layout holds exactly what the recording makes again
+  const want = new Set([...notes.blobs.keys()].map((d) => d.slice('sha256:'.length)));
+  const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
+  if (!same(await readdir(dir), ['oci-layout', 'index.json', 'blobs', '.oci-ts'])) return 'other files in the layout';
+  if (!same(await readdir(join(dir, 'blobs')), ['sha256'])) return 'other blob algorithms';
+  const blobs = await readdir(join(dir, 'blobs', 'sha256'));
+  if (blobs.length !== want.size || !blobs.every((b) => want.has(b))) return 'other blobs in the layout';
+  if (!same(await readdir(join(dir, '.oci-ts')), ['ingest', 'recopy'])) return 'other files in .oci-ts';
+  if ((await readdir(join(dir, '.oci-ts', 'ingest'))).length !== 0) return 'files left in .oci-ts/ingest';
+  if (!same(await readdir(join(dir, RECOPY_DIR)), [recordingName(command.key)])) return 'other recordings';
+  const lines: (string | Uint8Array)[][] = [
+    ...parts.common,
+    ['write', 'oci-layout', parts.ociLayout],
+    ['write', 'index0', EMPTY_INDEX],
+    ['write', 'index', parts.index],
+    ['write', 'recopy', parts.recopy],
+    ...fetches,
+    ...sources,
+    ...parts.gets,
+  ];
+  await mkdir(where, { recursive: true, mode: 0o700 });
+  const st = await lstat(where);
+  if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${where} is not ours alone`;
+  await writeAtomic(join(where, recordingName(command.key)), `${COLD_FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`);
+  await prune(where);
+  return undefined;
 }
 
 async function prune(dir: string): Promise<void> {

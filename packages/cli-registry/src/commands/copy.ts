@@ -62,7 +62,9 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
   const command = recopy?.recopyCommand(args!);
   // on before anything is read: the policy, registries.conf and the manifests go into the recording
   const recorder = command ? startRecorder() : undefined;
-  const notes: DestinationNotes = { blobs: new Map(), top: undefined };
+  const notes: DestinationNotes = recopy?.newNotes() ?? { blobs: new Map(), manifests: new Map(), written: new Set(), top: undefined };
+  // a copy that makes a new layout also leaves a recording for the next copy into a new layout (src/recopy.ts)
+  const fresh = command ? await recopy!.isFreshLayout(command.dir) : false;
   const { checkSource, loadTrustPolicy, policyFlags } = await import('../policy-check.js');
   await checkSource(await loadTrustPolicy(policyFlags(argv)), src);
   const { openSource, openDestination } = await import('../open.js');
@@ -97,7 +99,7 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
         await writeFile(argv.digestfile, result.digest);
       }
       done = true;
-      if (recorder && dest.layout) await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash());
+      if (recorder && dest.layout) await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash(), fresh);
     } finally {
       reporter.finish();
       await dest.close({ failed: !done });
