@@ -1,0 +1,308 @@
+// Replayed cold copies (src/recopy.ts writeColdRecording, native/recopy.c cold_copy): a copy that makes a new
+// layout leaves a recording in the user's cache, and the next copy of the same command line into another new
+// directory is made by the native front end. Every case runs the real launcher against the real registry (or a
+// fault proxy in front of it); OCI_REGISTRY_NATIVE=require makes a hand-over exit 125 with its reason, which proves
+// which path answered; =0 is Node's own path, the oracle for what the front end must make.
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixture, pushFixture } from '@oci/fixtures';
+import { run, runOk, startFaultProxy, startRegistry, tmpDir, type RegistryHandle, type RunResult, type TmpDir } from '@oci/testkit';
+import { coldRecordingDir, RECOPY_DIR, recopyCommand, recordingName } from '../src/recopy.js';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const LAUNCHER = join(pkg, 'bin', 'oci-registry');
+
+/** Every entry of a layout, our private directory included: path -> "mode size sha256" (directories: "mode dir"). */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      const st = lstatSync(p);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isDirectory()) {
+        out[relative(dir, p)] = `${mode} dir`;
+        walk(p);
+      } else {
+        out[relative(dir, p)] = `${mode} ${st.size} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const blobNames = (dir: string): string[] => readdirSync(join(dir, 'blobs', 'sha256')).sort();
+
+describe('oci-registry copy: replayed cold copies', () => {
+  let reg: RegistryHandle;
+  let tmp: TmpDir;
+  let home: string;
+  let busyboxDigest: string;
+  let helloDigest: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    [reg, tmp] = await Promise.all([startRegistry({ mode: 'plain' }), tmpDir('cli-reg-cold-')]);
+    const [hello, busybox] = await Promise.all([buildFixture('hello'), buildFixture('busybox')]);
+    helloDigest = hello.manifestDigest;
+    busyboxDigest = busybox.manifestDigest;
+    await Promise.all([
+      pushFixture('busybox', reg, 'fx/busybox', { format: 'oci' }),
+      pushFixture('hello', reg, 'fx/hello', { format: 'oci' }),
+      pushFixture('hello', reg, 'fx/index', { format: 'index' }),
+      pushFixture('hello', reg, 'fx/moving', { format: 'oci' }),
+      pushFixture('busybox', reg, 'fx/docker', { format: 'v2s2' }),
+    ]);
+    home = join(tmp.path, 'home');
+    mkdirSync(home);
+  }, 300_000);
+  afterAll(async () => {
+    await reg?.stop();
+    await tmp?.cleanup();
+  });
+
+  const dest = (): string => join(tmp.path, `layout-${++n}`);
+  const cache = (): string => join(home, '.cache', 'oci-registry', 'copies');
+  const env = (native?: string, more: Record<string, string | undefined> = {}): Record<string, string | undefined> => ({
+    HOME: home, XDG_CACHE_HOME: undefined, XDG_CONFIG_HOME: undefined, XDG_RUNTIME_DIR: undefined, REGISTRY_AUTH_FILE: undefined,
+    DOCKER_CONFIG: undefined, CONTAINERS_REGISTRIES_CONF: undefined, OCI_REGISTRY_NATIVE: native, ...more,
+  });
+  const argsFor = (source: string, dir: string, opts: string[] = ['-q', '--src-tls-verify=false', '--src-no-creds']): string[] =>
+    ['copy', ...opts, source, `oci:${dir}:latest`];
+
+  /** The launcher's copy of `repo` from the registry into `dir`; native: 'require', '0' (off) or default. */
+  function copy(repo: string, dir: string, opts: { native?: string; args?: string[]; host?: string } = {}): Promise<RunResult> {
+    return run(LAUNCHER, argsFor(`docker://${opts.host ?? reg.host}/${repo}:latest`, dir, opts.args), { env: env(opts.native) });
+  }
+
+  const coldFile = (repo: string, opts: { args?: string[]; host?: string } = {}): string =>
+    join(cache(), recordingName(recopyCommand(argsFor(`docker://${opts.host ?? reg.host}/${repo}:latest`, '/x', opts.args))!.key));
+
+  /** A cold copy by Node, which leaves the cold recording; returns the layout it made. */
+  async function recorded(repo: string, opts: { args?: string[]; host?: string } = {}): Promise<string> {
+    const dir = dest();
+    expect(await copy(repo, dir, { ...opts, native: '0' })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(existsSync(coldFile(repo, opts))).toBe(true);
+    return dir;
+  }
+
+  it('Node leaves the recording; the next copy into a new directory makes the same layout without Node', async () => {
+    const nodeMade = await recorded('fx/busybox');
+    expect(lstatSync(cache()).mode & 0o777).toBe(0o700);
+    expect(lstatSync(coldFile('fx/busybox')).mode & 0o777).toBe(0o600);
+    const dir = dest();
+    const native = await copy('fx/busybox', dir, { native: 'require' });
+    expect(native).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    // file for file: the same names, modes and bytes, our private directory (the re-copy recording) included
+    expect(tree(dir)).toEqual(tree(nodeMade));
+    // skopeo reads it, and makes the same blobs from the same source (the oracle)
+    const inspect = JSON.parse((await runOk('skopeo', ['inspect', `oci:${dir}:latest`])).stdout) as { Digest: string };
+    expect(inspect.Digest).toBe(busyboxDigest);
+    const peer = dest();
+    await runOk('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/fx/busybox:latest`, `oci:${peer}:latest`]);
+    expect(blobNames(dir)).toEqual(blobNames(peer));
+    for (const b of blobNames(peer)) expect(readFileSync(join(dir, 'blobs', 'sha256', b)).equals(readFileSync(join(peer, 'blobs', 'sha256', b)))).toBe(true);
+    // the layout it made holds the re-copy recording: the next copy into it is replayed too
+    expect(await copy('fx/busybox', dir, { native: 'require' })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    // and Node's own copy into a new directory still makes the same
+    const again = dest();
+    expect(await copy('fx/busybox', again, { native: '0' })).toMatchObject({ code: 0, stderr: '' });
+    expect(tree(again)).toEqual(tree(dir));
+  }, 120_000);
+
+  it('without -q and without a terminal nothing is printed, by either path', async () => {
+    const args = ['--src-tls-verify=false', '--src-no-creds'];
+    await recorded('fx/hello', { args });
+    const dir = dest();
+    expect(await copy('fx/hello', dir, { native: 'require', args })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')).manifests[0].digest).toBe(helloDigest);
+  }, 60_000);
+
+  it('a moved tag: handed to Node before anything is made; Node copies the new image and records it', async () => {
+    await recorded('fx/moving');
+    await pushFixture('busybox', reg, 'fx/moving', { format: 'oci' });
+    try {
+      const dir = dest();
+      const r = await copy('fx/moving', dir, { native: 'require' });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(/another manifest|other headers/);
+      expect(existsSync(dir)).toBe(false);
+      expect(await copy('fx/moving', dir)).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')).manifests[0].digest).toBe(busyboxDigest);
+      const next = dest();
+      expect(await copy('fx/moving', next, { native: 'require' })).toMatchObject({ code: 0, stderr: '' });
+      expect(tree(next)).toEqual(tree(dir));
+    } finally {
+      await pushFixture('hello', reg, 'fx/moving', { format: 'oci' });
+    }
+  }, 120_000);
+
+  it('a blob damaged or cut off on the way: nothing wrong is stored; Node reports it, or resumes from what was stored', async () => {
+    const proxy = await startFaultProxy(`http://${reg.host}`);
+    try {
+      const oracle = await recorded('fx/busybox', { host: proxy.host });
+      // every blob damaged: the front end stores none, removes the directory it made and hands over
+      proxy.setFaults([{ kind: 'flip-byte', offset: 100, path: /\/blobs\//, method: 'GET' }]);
+      const damaged = dest();
+      const r = await copy('fx/busybox', damaged, { host: proxy.host, native: 'require' });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(/digest mismatch/);
+      expect(existsSync(damaged)).toBe(false);
+      // handed to Node: Node's error, and Node's clean-up (a new layout without blobs is removed)
+      const node = await copy('fx/busybox', damaged, { host: proxy.host, args: ['-q', '--src-tls-verify=false', '--src-no-creds', '--retry-times=0'] });
+      expect(node.code).toBe(1);
+      expect(node.stderr).toMatch(/ERR_DIGEST_MISMATCH|digest/i);
+      // a layer cut off once: the front end stores the other blobs and hands over; Node fetches the missing one
+      proxy.setFaults([{ kind: 'cut', afterBytes: 100, path: /\/blobs\//, method: 'GET', times: 1 }]);
+      const cut = dest();
+      const required = await copy('fx/busybox', cut, { host: proxy.host, native: 'require' });
+      expect(required.code).toBe(125);
+      expect(required.stderr).toMatch(/cut off|answered|cannot connect/);
+      proxy.setFaults([]);
+      if (existsSync(cut)) {
+        // what is there is a layout Node can resume from: oci-layout, the empty index, complete blobs only
+        expect(JSON.parse(readFileSync(join(cut, 'index.json'), 'utf8')).manifests).toEqual([]);
+        expect(readdirSync(join(cut, '.oci-ts', 'ingest'))).toEqual([]);
+        expect(existsSync(join(cut, '.oci-ts', 'index.lock'))).toBe(false);
+      }
+      expect(await copy('fx/busybox', cut, { host: proxy.host })).toMatchObject({ code: 0, stderr: '' });
+      const inspect = JSON.parse((await runOk('skopeo', ['inspect', `oci:${cut}:latest`])).stdout) as { Digest: string };
+      expect(inspect.Digest).toBe(busyboxDigest);
+      expect(blobNames(cut)).toEqual(blobNames(oracle));
+      // a cut with the front end in its default mode: handed over, and Node finishes the same command
+      proxy.setFaults([{ kind: 'cut', afterBytes: 100, path: /\/blobs\//, method: 'GET', times: 1 }]);
+      const resumed = dest();
+      expect(await copy('fx/busybox', resumed, { host: proxy.host })).toMatchObject({ code: 0, stderr: '' });
+      expect(blobNames(resumed)).toEqual(blobNames(oracle));
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
+
+  it('a registry that is gone: handed over before anything is made, and Node says so', async () => {
+    const other = await startRegistry({ mode: 'plain' });
+    let host: string;
+    try {
+      await pushFixture('hello', other, 'fx/hello', { format: 'oci' });
+      host = other.host;
+      await recorded('fx/hello', { host });
+    } finally {
+      await other.stop();
+    }
+    const dir = dest();
+    const r = await copy('fx/hello', dir, { host: host!, native: 'require' });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/had no answer/);
+    expect(existsSync(dir)).toBe(false);
+    const node = await copy('fx/hello', dir, { host: host!, args: ['-q', '--src-tls-verify=false', '--src-no-creds', '--retry-times=0'] });
+    expect(node.code).toBe(1);
+    expect(existsSync(dir)).toBe(false);
+  }, 120_000);
+
+  it('only into a directory that does not exist, under one that does', async () => {
+    await recorded('fx/hello');
+    // an existing empty directory: the launcher does not ask the front end (Node copies)
+    const empty = dest();
+    mkdirSync(empty);
+    expect(await copy('fx/hello', empty, { native: 'require' })).toMatchObject({ code: 0, stderr: '' });
+    // a missing parent: Node makes it, the front end does not
+    const deep = join(dest(), 'a', 'b');
+    const r = await copy('fx/hello', deep, { native: 'require' });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/cannot make/);
+    expect(await copy('fx/hello', deep)).toMatchObject({ code: 0, stderr: '' });
+    // a dangling symbolic link where the layout would go: not made through it
+    const link = dest();
+    symlinkSync(join(tmp.path, 'nowhere'), link);
+    expect((await copy('fx/hello', link, { native: 'require' })).stderr).not.toMatch(/not done natively/);
+  }, 60_000);
+
+  it('an index: the chosen image, or all of them with --all, made without Node', async () => {
+    for (const args of [['-q', '--src-tls-verify=false'], ['-q', '--all', '--src-tls-verify=false']]) {
+      const nodeMade = await recorded('fx/index', { args });
+      const dir = dest();
+      expect(await copy('fx/index', dir, { native: 'require', args })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      expect(tree(dir)).toEqual(tree(nodeMade));
+    }
+  }, 120_000);
+
+  it('no cold recording where the layout is not made of what the registry sent, or was not new', async () => {
+    // a Docker image converted to OCI: the manifest written is not the one received
+    const converted = dest();
+    expect(await copy('fx/docker', converted, { native: '0' })).toMatchObject({ code: 0, stderr: '' });
+    expect(existsSync(coldFile('fx/docker'))).toBe(false);
+    expect(readdirSync(join(converted, RECOPY_DIR))).toHaveLength(1);
+    // into a layout that existed: a re-copy recording only
+    const existing = dest();
+    mkdirSync(existing);
+    expect(await copy('fx/hello', existing, { native: '0', args: ['-q', '--src-tls-verify=false', '--jobs=2'] })).toMatchObject({ code: 0, stderr: '' });
+    expect(existsSync(coldFile('fx/hello', { args: ['-q', '--src-tls-verify=false', '--jobs=2'] }))).toBe(false);
+  }, 60_000);
+
+  it('hostile recordings are refused: mode, owner, directory, symbolic links, damage, unknown lines', async () => {
+    const args = ['-q', '--src-tls-verify=false', '--jobs', '3'];
+    await recorded('fx/hello', { args });
+    const file = coldFile('fx/hello', { args });
+    const good = readFileSync(file, 'utf8');
+    const attempt = async (why: RegExp, made = false): Promise<void> => {
+      const dir = dest();
+      const r = await copy('fx/hello', dir, { native: 'require', args });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(why);
+      // refused before anything is made; a blob refused later leaves what Node would leave (the blobs stored)
+      if (!made) expect(existsSync(dir)).toBe(false);
+      else if (existsSync(dir)) expect(readdirSync(join(dir, '.oci-ts', 'ingest'))).toEqual([]);
+    };
+    const damage = async (text: string, why: RegExp, made = false): Promise<void> => {
+      writeFileSync(file, text, { mode: 0o600 });
+      await attempt(why, made);
+    };
+    const restore = (): void => {
+      rmSync(file, { force: true });
+      writeFileSync(file, good, { mode: 0o600 });
+      chmodSync(file, 0o600);
+    };
+    try {
+      chmodSync(file, 0o644);
+      await attempt(/not a file of ours alone/);
+      restore();
+      chownSync(file, 4242, 4242);
+      await attempt(/not a file of ours alone/);
+      restore();
+      chmodSync(cache(), 0o755);
+      await attempt(/not ours alone/);
+      chmodSync(cache(), 0o700);
+      // the copies directory a symbolic link to another: not followed
+      const moved = `${cache()}.real`;
+      renameSync(cache(), moved);
+      symlinkSync(moved, cache());
+      await attempt(/no recording/);
+      rmSync(cache());
+      renameSync(moved, cache());
+      await damage(good.slice(0, good.length / 2), /incomplete|malformed|another command/);
+      await damage(good.replace('oci-registry-cold 1', 'oci-registry-cold 2'), /not a recording of this version/);
+      await damage(good.replace('\nend\n', '\nwrite passwd x\nend\n'), /does not know/);
+      await damage(good.replace(/^fetch (\S+) ([0-9a-f]{64})/m, 'fetch $1 ../../etc'), /malformed/);
+      // a blob the registry does not have (another digest): asked, answered 404, the directory removed again
+      await damage(good.replace(/^(fetch \S+ )[0-9a-f]{64}( \d+ \S+ \S+sha256:)[0-9a-f]{64}/m, `$1${'0'.repeat(64)}$2${'0'.repeat(64)}`), /answered 404/, true);
+      // a manifest line naming a body no request returned
+      await damage(good.replace(/^blob (\S+) [0-9a-f]{64}/m, `blob $1 ${'1'.repeat(64)}`), /was not among the answers/);
+      restore();
+      const dir = dest();
+      expect(await copy('fx/hello', dir, { native: 'require', args })).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      restore();
+    }
+  }, 120_000);
+
+  it('the recordings directory: $XDG_CACHE_HOME when absolute, else ~/.cache', () => {
+    expect(coldRecordingDir({ HOME: '/home/u' })).toBe('/home/u/.cache/oci-registry/copies');
+    expect(coldRecordingDir({ HOME: '/home/u', XDG_CACHE_HOME: '/var/c' })).toBe('/var/c/oci-registry/copies');
+    expect(coldRecordingDir({ HOME: '/home/u', XDG_CACHE_HOME: 'rel' })).toBe('/home/u/.cache/oci-registry/copies');
+    expect(coldRecordingDir({})).toBeUndefined();
+  });
+});
