@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,11 +60,17 @@
 
 static int argc_g;
 static char **argv_g;
+/* SIGINT or SIGTERM during a cold copy: it stops as Node's copy stops (commands/copy.ts, main.ts: ERR_INTERRUPTED, status 130) */
+static volatile sig_atomic_t interrupted;
 
 /* ------------------------------------------------------------------ hand-over */
 
 static void fallback(const char *why, ...)
 {
+	if (interrupted) {
+		dprintf(2, "oci-registry: ERR_INTERRUPTED: interrupted\nhint: Run the same command again to finish: complete blobs are kept.\n");
+		_exit(130);
+	}
 	const char *mode = getenv("OCI_REGISTRY_NATIVE");
 	if (mode && !strcmp(mode, "require")) {
 		va_list ap;
@@ -413,14 +420,17 @@ static void recording_name(struct command *c, char out[17])
 
 /* ------------------------------------------------------------------ HTTP */
 
+/* >0 when FD is ready, 0 after IO_TIMEOUT_MS, -1 on an error or an interruption (polled in slices to see it) */
 static int wait_fd(int fd, short events)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	for (;;) {
-		int r = poll(&p, 1, IO_TIMEOUT_MS);
-		if (r < 0 && errno == EINTR) continue;
-		return r;
+	for (int waited = 0; waited < IO_TIMEOUT_MS; waited += 250) {
+		if (interrupted) return -1;
+		int r = poll(&p, 1, 250);
+		if (r < 0 && errno == EINTR) { waited -= 250; continue; }
+		if (r != 0) return r;
 	}
+	return 0;
 }
 
 static int connect_to(const char *hostport)
@@ -982,6 +992,7 @@ static int store_blob(const struct blob *b, char *buf, size_t cap, char *why, si
 	sha256_update(&h, buf + head, (size_t)total);
 	if (write_all(out, buf + head, (size_t)total) != 0) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno)); goto fail; }
 	while (total < b->size) {
+		if (interrupted) { snprintf(why, whylen, "interrupted"); goto fail; }
 		size_t want = b->size - total < cap ? (size_t)(b->size - total) : cap;
 		ssize_t r = recv(sock, buf, want, 0);
 		if (r < 0 && errno == EINTR) continue;
@@ -1035,8 +1046,17 @@ static int by_size_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+static void on_signal(int sig)
+{
+	interrupted = 1;
+}
+
 static int cold_copy(struct command *c)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	/* the recording: $XDG_CACHE_HOME (absolute) or ~/.cache, then oci-registry/copies (src/recopy.ts coldRecordingDir) */
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char base[PATH_MAX];
@@ -1105,7 +1125,7 @@ static int cold_copy(struct command *c)
 	for (int i = 0; i < nthreads; i++) if (pthread_create(&th[started], NULL, fetcher, NULL) == 0) started++;
 	if (started == 0 && nfetches > 0) fetcher(NULL);
 	for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
-	if (failed) cold_fail(c->dir, fail_why);
+	if (failed || interrupted) cold_fail(c->dir, failed ? fail_why : "interrupted");
 	/* the manifests, children before the index that names them (the recorded order) */
 	char *buf = malloc(4096), why[512];
 	for (int i = 0; i < nmanifests; i++) {

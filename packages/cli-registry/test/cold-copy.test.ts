@@ -3,6 +3,7 @@
 // directory is made by the native front end. Every case runs the real launcher against the real registry (or a
 // fault proxy in front of it); OCI_REGISTRY_NATIVE=require makes a hand-over exit 125 with its reason, which proves
 // which path answered; =0 is Node's own path, the oracle for what the front end must make.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -178,6 +179,34 @@ describe('oci-registry copy: replayed cold copies', () => {
       const resumed = dest();
       expect(await copy('fx/busybox', resumed, { host: proxy.host })).toMatchObject({ code: 0, stderr: '' });
       expect(blobNames(resumed)).toEqual(blobNames(oracle));
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
+
+  it('interrupted (SIGINT, SIGTERM): stops as Node stops, "interrupted" and status 130, a new layout without blobs removed', async () => {
+    const proxy = await startFaultProxy(`http://${reg.host}`);
+    try {
+      await recorded('fx/hello', { host: proxy.host });
+      proxy.setFaults([{ kind: 'delay', ms: 5000, path: /\/blobs\//, method: 'GET' }]);
+      const seen: Record<string, { code: number | null; stderr: string }> = {};
+      for (const [native, signal] of [['0', 'SIGINT'], ['require', 'SIGINT'], ['0', 'SIGTERM'], ['require', 'SIGTERM']] as const) {
+        const dir = dest();
+        const vars = Object.fromEntries(Object.entries({ ...process.env, ...env(native) }).filter(([, v]) => v !== undefined));
+        const child = spawn(LAUNCHER, argsFor(`docker://${proxy.host}/fx/hello:latest`, dir), { env: vars, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        // the blobs are asked for once the layout is made: wait for it, then a little
+        for (let i = 0; i < 100 && !existsSync(join(dir, 'oci-layout')); i++) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill(signal);
+        seen[`${native} ${signal}`] = { code: await closed, stderr };
+        expect(existsSync(dir)).toBe(false);
+      }
+      // Node's words and status (the oracle), from the front end too
+      expect(seen['0 SIGINT']).toMatchObject({ code: 130, stderr: expect.stringMatching(/^oci-registry: ERR_INTERRUPTED: interrupted\n/) });
+      for (const k of Object.keys(seen)) expect({ k, ...seen[k] }).toEqual({ k, ...seen['0 SIGINT'] });
     } finally {
       await proxy.stop();
     }
