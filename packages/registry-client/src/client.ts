@@ -7,7 +7,7 @@ import { parseChallenges, repositoryScope, type Challenge } from './challenge.js
 import { findCredentials, type Credentials } from './credentials.js';
 import { digestBytes, hasherFor, mismatch, splitDigest, verifyBytes } from './digest.js';
 import { RegistryError, redactUrl } from './errors.js';
-import { MANIFEST_ACCEPT, sniffManifestType } from './media.js';
+import { MANIFEST_ACCEPT, MT, sniffManifestType } from './media.js';
 import { apiHost, formatReference, manifestSelector, type Reference } from './reference.js';
 import { releaseChunk } from './lean-http.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -730,7 +730,36 @@ export class RegistryClient {
       await this.#fail(res, `PUT manifest ${formatReference(ref)}`, path, 'ERR_NAME_UNKNOWN');
     }
     await res.body.dump();
+    // a manifest with a subject on a registry without the referrers API (no OCI-Subject in the answer): the
+    // client keeps the referrers list under the tag schema (distribution-spec 1.1, "Pushing Manifests with Subject")
+    const referrer = referrerOf(bytes, mediaType, digest);
+    if (referrer !== undefined && res.headers['oci-subject'] === undefined) {
+      await this.#updateReferrersTag(ref, referrer.subject, (list) =>
+        list.some((d) => d.digest === digest) ? undefined : [...list, referrer.descriptor], options);
+    }
     return digest;
+  }
+
+  /**
+   * Changes the referrers list kept under the tag `<alg>-<hex>` of `subject` (the tag-schema fallback):
+   * `change` gets the current list (empty when there is none) and returns the new one, or undefined for no change.
+   */
+  async #updateReferrersTag(ref: Reference, subject: string, change: (list: Record<string, unknown>[]) => Record<string, unknown>[] | undefined,
+    options: CallOptions): Promise<void> {
+    const { algorithm, encoded } = splitDigest(subject);
+    const tagRef: Reference = { ...ref, tag: `${algorithm}-${encoded}`, digest: undefined };
+    let list: Record<string, unknown>[] = [];
+    try {
+      const m = await this.getManifest(tagRef, { ...options, accept: [MT.OciIndex] });
+      const doc = JSON.parse(m.bytes.toString('utf8')) as { manifests?: unknown };
+      if (Array.isArray(doc.manifests)) list = doc.manifests.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null);
+    } catch (err) {
+      if (!RegistryError.is(err, 'ERR_MANIFEST_UNKNOWN') && !RegistryError.is(err, 'ERR_NAME_UNKNOWN')) throw err;
+    }
+    const next = change(list);
+    if (next === undefined) return;
+    const index = { schemaVersion: 2, mediaType: MT.OciIndex, manifests: next };
+    await this.putManifest(tagRef, Buffer.from(JSON.stringify(index), 'utf8'), MT.OciIndex, options);
   }
 
   /** DELETE a manifest (a tag is resolved to its digest first, as registries require). */
@@ -741,6 +770,10 @@ export class RegistryClient {
       if (!head) throw new RegistryError('ERR_MANIFEST_UNKNOWN', `manifest ${formatReference(ref)} not found`, { hint: HINTS.ERR_MANIFEST_UNKNOWN });
       digest = head.digest ?? (await this.getManifest(ref, options)).digest;
     }
+    // a manifest with a subject is also taken out of the tag-schema referrers list, when the registry keeps none
+    // itself (distribution-spec 1.1, "Deleting Manifests"): its subject is read before it is gone
+    const referrer = await this.getManifest({ ...ref, tag: undefined, digest }, options).then(
+      (m) => referrerOf(m.bytes, m.mediaType, digest!), () => undefined);
     const path = this.#manifestPath(ref, digest);
     const res = await this.#send(ref.registry, {
       method: 'DELETE', path, repository: ref.repository, actions: ['delete'], extraScopes: [repositoryScope(ref.repository, ['pull', 'push'])],
@@ -748,7 +781,20 @@ export class RegistryClient {
     });
     if (res.statusCode !== 202 && res.statusCode !== 200) await this.#fail(res, `DELETE manifest ${formatReference(ref)}`, path, 'ERR_MANIFEST_UNKNOWN');
     await res.body.dump();
+    if (referrer !== undefined && !(await this.#hasReferrersApi(ref, referrer.subject, options))) {
+      const gone = digest;
+      await this.#updateReferrersTag(ref, referrer.subject, (list) =>
+        list.some((d) => d.digest === gone) ? list.filter((d) => d.digest !== gone) : undefined, options);
+    }
     return digest;
+  }
+
+  /** Whether the registry answers the referrers API for `subject` (a 404 means it has none). */
+  async #hasReferrersApi(ref: Reference, subject: string, options: CallOptions): Promise<boolean> {
+    const path = `/v2/${ref.repository}/referrers/${subject}`;
+    const res = await this.#send(ref.registry, { method: 'GET', path, repository: ref.repository, signal: options.signal, headers: { accept: MT.OciIndex } });
+    await res.body.dump();
+    return res.statusCode === 200;
   }
 
   /** HEAD a blob: its size, or undefined when absent. */
@@ -1102,6 +1148,25 @@ export class RegistryClient {
     if (options.artifactType) result.manifests = result.manifests.filter((d) => d.artifactType === options.artifactType);
     return result;
   }
+}
+
+/**
+ * The subject of a manifest and the descriptor a referrers list gives it (distribution-spec 1.1: artifactType,
+ * else the config's media type for an image manifest; the manifest's annotations); undefined without a subject.
+ */
+function referrerOf(bytes: Uint8Array, mediaType: string, digest: string): { subject: string; descriptor: Record<string, unknown> } | undefined {
+  let doc: { mediaType?: unknown; subject?: { digest?: unknown }; artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown };
+  try {
+    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as typeof doc;
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null || typeof doc.subject?.digest !== 'string') return undefined;
+  const descriptor: Record<string, unknown> = { mediaType: typeof doc.mediaType === 'string' ? doc.mediaType : mediaType, digest, size: bytes.length };
+  const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof doc.config?.mediaType === 'string' ? doc.config.mediaType : undefined;
+  if (artifactType !== undefined) descriptor.artifactType = artifactType;
+  if (typeof doc.annotations === 'object' && doc.annotations !== null && Object.keys(doc.annotations).length > 0) descriptor.annotations = doc.annotations;
+  return { subject: doc.subject.digest, descriptor };
 }
 
 function publish(d: RequestDiagnostic): void {

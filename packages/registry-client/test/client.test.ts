@@ -122,6 +122,47 @@ describe.each(modes)('against the real registry (%s)', (mode) => {
     expect(idx.manifests).toEqual([]);
   });
 
+  it('keeps the tag-schema referrers list when manifests with a subject are pushed and deleted (no referrers API)', async () => {
+    const target = { registry: reg.host, repository: 'test/app' };
+    const subject = sha(manifestBytes);
+    const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+    const empty = Buffer.from('{}');
+    await client.pushBlob(target, empty, { digest: sha(empty), size: empty.length });
+    const artifact = (artifactType: string | undefined, note: string): Buffer => Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: OCI_MANIFEST, ...(artifactType ? { artifactType } : {}),
+      config: { mediaType: artifactType ? 'application/vnd.oci.empty.v1+json' : 'application/vnd.example.config+json', digest: sha(empty), size: 2 },
+      layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 }],
+      subject: { mediaType: OCI_MANIFEST, digest: subject, size: manifestBytes.length },
+      annotations: { 'org.example.note': note },
+    }));
+    const sbom = artifact('application/vnd.example.sbom', 'a');
+    const sig = artifact(undefined, 'b');
+    const put = (b: Buffer): Promise<string> => client.putManifest(parseReference(`${reg.host}/test/app@${sha(b)}`), b, OCI_MANIFEST);
+    await put(sbom);
+    await put(sig);
+    await put(sbom); // pushed again: listed once
+    const ref = parseReference(`${reg.host}/test/app:v1`);
+    const listed = await client.referrers(ref, subject);
+    expect(listed.manifests).toEqual([
+      { mediaType: OCI_MANIFEST, digest: sha(sbom), size: sbom.length, artifactType: 'application/vnd.example.sbom', annotations: { 'org.example.note': 'a' } },
+      // no artifactType: the config's media type (distribution-spec 1.1)
+      { mediaType: OCI_MANIFEST, digest: sha(sig), size: sig.length, artifactType: 'application/vnd.example.config+json', annotations: { 'org.example.note': 'b' } },
+    ]);
+    expect((await client.referrers(ref, subject, { artifactType: 'application/vnd.example.sbom' })).manifests.map((d) => d.digest)).toEqual([sha(sbom)]);
+    // the list is the tag <alg>-<hex>, an OCI index any client reads (skopeo too)
+    const [, hex] = subject.split(':');
+    expect(await client.listTags(target)).toContain(`sha256-${hex}`);
+    const idx = await client.getManifest(parseReference(`${reg.host}/test/app:sha256-${hex}`));
+    expect(idx.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    // deleting a referrer takes it out of the list
+    await client.deleteManifest(parseReference(`${reg.host}/test/app@${sha(sbom)}`));
+    expect((await client.referrers(ref, subject)).manifests.map((d) => d.digest)).toEqual([sha(sig)]);
+    // a manifest without a subject leaves every list alone
+    const before = (await client.getManifest(parseReference(`${reg.host}/test/app:sha256-${hex}`))).digest;
+    await client.putManifest(parseReference(`${reg.host}/test/app:plain`), manifestBytes, OCI_MANIFEST);
+    expect((await client.getManifest(parseReference(`${reg.host}/test/app:sha256-${hex}`))).digest).toBe(before);
+  });
+
   it('maps unknown manifests and blobs to stable codes', async () => {
     await expect(client.getManifest(parseReference(`${reg.host}/test/app:nope`))).rejects.toMatchObject({ code: 'ERR_MANIFEST_UNKNOWN' });
     await expect(client.getManifest(parseReference(`${reg.host}/test/none:nope`))).rejects.toSatisfy(
