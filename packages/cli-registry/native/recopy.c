@@ -39,7 +39,8 @@
 #define MAX_FILE (16 << 20)
 #define MAX_BODY (4 << 20)
 #define MAX_HEAD (64 << 10)
-#define IO_TIMEOUT_MS 30000
+/* a registry silent this long: Node takes over (its own timeouts and retries are longer) */
+#define IO_TIMEOUT_MS 10000
 
 /* Node's name (process.arch) for the architecture this program is compiled for; NULL: not one recorded here */
 #if defined(__x86_64__)
