@@ -137,6 +137,15 @@ try {
       await pushFixture(image, reg, repo, { format: 'oci' });
     }
     const src = `docker://${reg.host}/${repo}:latest`;
+    // the same image under a new name for each run: a copy of an image this command line never copied (for ours,
+    // made from the recording the warm-up left for any image of the registry)
+    const fresh = Array.from({ length: RUNS }, (_, i) => `${repo}-new-${i}`);
+    for (const name of fresh) {
+      if (image === 'synthetic') await pushLayout(reg, join(work, 'synthetic-src'), name);
+      else await pushFixture(image, reg, name, { format: 'oci' });
+    }
+    const copyOf = (name, dest, env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/${name}:latest`, `oci:${dest}:latest`], { env });
+    const skopeoOf = (name, dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/${name}:latest`, `oci:${dest}:latest`]);
     const tool = {
       // env: OCI_REGISTRY_NATIVE=require for the re-copies when the native front end is built (a re-copy that Node
       // would have to do fails the bench instead of being measured as a replay), =0 for Node's own re-copy
@@ -148,6 +157,7 @@ try {
     await tool.peer(join(work, 'warm-peer'));
     const cold = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
     const coldNode = { ours: [], peer: cold.peer, oursCpu: [], peerCpu: cold.peerCpu };
+    const coldNew = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
     const recopy = { ours: [], peer: [], oursCpu: [], peerCpu: [] };
     const recopyNode = { ours: [], peer: recopy.peer, oursCpu: [], peerCpu: recopy.peerCpu };
     const base = { node: [], nodeCpu: [], bare: [], bareCpu: [] };
@@ -180,6 +190,10 @@ try {
           await rm(nodeDest, { recursive: true, force: true });
         }
         await rm(dest, { recursive: true, force: true });
+        const n = who === 'ours' ? await copyOf(fresh[i], dest, NATIVE ? { OCI_REGISTRY_NATIVE: 'require' } : undefined) : await skopeoOf(fresh[i], dest);
+        coldNew[who].push(n.ms);
+        coldNew[`${who}Cpu`].push(n.cpu);
+        await rm(dest, { recursive: true, force: true });
       }
     }
     const line = (name, r) => {
@@ -191,10 +205,11 @@ try {
       console.log(`RATIO registry-${name}-${image}-cpu: ours/peer = ${(oc / pc).toFixed(2)} (ours ${oc.toFixed(0)}ms, peer ${pc.toFixed(0)}ms CPU user+sys)`);
     };
     line('cold-copy', cold);
+    line('cold-copy-new-image', coldNew);
     line('cold-copy-node', coldNode);
     line('recopy', recopy);
     line('recopy-node', recopyNode);
-    console.log(`NOTE registry-recopy-${image}: ${NATIVE ? 'every cold copy and re-copy of ours made by native/oci-registry-recopy from the recordings the warm-up copy left (OCI_REGISTRY_NATIVE=require); cold-copy-node and recopy-node: Node\'s own (OCI_REGISTRY_NATIVE=0)' : 'native/oci-registry-recopy is not built: every copy ran on Node'}`);
+    console.log(`NOTE registry-recopy-${image}: ${NATIVE ? 'every cold copy and re-copy of ours made by native/oci-registry-recopy from the recordings the warm-up copy left (OCI_REGISTRY_NATIVE=require); cold-copy-new-image: an image pushed under a new name for each run, never copied before (from the recording for any image of the registry); cold-copy-node and recopy-node: Node\'s own (OCI_REGISTRY_NATIVE=0)' : 'native/oci-registry-recopy is not built: every copy ran on Node'}`);
     console.log(`BASELINE registry-${image}: node -e 0 ${median(base.node).toFixed(0)}ms (CPU ${median(base.nodeCpu).toFixed(0)}ms), ` +
       `bare start NODE_EXTRA_CA_CERTS= node -e 0 ${median(base.bare).toFixed(0)}ms (CPU ${median(base.bareCpu).toFixed(0)}ms); ` +
       `re-copy above the bare start: ours ${(median(recopy.ours) - median(base.bare)).toFixed(0)}ms, CPU ${(median(recopy.oursCpu) - median(base.bareCpu)).toFixed(0)}ms`);

@@ -9,6 +9,7 @@
  * Node then runs the command as if this program did not exist. OCI_REGISTRY_NATIVE=require makes a hand-over
  * exit 125 with the reason instead (for tests). See docs/registry-client.md, "Replayed re-copies".
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -333,7 +334,7 @@ static int listed(const char **list, const char *name, size_t len)
 	return 0;
 }
 
-struct command { char *key[MAX_TOK]; int n; char *dir; int quiet; int jobs; };
+struct command { char *key[MAX_TOK]; int n; char *dir; int quiet; int jobs; int src_at; };
 
 /* what src/recopy.ts recopyCommand computes; 0: not a command this program does */
 static int parse_command(int argc, char **argv, struct command *c)
@@ -389,6 +390,7 @@ static int parse_command(int argc, char **argv, struct command *c)
 		positionals++;
 		if (positionals == 1) {
 			if (strncmp(a, "docker://", 9)) return 0;
+			c->src_at = c->n;
 			c->key[c->n++] = a;
 		} else if (positionals == 2) {
 			if (strncmp(a, "oci:", 4)) return 0;
@@ -813,17 +815,34 @@ static int nfetches, nmanifests;
 struct bytes { const char *p; size_t len; int set; };
 static struct bytes w_layout, w_index0, w_index, w_recopy;
 
+/* a recording for any image of the registry (src/recopy.ts writeAnyRecording): its manifest request and templates */
+static int any_mode;
+static struct { const char *host, *accept, *ua, *ct; int set; } any_manifest;
+static struct bytes t_index, t_recopy;
+
 static void cold_line(struct line *ln)
 {
 	const char *k = ln->tok[0];
-	if (!strcmp(k, "write") && ln->n == 3) {
+	if (any_mode && !strcmp(k, "template") && ln->n == 3 && (!strcmp(ln->tok[1], "index") || !strcmp(ln->tok[1], "recopy"))) {
+		struct bytes *t = ln->tok[1][0] == 'i' ? &t_index : &t_recopy;
+		t->p = ln->tok[2];
+		t->len = ln->len[2];
+		t->set = 1;
+	} else if (any_mode && !strcmp(k, "manifest") && ln->n == 5) {
+		if (strpbrk(ln->tok[1], "\r\n/") || strpbrk(ln->tok[2], "\r\n") || strpbrk(ln->tok[3], "\r\n")) fallback("a malformed recording");
+		any_manifest.host = ln->tok[1];
+		any_manifest.accept = ln->tok[2];
+		any_manifest.ua = ln->tok[3];
+		any_manifest.ct = ln->tok[4];
+		any_manifest.set = 1;
+	} else if (!strcmp(k, "write") && ln->n == 3) {
 		struct bytes *w = !strcmp(ln->tok[1], "oci-layout") ? &w_layout : !strcmp(ln->tok[1], "index0") ? &w_index0
-			: !strcmp(ln->tok[1], "index") ? &w_index : !strcmp(ln->tok[1], "recopy") ? &w_recopy : NULL;
+			: any_mode ? NULL : !strcmp(ln->tok[1], "index") ? &w_index : !strcmp(ln->tok[1], "recopy") ? &w_recopy : NULL;
 		if (!w) fallback("a recording line this program does not know: write %s", ln->tok[1]);
 		w->p = ln->tok[2];
 		w->len = ln->len[2];
 		w->set = 1;
-	} else if ((!strcmp(k, "fetch") && ln->n == 7) || (!strcmp(k, "blob") && ln->n == 4)) {
+	} else if (!any_mode && ((!strcmp(k, "fetch") && ln->n == 7) || (!strcmp(k, "blob") && ln->n == 4))) {
 		if (strcmp(ln->tok[1], "sha256") || strlen(ln->tok[2]) != 64 || !is_token(ln->tok[2], "0123456789abcdef") || !is_token(ln->tok[3], "0123456789")) {
 			fallback("a malformed recording");
 		}
@@ -841,6 +860,430 @@ static void cold_line(struct line *ln)
 	} else {
 		fallback("a recording line this program does not know: %s", k);
 	}
+}
+
+/* ------------------------------------------------------------------ cold copies of any image of a registry */
+
+/*
+ * A recording for any image of the registry (src/recopy.ts writeAnyRecording) names no image: after its checks,
+ * this program asks for the manifest of the reference on the command line (as Node asks: the same Accept and
+ * User-Agent), takes it only when it is an OCI image manifest read strictly below (anything else goes to Node,
+ * which reads JSON more loosely, converts, or chooses from an index), and makes the blobs to fetch, index.json
+ * and the re-copy recording from it and the recording's templates.
+ */
+
+/* a growing buffer */
+struct sb { char *p; size_t n, cap; };
+
+static void sb_add(struct sb *b, const void *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (b->n + n + 1 > cap) cap *= 2;
+		char *q = realloc(b->p, cap);
+		if (!q) fallback("out of memory");
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = 0;
+}
+
+static void sb_str(struct sb *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+/* a recording's token (src/recopy.ts token): bytes <= 0x20, '%' and >= 0x7f as %XX, the empty string as "%" */
+static void sb_token(struct sb *b, const char *s, size_t n)
+{
+	if (n == 0) { sb_add(b, "%", 1); return; }
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c == '%' || c >= 0x7f) {
+			char e[4];
+			snprintf(e, sizeof e, "%%%02X", c);
+			sb_add(b, e, 3);
+		} else {
+			sb_add(b, &s[i], 1);
+		}
+	}
+}
+
+/* JSON as JSON.parse reads it (RFC 8259), with what this program takes from it: 0 read, -1 not JSON or not taken */
+struct json { const char *p, *end; int depth; };
+
+static void jws(struct json *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+static int jlit(struct json *j, char c)
+{
+	jws(j);
+	if (j->p >= j->end || *j->p != c) return -1;
+	j->p++;
+	return 0;
+}
+
+/* a string; *s and *n: what is between the quotes, *escaped: whether it holds an escape */
+static int jstring(struct json *j, const char **s, size_t *n, int *escaped)
+{
+	jws(j);
+	if (j->p >= j->end || *j->p != '"') return -1;
+	const char *q = j->p + 1;
+	*escaped = 0;
+	while (q < j->end && *q != '"') {
+		unsigned char c = (unsigned char)*q;
+		if (c < 0x20) return -1;
+		if (c != '\\') { q++; continue; }
+		*escaped = 1;
+		if (q + 1 >= j->end) return -1;
+		if (q[1] == 'u') {
+			if (j->end - q < 6) return -1;
+			for (int i = 2; i < 6; i++) if (!isxdigit((unsigned char)q[i])) return -1;
+			q += 6;
+		} else if (q[1] && strchr("\"\\/bfnrt", q[1])) {
+			q += 2;
+		} else {
+			return -1;
+		}
+	}
+	if (q >= j->end) return -1;
+	*s = j->p + 1;
+	*n = (size_t)(q - (j->p + 1));
+	j->p = q + 1;
+	return 0;
+}
+
+/* a number; *v and *plain: its value when it is a non-negative integer of at most 15 digits written plainly */
+static int jnumber(struct json *j, unsigned long long *v, int *plain)
+{
+	jws(j);
+	const char *q = j->p, *e = j->end;
+	*plain = 1;
+	if (q < e && *q == '-') { q++; *plain = 0; }
+	if (q >= e || !isdigit((unsigned char)*q)) return -1;
+	if (*q == '0') q++;
+	else while (q < e && isdigit((unsigned char)*q)) q++;
+	size_t digits = (size_t)(q - j->p);
+	if (q < e && *q == '.') {
+		q++;
+		if (q >= e || !isdigit((unsigned char)*q)) return -1;
+		while (q < e && isdigit((unsigned char)*q)) q++;
+		*plain = 0;
+	}
+	if (q < e && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < e && (*q == '+' || *q == '-')) q++;
+		if (q >= e || !isdigit((unsigned char)*q)) return -1;
+		while (q < e && isdigit((unsigned char)*q)) q++;
+		*plain = 0;
+	}
+	if (*plain && digits > 15) *plain = 0;
+	*v = *plain ? strtoull(j->p, NULL, 10) : 0;
+	j->p = q;
+	return 0;
+}
+
+/* any value, skipped (at most 64 deep) */
+static int jskip(struct json *j)
+{
+	jws(j);
+	if (j->p >= j->end) return -1;
+	char c = *j->p;
+	const char *s;
+	size_t n;
+	int esc, plain;
+	unsigned long long v;
+	if (c == '"') return jstring(j, &s, &n, &esc);
+	if (c == '{' || c == '[') {
+		char close = c == '{' ? '}' : ']';
+		if (++j->depth > 64) return -1;
+		j->p++;
+		jws(j);
+		if (j->p < j->end && *j->p == close) { j->p++; j->depth--; return 0; }
+		for (;;) {
+			if (c == '{' && (jstring(j, &s, &n, &esc) != 0 || jlit(j, ':') != 0)) return -1;
+			if (jskip(j) != 0) return -1;
+			jws(j);
+			if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+			if (j->p < j->end && *j->p == close) { j->p++; j->depth--; return 0; }
+			return -1;
+		}
+	}
+	for (const char **w = (const char *[]){ "true", "false", "null", NULL }; *w; w++) {
+		size_t l = strlen(*w);
+		if ((size_t)(j->end - j->p) >= l && !memcmp(j->p, *w, l)) { j->p += l; return 0; }
+	}
+	return jnumber(j, &v, &plain);
+}
+
+/* an object's keys, each once, to ONE (which reads its value); *seen: a bit per index of KEYS */
+static int jobject(struct json *j, const char **keys, int (*one)(struct json *, int, void *), void *arg)
+{
+	unsigned seen = 0;
+	if (jlit(j, '{') != 0) return -1;
+	jws(j);
+	if (j->p < j->end && *j->p == '}') { j->p++; return 0; }
+	for (;;) {
+		const char *s;
+		size_t n;
+		int esc, k = -1;
+		if (jstring(j, &s, &n, &esc) != 0 || esc || jlit(j, ':') != 0) return -1;
+		for (int i = 0; keys[i]; i++) if (strlen(keys[i]) == n && !memcmp(keys[i], s, n)) k = i;
+		/* a key this program does not read, or one written twice: Node's reading may differ */
+		if (k < 0 || (seen & (1u << k))) return -1;
+		seen |= 1u << k;
+		if (one(j, k, arg) != 0) return -1;
+		jws(j);
+		if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+		if (j->p < j->end && *j->p == '}') { j->p++; break; }
+		return -1;
+	}
+	return (int)seen;
+}
+
+struct desc { char hex[65]; unsigned long long size; int have; };
+
+static const char *desc_keys[] = { "mediaType", "digest", "size", "annotations", NULL };
+
+/* a descriptor's member: a media type (a string), a sha256 digest, a size, annotations (skipped) */
+static int desc_member(struct json *j, int k, void *arg)
+{
+	struct desc *d = arg;
+	const char *s;
+	size_t n;
+	int esc, plain;
+	if (k == 0) return jstring(j, &s, &n, &esc);
+	if (k == 1) {
+		if (jstring(j, &s, &n, &esc) != 0 || esc || n != 71 || memcmp(s, "sha256:", 7)) return -1;
+		for (int i = 7; i < 71; i++) if (!strchr("0123456789abcdef", s[i])) return -1;
+		memcpy(d->hex, s + 7, 64);
+		d->hex[64] = 0;
+		return 0;
+	}
+	if (k == 2) return jnumber(j, &d->size, &plain) != 0 || !plain ? -1 : 0;
+	return jskip(j);
+}
+
+static int jdesc(struct json *j, struct desc *d)
+{
+	int seen = jobject(j, desc_keys, desc_member, d);
+	/* mediaType, digest and size there */
+	d->have = seen >= 0 && (seen & 7) == 7;
+	return d->have ? 0 : -1;
+}
+
+#define MAX_LAYERS (MAX_BLOBS - 2)
+struct image { struct desc config, layers[MAX_LAYERS]; int nlayers; };
+
+static const char *manifest_keys[] = { "schemaVersion", "mediaType", "config", "layers", "annotations", NULL };
+
+static int manifest_member(struct json *j, int k, void *arg)
+{
+	struct image *im = arg;
+	const char *s;
+	size_t n;
+	int esc, plain;
+	unsigned long long v;
+	static const char oci[] = "application/vnd.oci.image.manifest.v1+json";
+	if (k == 0) return jnumber(j, &v, &plain) != 0 || !plain || v != 2 ? -1 : 0;
+	if (k == 1) return jstring(j, &s, &n, &esc) != 0 || esc || n != sizeof oci - 1 || memcmp(s, oci, n) ? -1 : 0;
+	if (k == 2) return jdesc(j, &im->config);
+	if (k == 3) {
+		if (jlit(j, '[') != 0) return -1;
+		jws(j);
+		if (j->p < j->end && *j->p == ']') { j->p++; return 0; }
+		for (;;) {
+			if (im->nlayers == MAX_LAYERS || jdesc(j, &im->layers[im->nlayers]) != 0) return -1;
+			im->nlayers++;
+			jws(j);
+			if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+			if (j->p < j->end && *j->p == ']') { j->p++; return 0; }
+			return -1;
+		}
+	}
+	return jskip(j);
+}
+
+/* an OCI image manifest with schemaVersion 2, its media type, config and layers, nothing else but annotations */
+static int read_manifest(const char *p, size_t n, struct image *im)
+{
+	struct json j = { p, p + n, 0 };
+	im->nlayers = 0;
+	int seen = jobject(&j, manifest_keys, manifest_member, im);
+	if (seen < 0 || (seen & 0xf) != 0xf) return -1;
+	jws(&j);
+	return j.p == j.end ? 0 : -1;
+}
+
+/* [a-z0-9]+ joined by '.', '_', '__' or runs of '-' (the reference grammar's path component) */
+static int path_component(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (;;) {
+		size_t start = i;
+		while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) i++;
+		if (i == start) return 0;
+		if (i == n) return 1;
+		if (s[i] == '.') i++;
+		else if (s[i] == '_') i += i + 1 < n && s[i + 1] == '_' ? 2 : 1;
+		else if (s[i] == '-') while (i < n && s[i] == '-') i++;
+		else return 0;
+	}
+}
+
+/*
+ * REST (after "docker://HOST/") as parseReference reads it, in the forms this program takes: REPOSITORY[:TAG] or
+ * REPOSITORY@sha256:HEX; *repo and *sel (the tag, latest without one, or the digest) point into REST
+ */
+static int read_reference(const char *rest, size_t hostlen, char **repo, char **sel, int *by_digest)
+{
+	char *r = strdup(rest), *at = strchr(r, '@');
+	*by_digest = at != NULL;
+	if (at) {
+		*at = 0;
+		*sel = at + 1;
+		if (strlen(*sel) != 71 || strncmp(*sel, "sha256:", 7) || !is_token(*sel + 7, "0123456789abcdef")) return -1;
+	}
+	char *colon = strrchr(r, ':'), *slash = strrchr(r, '/');
+	if (colon && (!slash || colon > slash)) {
+		if (at) return -1; /* a tag and a digest: Node's */
+		*colon = 0;
+		*sel = colon + 1;
+		size_t tl = strlen(*sel);
+		if (tl == 0 || tl > 128 || (*sel)[0] == '.' || (*sel)[0] == '-' || !is_token(*sel, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")) return -1;
+	} else if (!at) {
+		*sel = "latest";
+	}
+	*repo = r;
+	size_t len = strlen(r);
+	if (len == 0 || hostlen + 1 + len > 255) return -1;
+	for (const char *c = r;;) {
+		const char *e = strchr(c, '/');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+		if (!path_component(c, l)) return -1;
+		if (!e) break;
+		c = e + 1;
+	}
+	return 0;
+}
+
+/* a template's bytes with its markers (1 to 8) replaced by what FILL writes for each; each marker once */
+static void fill_template(const struct bytes *t, struct sb *out, const char *markers, void (*fill)(struct sb *, int))
+{
+	int count[9] = { 0 };
+	for (size_t i = 0; i < t->len; i++) {
+		unsigned char c = (unsigned char)t->p[i];
+		if (c >= 1 && c <= 8) {
+			if (!strchr(markers, c) || count[c]++) fallback("a malformed recording");
+			fill(out, c);
+			/* a marker that stands for lines stands on a line of its own */
+			if (c >= 3 && i + 1 < t->len && t->p[i + 1] == '\n') i++;
+		} else {
+			sb_add(out, &t->p[i], 1);
+		}
+	}
+	for (const char *m = markers; *m; m++) if (count[(unsigned char)*m] != 1) fallback("a malformed recording");
+}
+
+static struct command *any_command;
+static struct image any_image;
+static char any_hex[65], *any_path, *any_dcd;
+static size_t any_len;
+static struct sb any_index;
+
+static void fill_index(struct sb *b, int m)
+{
+	char n[24];
+	if (m == 1) sb_str(b, any_hex);
+	else { snprintf(n, sizeof n, "%zu", any_len); sb_str(b, n); }
+}
+
+static void blob_line(struct sb *b, const char *hex, unsigned long long size)
+{
+	char n[24];
+	sb_str(b, "blob sha256 ");
+	sb_str(b, hex);
+	snprintf(n, sizeof n, " %llu\n", size);
+	sb_str(b, n);
+}
+
+/* the lines of the re-copy recording src/recopy.ts writes after such a copy (writeRecording) */
+static void fill_recopy(struct sb *b, int m)
+{
+	char hex[65], n[24];
+	if (m == 3) {
+		sb_str(b, "key");
+		for (int i = 0; i < any_command->n; i++) { sb_str(b, " "); sb_token(b, any_command->key[i], strlen(any_command->key[i])); }
+		sb_str(b, "\n");
+	} else if (m == 4) {
+		sha256_of(any_index.p, any_index.n, hex);
+		snprintf(n, sizeof n, " %zu\n", any_index.n);
+		sb_str(b, "index ");
+		sb_str(b, hex);
+		sb_str(b, n);
+	} else if (m == 5) {
+		blob_line(b, any_image.config.hex, any_image.config.size);
+		for (int i = 0; i < any_image.nlayers; i++) blob_line(b, any_image.layers[i].hex, any_image.layers[i].size);
+		blob_line(b, any_hex, any_len);
+	} else {
+		const char *tok[] = { any_manifest.host, any_path, any_manifest.accept, any_manifest.ua, "200", any_manifest.ct, any_dcd ? any_dcd : "", any_hex };
+		sb_str(b, "get");
+		for (int i = 0; i < 8; i++) { sb_str(b, " "); sb_token(b, tok[i], strlen(tok[i])); }
+		sb_str(b, "\n");
+	}
+}
+
+/* the manifest of the command's image, and from it the blobs to fetch, index.json and the re-copy recording */
+static void any_plan(struct command *c)
+{
+	if (!any_manifest.set || !t_index.set || !t_recopy.set) fallback("an incomplete recording");
+	const char *host = any_manifest.host, *src = c->key[c->src_at] + 9;
+	size_t hl = strlen(host);
+	char *repo, *sel;
+	int by_digest;
+	if (strncmp(src, host, hl) || src[hl] != '/' || read_reference(src + hl + 1, hl, &repo, &sel, &by_digest) != 0) {
+		fallback("a source reference this program does not read");
+	}
+	struct sb path = { 0 };
+	sb_str(&path, "/v2/");
+	sb_str(&path, repo);
+	sb_str(&path, "/manifests/");
+	sb_str(&path, sel);
+	any_path = path.p;
+	struct answer a = { 0 };
+	if (http_get(host, any_path, any_manifest.accept, any_manifest.ua, &a) != 0) fallback("GET http://%s%s had no answer", host, any_path);
+	if (a.status != 200) fallback("GET http://%s%s answered %d", host, any_path, a.status);
+	if (!a.content_type || strcmp(a.content_type, any_manifest.ct)) fallback("GET http://%s%s: not an OCI image manifest", host, any_path);
+	sha256_of(a.body, a.body_len, any_hex);
+	any_len = a.body_len;
+	any_dcd = a.dcd;
+	/* Node takes the digest of the bytes (with Docker-Content-Digest's algorithm): sha256 only here */
+	if (a.dcd && (strncmp(a.dcd, "sha256:", 7) || strcmp(a.dcd + 7, any_hex))) fallback("GET http://%s%s: Docker-Content-Digest is not the manifest's", host, any_path);
+	if (by_digest && strcmp(sel + 7, any_hex)) fallback("GET http://%s%s: another manifest", host, any_path);
+	if (read_manifest(a.body, a.body_len, &any_image) != 0) fallback("GET http://%s%s: a manifest this program does not read", host, any_path);
+	/* the blobs: the config and the layers, each once */
+	struct desc *all[MAX_BLOBS];
+	int nall = 0;
+	all[nall++] = &any_image.config;
+	for (int i = 0; i < any_image.nlayers; i++) all[nall++] = &any_image.layers[i];
+	for (int i = 0; i < nall; i++) {
+		if (!strcmp(all[i]->hex, any_hex)) fallback("a blob with the manifest's digest");
+		for (int k = 0; k < i; k++) if (!strcmp(all[i]->hex, all[k]->hex)) fallback("a blob named twice");
+		struct sb bp = { 0 };
+		sb_str(&bp, "/v2/");
+		sb_str(&bp, repo);
+		sb_str(&bp, "/blobs/sha256:");
+		sb_str(&bp, all[i]->hex);
+		fetches[nfetches++] = (struct blob){ .hex = all[i]->hex, .host = host, .path = bp.p, .ua = any_manifest.ua, .size = all[i]->size };
+	}
+	manifests[nmanifests++] = (struct blob){ .hex = any_hex, .size = any_len, .body = a.body };
+	any_command = c;
+	fill_template(&t_index, &any_index, "\x01\x02", fill_index);
+	w_index = (struct bytes){ any_index.p, any_index.n, 1 };
+	struct sb recopy = { 0 };
+	fill_template(&t_recopy, &recopy, "\x03\x04\x05\x06", fill_recopy);
+	w_recopy = (struct bytes){ recopy.p, recopy.n, 1 };
 }
 
 static int D = -1; /* the new layout */
@@ -1069,13 +1512,26 @@ static int cold_copy(struct command *c)
 	char name[17];
 	recording_name(c, name);
 	int rfd = open_recording(bfd, "oci-registry/copies", name);
+	/* else the recording of the same command for any image of the registry (its source written docker://HOST/ and a star) */
+	struct command any = *c;
+	const char *src = c->key[c->src_at] + 9, *sl = strchr(src, '/');
+	if (rfd < 0 && sl && sl > src && sl[1]) {
+		char *k = malloc((size_t)(sl - src) + 12);
+		sprintf(k, "docker://%.*s/*", (int)(sl - src), src);
+		any.key[c->src_at] = k;
+		char any_name[17];
+		recording_name(&any, any_name);
+		rfd = open_recording(bfd, "oci-registry/copies", any_name);
+		any_mode = rfd >= 0;
+	}
 	close(bfd);
 	if (rfd < 0) fallback("no recording of this command in %s/oci-registry/copies", base);
 	size_t rlen;
 	char *text = read_regular(rfd, MAX_RECORDING, &rlen);
 	if (!text) fallback("the recording cannot be read");
 	struct facts f = { 0 };
-	read_recording(text, "oci-registry-cold", c, &f, cold_line);
+	read_recording(text, any_mode ? "oci-registry-cold-any" : "oci-registry-cold", any_mode ? &any : c, &f, cold_line);
+	if (any_mode) any_plan(c);
 	if (!w_layout.set || !w_index0.set || !w_index.set || !w_recopy.set || nfetches + nmanifests == 0) fallback("an incomplete recording");
 	for (int i = 0; i < nmanifests; i++) {
 		for (int j = 0; j < nbodies && !manifests[i].body; j++) {

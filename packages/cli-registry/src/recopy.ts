@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { CopyDestination, Recorder } from '@oci/registry-client';
+import type { CopyDestination, Policy, Recorder, RegistriesConf } from '@oci/registry-client';
 
 /** Options a recorded copy may carry (boolean ones, and ones with a value); native/recopy.c has the same lists. */
 export const RECOPY_FLAGS: readonly string[] = ['quiet', 'all', 'src-no-creds', 'src-tls-verify', 'insecure-policy', 'preserve-digests'];
@@ -26,6 +26,8 @@ export const RECOPY_ENV: readonly string[] = [
 
 const FORMAT = 'oci-registry-recopy 1';
 const COLD_FORMAT = 'oci-registry-cold 1';
+const ANY_FORMAT = 'oci-registry-cold-any 1';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 /** The directory of recordings inside the layout's private directory; at most KEEP recordings are kept. */
 export const RECOPY_DIR = join('.oci-ts', 'recopy');
 const KEEP = 32;
@@ -35,6 +37,8 @@ export interface RecopyCommand {
   key: string[];
   dir: string;
   ref: string | undefined;
+  /** Where the source (`docker://…`) is in the key. */
+  source: number;
 }
 
 /**
@@ -47,6 +51,7 @@ export function recopyCommand(args: readonly string[]): RecopyCommand | undefine
   const key = ['copy'];
   const positionals: string[] = [];
   let dest: { dir: string; ref: string | undefined } | undefined;
+  let source = -1;
   for (let i = 1; i < args.length; i++) {
     const a = args[i]!;
     if (a.startsWith('-') && a !== '-') {
@@ -76,6 +81,7 @@ export function recopyCommand(args: readonly string[]): RecopyCommand | undefine
     positionals.push(a);
     if (positionals.length === 1) {
       if (!a.startsWith('docker://')) return undefined;
+      source = key.length;
       key.push(a);
     } else if (positionals.length === 2) {
       if (!a.startsWith('oci:')) return undefined;
@@ -90,7 +96,7 @@ export function recopyCommand(args: readonly string[]): RecopyCommand | undefine
       return undefined;
     }
   }
-  return dest === undefined ? undefined : { key, ...dest };
+  return dest === undefined ? undefined : { key, ...dest, source };
 }
 
 /** FNV-1a (64 bits) of the key's arguments joined by NUL, 16 hex digits: the recording's file name. */
@@ -160,7 +166,7 @@ export interface RecordedLayout {
  * returns why not). Never throws: a copy never fails for its recording.
  */
 export async function writeRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, layout: RecordedLayout,
-  bundleHash: string | undefined, fresh = false): Promise<string | undefined> {
+  bundleHash: string | undefined, fresh = false, rules?: SourceRules): Promise<string | undefined> {
   try {
     if (recorder.unrecordable !== undefined) return recorder.unrecordable;
     if (bundleHash === undefined) return 'no bundle hash';
@@ -217,7 +223,8 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     if (!fresh) return undefined;
     return await writeColdRecording(command, recorder, notes, layout.dir, {
       common: lines.slice(0, checked), gets: lines.slice(checked + 2).filter((l) => l[0] === 'get'), ociLayout, index: bytes, recopy: text,
-    });
+      layoutLine: lines[checked]!,
+    }, rules);
   } catch (err) {
     return `cannot write: ${(err as Error).message}`;
   }
@@ -257,9 +264,12 @@ const EMPTY_INDEX = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.i
  * manifest requests. Only when the layout holds exactly what those make: every blob came from the registry as
  * it is stored (no conversion), and nothing else is in the layout.
  */
-async function writeColdRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, dir: string, parts: {
-  common: string[][]; gets: string[][]; ociLayout: Buffer; index: Buffer; recopy: string;
-}): Promise<string | undefined> {
+interface ColdParts {
+  common: string[][]; gets: string[][]; ociLayout: Buffer; index: Buffer; recopy: string; layoutLine: string[];
+}
+
+async function writeColdRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, dir: string, parts: ColdParts,
+  rules: SourceRules | undefined): Promise<string | undefined> {
   const where = coldRecordingDir();
   if (where === undefined) return 'no cache directory';
   // where the blobs come from: the repository of the manifest requests (one registry, one repository)
@@ -316,7 +326,96 @@ async function writeColdRecording(command: RecopyCommand, recorder: Recorder, no
   const st = await lstat(where);
   if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${where} is not ours alone`;
   await writeAtomic(join(where, recordingName(command.key)), `${COLD_FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`);
+  const why = await writeAnyRecording(command, recorder, notes, where, parts, rules);
   await prune(where);
+  return why;
+}
+
+/** What decides, besides the recorded files, how a copy reads its source: the trust policy and registries.conf. */
+export interface SourceRules {
+  policy: Policy | undefined;
+  registries: RegistriesConf;
+}
+
+/**
+ * Whether the trust policy or registries.conf says anything of some repositories of `host` (host:port) and not of
+ * others: a scope of the docker transport, or a [[registry]] prefix, naming the host or something below it (a
+ * wildcard prefix matching its name too). Then a copy of one repository says nothing of another. Pure.
+ */
+export function rulesForHost(rules: SourceRules, host: string): boolean {
+  const scopes = rules.policy?.transports.docker ?? {};
+  if (Object.keys(scopes).some((k) => k === host || k.startsWith(`${host}/`))) return true;
+  const name = `${host}/`;
+  return rules.registries.registries.some(({ prefix: p }) => {
+    if (p.startsWith('*.')) return host.replace(/:\d+$/, '').endsWith(p.slice(1));
+    if (p.startsWith(name) || p === host) return true;
+    return name.startsWith(p) && /[/:@]/.test(name[p.length] ?? '');
+  });
+}
+
+/** `bytes` with the one occurrence of each text replaced by its replacement; undefined when not exactly one. */
+function template(bytes: Buffer, parts: [string, string][]): Buffer | undefined {
+  let out = bytes;
+  // the marker bytes (1 to 8) stand for nothing else
+  if (out.some((c) => c >= 1 && c <= 8)) return undefined;
+  for (const [text, replacement] of parts) {
+    const at = out.indexOf(text);
+    if (at === -1 || out.indexOf(text, at + 1) !== -1) return undefined;
+    out = Buffer.concat([out.subarray(0, at), Buffer.from(replacement), out.subarray(at + Buffer.byteLength(text))]);
+  }
+  return out;
+}
+
+/**
+ * The recording of a cold copy that holds for any image of the same registry (docs/registry-client.md, "Cold
+ * copies of other images"): written beside the command's own when the image is one OCI image manifest, asked for
+ * by a tag or digest of the source reference, and nothing in the policy or registries.conf is about one
+ * repository of that registry more than another. Its key is the command line with the source as
+ * `docker://HOST/*`; it holds the same checks, the probe of /v2/, the manifest request to make (Accept,
+ * User-Agent, the Content-Type expected), and templates of index.json and of the re-copy recording, whose
+ * marker bytes the front end fills in from the manifest it gets (digest, size, blobs, its request).
+ */
+async function writeAnyRecording(command: RecopyCommand, recorder: Recorder, notes: DestinationNotes, where: string, parts: ColdParts,
+  rules: SourceRules | undefined): Promise<string | undefined> {
+  if (rules === undefined) return undefined;
+  const top = notes.top;
+  if (top === undefined || top.mediaType !== OCI_MANIFEST || notes.manifests.size !== 1) return 'not one OCI image manifest';
+  const [probe, manifest, ...more] = recorder.exchanges;
+  if (probe === undefined || manifest === undefined || more.length > 0 || probe.sha256 !== undefined || manifest.sha256 === undefined) {
+    return 'not a probe and one manifest request';
+  }
+  const [p, m] = [new URL(probe.url), new URL(manifest.url)];
+  if (p.pathname !== '/v2/' || p.search !== '' || m.search !== '' || p.host !== m.host || manifest.contentType !== OCI_MANIFEST) return 'other requests';
+  const source = command.key[command.source]!.slice('docker://'.length);
+  const host = source.slice(0, source.indexOf('/'));
+  if (host !== m.host) return 'the source is not on the registry asked';
+  // the front end asks for another image the same way: /v2/REPOSITORY/manifests/(TAG|DIGEST), latest without either
+  const { parseReference } = await import('@oci/registry-client');
+  const ref = parseReference(source);
+  if (m.pathname !== `/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`) return 'another manifest path';
+  if (rulesForHost(rules, host)) return `the policy or registries.conf has rules for repositories of ${host}`;
+  const hex = top.digest.slice('sha256:'.length);
+  // 1: the manifest's digest (hex), 2: its size
+  const index = template(parts.index, [[hex, '\x01'], [`"size":${top.size}`, '"size":\x02']]);
+  if (index === undefined) return 'index.json is not a template';
+  const [probeLine, manifestLine] = parts.gets;
+  const line = (l: string[]): string => l.map(token).join(' ');
+  const common = parts.common.slice(1);
+  // the re-copy recording: 3 its key, 4 its index line, 5 its blob lines, 6 its manifest request
+  const recopy = [FORMAT, '\x03', ...common.map(line), line(parts.layoutLine), '\x04', '\x05', line(probeLine!), '\x06', 'end', ''].join('\n');
+  if (manifestLine?.[2] !== m.pathname) return 'other requests';
+  const key = command.key.map((k, i) => (i === command.source ? `docker://${host}/*` : k));
+  const lines: (string | Uint8Array)[][] = [
+    ['key', ...key],
+    ...common,
+    ['write', 'oci-layout', parts.ociLayout],
+    ['write', 'index0', EMPTY_INDEX],
+    ['template', 'index', index],
+    ['template', 'recopy', recopy],
+    probeLine!,
+    ['manifest', host, manifest.accept ?? '', manifest.userAgent, OCI_MANIFEST],
+  ];
+  await writeAtomic(join(where, recordingName(key)), `${ANY_FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`);
   return undefined;
 }
 

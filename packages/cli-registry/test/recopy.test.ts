@@ -484,11 +484,11 @@ describe('recopyCommand: which command lines a recording is made for, and its ke
   it('the destination directory is not part of the key; its reference is', () => {
     const a = recopyCommand(['copy', '-q', src, 'oci:/tmp/a:latest'])!;
     const b = recopyCommand(['copy', '-q', src, 'oci:rel/b:latest'])!;
-    expect(a).toEqual({ key: ['copy', '-q', src, 'oci:*:latest'], dir: '/tmp/a', ref: 'latest' });
+    expect(a).toEqual({ key: ['copy', '-q', src, 'oci:*:latest'], dir: '/tmp/a', ref: 'latest', source: 2 });
     expect(b.dir).toBe('rel/b');
     expect(recordingName(a.key)).toBe(recordingName(b.key));
     expect(recordingName(recopyCommand(['copy', '-q', src, 'oci:/tmp/a:other'])!.key)).not.toBe(recordingName(a.key));
-    expect(recopyCommand(['copy', src, 'oci:/tmp/a'])).toEqual({ key: ['copy', src, 'oci:*:'], dir: '/tmp/a', ref: undefined });
+    expect(recopyCommand(['copy', src, 'oci:/tmp/a'])).toEqual({ key: ['copy', src, 'oci:*:'], dir: '/tmp/a', ref: undefined, source: 1 });
     expect(recopyCommand(['copy', src, 'oci:/tmp/a:'])!.ref).toBeUndefined();
     // FNV-1a 64 of "copy" (a known vector: the key's bytes joined by NUL)
     expect(recordingName(['a'])).toBe('af63dc4c8601ec8c');

@@ -66,7 +66,8 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
   // a copy that makes a new layout also leaves a recording for the next copy into a new layout (src/recopy.ts)
   const fresh = command ? await recopy!.isFreshLayout(command.dir) : false;
   const { checkSource, loadTrustPolicy, policyFlags } = await import('../policy-check.js');
-  await checkSource(await loadTrustPolicy(policyFlags(argv)), src);
+  const policy = await loadTrustPolicy(policyFlags(argv));
+  await checkSource(policy, src);
   const { openSource, openDestination } = await import('../open.js');
   const { createReporter } = await import('../progress.js');
   const reporter = createReporter({ quiet: argv.quiet === true, json: argv.json === true });
@@ -99,7 +100,11 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
         await writeFile(argv.digestfile, result.digest);
       }
       done = true;
-      if (recorder && dest.layout) await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash(), fresh);
+      if (recorder && dest.layout) {
+        const { registriesConf } = await import('../open.js');
+        const rules = fresh ? { policy, registries: await registriesConf(accessFlags(argv, 'src')) } : undefined;
+        await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash(), fresh, rules);
+      }
     } finally {
       reporter.finish();
       await dest.close({ failed: !done });
