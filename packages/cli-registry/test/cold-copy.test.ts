@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, pushFixture } from '@oci/fixtures';
 import { run, runOk, startFaultProxy, startRegistry, tmpDir, type RegistryHandle, type RunResult, type TmpDir } from '@oci/testkit';
-import { coldRecordingDir, RECOPY_DIR, recopyCommand, recordingName } from '../src/recopy.js';
+import { coldRecordingDir, RECOPY_DIR, recopyCommand, recordingName, rulesForHost } from '../src/recopy.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const LAUNCHER = join(pkg, 'bin', 'oci-registry');
@@ -326,6 +326,186 @@ describe('oci-registry copy: replayed cold copies', () => {
     } finally {
       restore();
     }
+  }, 120_000);
+
+  // ---- any image of the registry (src/recopy.ts writeAnyRecording, native/recopy.c any_plan)
+
+  /** The recording for any image of the registry that a copy with `args` leaves (its source as docker://HOST/*). */
+  const anyFile = (args: string[], host = reg.host): string =>
+    join(cache(), recordingName(recopyCommand(argsFor(`docker://${host}/*`, '/x', args))!.key));
+  const copyRef = (ref: string, dir: string, args: string[], native?: string): Promise<RunResult> =>
+    run(LAUNCHER, argsFor(`docker://${reg.host}/${ref}`, dir, args), { env: env(native) });
+
+  /** Puts `body` as the manifest `repo:tag`, its blobs mounted from fx/hello (the registry checks they are there). */
+  async function putManifest(repo: string, tag: string, body: string): Promise<void> {
+    const doc = JSON.parse(body) as { config: { digest: string }; layers: { digest: string }[] };
+    for (const d of [doc.config, ...doc.layers]) {
+      const r = await fetch(`http://${reg.host}/v2/${repo}/blobs/uploads/?mount=${d.digest}&from=fx/hello`, { method: 'POST' });
+      expect(r.status).toBe(201);
+    }
+    const r = await fetch(`http://${reg.host}/v2/${repo}/manifests/${tag}`, {
+      method: 'PUT', body, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect({ tag, status: r.status, body: r.status === 201 ? '' : await r.text() }).toEqual({ tag, status: 201, body: '' });
+  }
+  const helloManifest = async (): Promise<string> =>
+    await (await fetch(`http://${reg.host}/v2/fx/hello/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).text();
+
+  it('an image this command line never copied: made without Node from the recording for any image of the registry, as Node makes it', async () => {
+    const args = ['-q', '--src-tls-verify=false', '--jobs=5'];
+    await recorded('fx/busybox', { args });
+    expect(lstatSync(anyFile(args)).mode & 0o777).toBe(0o600);
+    // by tag, without a tag (latest), by digest: each the same tree as Node's own copy (made after, as the oracle)
+    for (const ref of ['fx/hello:latest', 'fx/hello', `fx/hello@${helloDigest}`]) {
+      const dir = dest();
+      expect(await copyRef(ref, dir, args, 'require')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      const oracle = dest();
+      expect(await copyRef(ref, oracle, args, '0')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      expect(tree(dir)).toEqual(tree(oracle));
+      // the re-copy recording it wrote is Node's: the next copy into the layout is replayed
+      expect(await copyRef(ref, dir, args, 'require')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      const inspect = JSON.parse((await runOk('skopeo', ['inspect', `oci:${dir}:latest`])).stdout) as { Digest: string };
+      expect(inspect.Digest).toBe(helloDigest);
+      rmSync(dir, { recursive: true });
+    }
+    // a manifest written otherwise (spaces, annotations with escapes, no layers): read as JSON.parse reads it
+    const doc = JSON.parse(await helloManifest()) as Record<string, unknown>;
+    const odd = `{ "schemaVersion" : 2,\n\t"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": ${JSON.stringify(doc.config, null, 1)},` +
+      `"layers":${JSON.stringify(doc.layers)}, "annotations": {"a\\u00e9\\"\\n": "x\\\\y\\ud83d\\ude00", "n": "\\/"}}\r\n`;
+    JSON.parse(odd);
+    await putManifest('fx/odd', 'spaced', odd);
+    await putManifest('fx/odd', 'empty', JSON.stringify({ ...doc, layers: [] }));
+    for (const tag of ['spaced', 'empty']) {
+      const dir = dest();
+      expect(await copyRef(`fx/odd:${tag}`, dir, args, 'require')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      const oracle = dest();
+      expect(await copyRef(`fx/odd:${tag}`, oracle, args, '0')).toMatchObject({ code: 0, stderr: '' });
+      expect(tree(dir)).toEqual(tree(oracle));
+    }
+  }, 180_000);
+
+  it('what the front end does not read goes to Node, which does what it does', async () => {
+    const args = ['-q', '--src-tls-verify=false', '--jobs=6'];
+    await recorded('fx/busybox', { args });
+    const handed = async (ref: string, why: RegExp): Promise<string> => {
+      const dir = dest();
+      const r = await copyRef(ref, dir, args, 'require');
+      expect({ ref, code: r.code, stderr: r.stderr }).toEqual({ ref, code: 125, stderr: expect.stringMatching(why) });
+      expect(existsSync(dir)).toBe(false);
+      return dir;
+    };
+    // an index and a Docker manifest: Node chooses or converts
+    for (const repo of ['fx/index', 'fx/docker']) {
+      const dir = await handed(`${repo}:latest`, /not an OCI image manifest/);
+      expect(await copyRef(`${repo}:latest`, dir, args)).toMatchObject({ code: 0, stderr: '' });
+    }
+    // no such image, a reference Node refuses, a tag and a digest together: Node's errors
+    const missing = await handed('fx/nothere:latest', /answered 404/);
+    const r = await copyRef('fx/nothere:latest', missing, args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ERR_MANIFEST_UNKNOWN|ERR_NAME_UNKNOWN/);
+    for (const ref of ['fx/Hello:latest', 'fx//hello', 'fx/hello:.bad', `fx/hello:latest@${helloDigest}`, 'fx/hello@sha256:abc']) {
+      await handed(ref, /does not read/);
+    }
+    expect((await copyRef('fx/Hello:latest', dest(), args)).stderr).toMatch(/ERR_INVALID_REFERENCE/);
+    // a digest the registry's manifest does not have
+    await handed(`fx/hello@sha256:${'0'.repeat(64)}`, /answered 404|another manifest/);
+    // manifests JSON.parse reads but this program does not take: Node copies them
+    const doc = JSON.parse(await helloManifest()) as Record<string, unknown>;
+    const text = JSON.stringify(doc);
+    const odd: Record<string, string> = {
+      unknown: JSON.stringify({ ...doc, artifactType: 'application/x.test' }),
+      escaped: text.replace('"mediaType":"application/vnd.oci.image.manifest.v1+json"', '"mediaType":"application\\/vnd.oci.image.manifest.v1+json"'),
+      twice: text.replace(/}$/, ',"schemaVersion":2}'),
+      member: JSON.stringify({ ...doc, layers: (doc.layers as object[]).map((l) => ({ ...l, 'x-member': '1' })) }),
+      repeated: JSON.stringify({ ...doc, layers: [...(doc.layers as object[]), ...(doc.layers as object[])] }),
+    };
+    for (const [tag, body] of Object.entries(odd)) {
+      await putManifest('fx/odd2', tag, body);
+      const dir = await handed(`fx/odd2:${tag}`, tag === 'repeated' ? /a blob named twice/ : /a manifest this program does not read/);
+      const node = await copyRef(`fx/odd2:${tag}`, dir, args);
+      expect({ tag, code: node.code }).toEqual({ tag, code: 0 });
+    }
+  }, 180_000);
+
+  it('a manifest changed on the way (its Docker-Content-Digest no longer its own): handed over, nothing made', async () => {
+    const proxy = await startFaultProxy(`http://${reg.host}`);
+    try {
+      const args = ['-q', '--src-tls-verify=false', '--jobs=7'];
+      await recorded('fx/busybox', { args, host: proxy.host });
+      proxy.setFaults([{ kind: 'flip-byte', offset: 3, path: /\/manifests\//, method: 'GET' }]);
+      const dir = dest();
+      const r = await run(LAUNCHER, argsFor(`docker://${proxy.host}/fx/hello:latest`, dir, args), { env: env('require') });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(/Docker-Content-Digest is not the manifest's/);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
+
+  it('no recording for any image when the policy or registries.conf has rules for some repositories of the registry', async () => {
+    const conf = join(tmp.path, 'conf');
+    mkdirSync(conf, { recursive: true });
+    const write = (name: string, text: string): string => {
+      writeFileSync(join(conf, name), text);
+      return join(conf, name);
+    };
+    const accept = [{ type: 'insecureAcceptAnything' }];
+    const cases: [string[], boolean][] = [
+      [['--policy', write('scoped.json', JSON.stringify({ default: accept, transports: { docker: { [`${reg.host}/fx/secret`]: [{ type: 'reject' }] } } }))], false],
+      [['--policy', write('other.json', JSON.stringify({ default: accept, transports: { docker: { 'example.invalid/x': [{ type: 'reject' }], '': accept } } }))], true],
+      [['--registries-conf', write('mirror.conf', `[[registry]]\nprefix = "${reg.host}/fx/mirrored"\nlocation = "${reg.host}/fx/hello"\n`)], false],
+      [['--registries-conf', write('elsewhere.conf', '[[registry]]\nprefix = "example.invalid/x"\nlocation = "example.invalid/y"\n')], true],
+    ];
+    for (const [extra, any] of cases) {
+      const args = ['-q', '--src-tls-verify=false', ...extra];
+      await recorded('fx/busybox', { args });
+      expect({ extra, any: existsSync(anyFile(args)) }).toEqual({ extra, any });
+    }
+    // an index leaves none either (the recording is of one OCI image manifest)
+    const args = ['-q', '--src-tls-verify=false', '--jobs=8'];
+    await recorded('fx/index', { args });
+    expect(existsSync(anyFile(args))).toBe(false);
+  }, 120_000);
+
+  it('rulesForHost: scopes and prefixes that name the host or below it, wildcards matching its name', () => {
+    const none = { registries: [], unqualifiedSearchRegistries: [], aliases: {}, files: [] };
+    const policy = (scopes: string[]) => ({ default: [], transports: { docker: Object.fromEntries(scopes.map((s) => [s, []])) } });
+    const prefixes = (ps: string[]) => ({ ...none, registries: ps.map((prefix) => ({ prefix, location: prefix, insecure: false, blocked: false, mirrorByDigestOnly: false, mirrors: [] })) });
+    const h = 'reg.example:5000';
+    expect(rulesForHost({ policy: undefined, registries: none }, h)).toBe(false);
+    expect(rulesForHost({ policy: policy(['', 'reg.example:50000', 'other:5000/x']), registries: none }, h)).toBe(false);
+    for (const s of [h, `${h}/a`, `${h}/a/b:tag`]) expect(rulesForHost({ policy: policy([s]), registries: none }, h)).toBe(true);
+    for (const p of [h, `${h}/a`, 'reg.example', '*.example']) expect({ p, r: rulesForHost({ policy: undefined, registries: prefixes([p]) }, h) }).toEqual({ p, r: true });
+    for (const p of ['reg.example:50000', 'reg.ex', '*.other', 'other/reg.example:5000']) expect({ p, r: rulesForHost({ policy: undefined, registries: prefixes([p]) }, h) }).toEqual({ p, r: false });
+  });
+
+  it('hostile recordings for any image are refused', async () => {
+    const args = ['-q', '--src-tls-verify=false', '--jobs=9'];
+    await recorded('fx/busybox', { args });
+    const file = anyFile(args);
+    const good = readFileSync(file, 'utf8');
+    const damage = async (text: string, why: RegExp): Promise<void> => {
+      writeFileSync(file, text, { mode: 0o600 });
+      const dir = dest();
+      const r = await copyRef('fx/hello:latest', dir, args, 'require');
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 125, stderr: expect.stringMatching(why) });
+      expect(existsSync(dir)).toBe(false);
+    };
+    try {
+      await damage(good.replace('oci-registry-cold-any 1', 'oci-registry-cold 1'), /not a recording of this version/);
+      await damage(good.replace(/^template index (.*)%01/m, 'template index $1%01%01'), /malformed/);
+      await damage(good.replace(/^template recopy (.*)%05%0A/m, 'template recopy $1'), /malformed/);
+      await damage(good.replace(/^template index .*\n/m, ''), /incomplete/);
+      await damage(good.replace(/^manifest (\S+)/m, 'manifest $1/x'), /malformed/);
+      await damage(good.replace('\nend\n', `\nfetch sha256 ${'0'.repeat(64)} 1 ${reg.host} /x ua\nend\n`), /does not know/);
+      await damage(good.replace(/^key (.*)$/m, 'key $1 --all'), /another command/);
+      await damage(good.replace(/^(manifest \S+ \S+ \S+ ).*$/m, '$1application/vnd.oci.image.index.v1+json'), /not an OCI image manifest/);
+    } finally {
+      writeFileSync(file, good, { mode: 0o600 });
+    }
+    expect(await copyRef('fx/hello:latest', dest(), args, 'require')).toMatchObject({ code: 0, stderr: '' });
   }, 120_000);
 
   it('the recordings directory: $XDG_CACHE_HOME when absolute, else ~/.cache', () => {
