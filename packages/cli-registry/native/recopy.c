@@ -8,6 +8,11 @@
  * or any difference, and it executes the launcher (its first argument) again with OCI_REGISTRY_NATIVE=fallback:
  * Node then runs the command as if this program did not exist. OCI_REGISTRY_NATIVE=require makes a hand-over
  * exit 125 with the reason instead (for tests). See docs/registry-client.md, "Replayed re-copies".
+ *
+ * Into a directory that does not exist yet, it makes the layout itself (cold_copy) from a recording in the user's
+ * cache: of the same command line ("Replayed cold copies"), or of the same command line for any image of the
+ * same registry, whose manifest it then asks for and reads (any_plan; "Cold copies of other images of the
+ * registry").
  */
 #include <ctype.h>
 #include <dirent.h>
