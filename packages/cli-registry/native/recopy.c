@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -683,6 +684,19 @@ static void got_body(const char *hex, const char *p, size_t len)
 /* what both kinds of recording hold and check the same way */
 struct facts { int key, platform, bundle, gets, ended; };
 
+/*
+ * A cold copy's recording of the exact command line whose manifest request is answered otherwise (a moved tag):
+ * when a recording for any image of the registry is there too, it is tried instead (cold_copy) rather than Node.
+ */
+static int retry_armed;
+static jmp_buf retry_jmp;
+
+static void answered_otherwise(const char *why, const char *host, const char *path)
+{
+	if (retry_armed) { retry_armed = 0; longjmp(retry_jmp, 1); }
+	fallback("GET http://%s%s%s", host, path, why);
+}
+
 /* checks LN when it is a line both kinds of recording have (1), else 0 */
 static int check_common(struct command *c, struct line *ln, struct facts *f)
 {
@@ -720,12 +734,16 @@ static int check_common(struct command *c, struct line *ln, struct facts *f)
 	} else if (!strcmp(k, "get") && ln->n == 9) {
 		struct answer a = { 0 };
 		if (http_get(ln->tok[1], ln->tok[2], ln->tok[3], ln->tok[4], &a) != 0) fallback("GET http://%s%s had no answer", ln->tok[1], ln->tok[2]);
-		if (a.status != atoi(ln->tok[5])) fallback("GET http://%s%s answered %d", ln->tok[1], ln->tok[2], a.status);
+		if (a.status != atoi(ln->tok[5])) {
+			char why[32];
+			snprintf(why, sizeof why, " answered %d", a.status);
+			answered_otherwise(why, ln->tok[1], ln->tok[2]);
+		}
 		/* a manifest: what Node takes from the answer (the probe of /v2/ is judged by its status alone) */
 		if (ln->tok[8][0]) {
-			if (strcmp(a.content_type ? a.content_type : "", ln->tok[6]) || strcmp(a.dcd ? a.dcd : "", ln->tok[7])) fallback("GET http://%s%s: other headers", ln->tok[1], ln->tok[2]);
+			if (strcmp(a.content_type ? a.content_type : "", ln->tok[6]) || strcmp(a.dcd ? a.dcd : "", ln->tok[7])) answered_otherwise(": other headers", ln->tok[1], ln->tok[2]);
 			sha256_of(a.body, a.body_len, hex);
-			if (strcmp(hex, ln->tok[8])) fallback("GET http://%s%s: another manifest", ln->tok[1], ln->tok[2]);
+			if (strcmp(hex, ln->tok[8])) answered_otherwise(": another manifest", ln->tok[1], ln->tok[2]);
 			got_body(hex, a.body, a.body_len);
 		}
 		f->gets++;
@@ -1516,26 +1534,42 @@ static int cold_copy(struct command *c)
 	if (bfd < 0) fallback("no cache directory %s", base);
 	char name[17];
 	recording_name(c, name);
-	int rfd = open_recording(bfd, "oci-registry/copies", name);
-	/* else the recording of the same command for any image of the registry (its source written docker://HOST/ and a star) */
-	struct command any = *c;
+	int exact_fd = open_recording(bfd, "oci-registry/copies", name), any_fd = -1;
+	/* and the recording of the same command for any image of the registry (its source written docker://HOST/ and a star) */
+	static struct command any;
+	any = *c;
 	const char *src = c->key[c->src_at] + 9, *sl = strchr(src, '/');
-	if (rfd < 0 && sl && sl > src && sl[1]) {
+	if (sl && sl > src && sl[1]) {
 		char *k = malloc((size_t)(sl - src) + 12);
 		sprintf(k, "docker://%.*s/*", (int)(sl - src), src);
 		any.key[c->src_at] = k;
 		char any_name[17];
 		recording_name(&any, any_name);
-		rfd = open_recording(bfd, "oci-registry/copies", any_name);
-		any_mode = rfd >= 0;
+		any_fd = open_recording(bfd, "oci-registry/copies", any_name);
 	}
 	close(bfd);
-	if (rfd < 0) fallback("no recording of this command in %s/oci-registry/copies", base);
+	if (exact_fd < 0 && any_fd < 0) fallback("no recording of this command in %s/oci-registry/copies", base);
+	/* the exact command's first; the one for any image when there is none, or when its manifest moved on */
+	static int rfd;
+	static struct facts f;
+	rfd = exact_fd >= 0 ? exact_fd : any_fd;
+	any_mode = exact_fd < 0;
+	if (!any_mode && any_fd >= 0 && setjmp(retry_jmp)) {
+		/* forget what the exact recording said (its text stays allocated: its tokens point into it) */
+		rfd = any_fd;
+		any_mode = 1;
+		nbodies = nfetches = nmanifests = 0;
+		w_layout = w_index0 = w_index = w_recopy = (struct bytes){ 0 };
+	}
+	retry_armed = !any_mode && any_fd >= 0;
+	if (any_mode && exact_fd >= 0) close(exact_fd);
 	size_t rlen;
 	char *text = read_regular(rfd, MAX_RECORDING, &rlen);
 	if (!text) fallback("the recording cannot be read");
-	struct facts f = { 0 };
+	f = (struct facts){ 0 };
 	read_recording(text, any_mode ? "oci-registry-cold-any" : "oci-registry-cold", any_mode ? &any : c, &f, cold_line);
+	retry_armed = 0;
+	if (!any_mode && any_fd >= 0) close(any_fd);
 	if (any_mode) any_plan(c);
 	if (!w_layout.set || !w_index0.set || !w_index.set || !w_recopy.set || nfetches + nmanifests == 0) fallback("an incomplete recording");
 	for (int i = 0; i < nmanifests; i++) {
