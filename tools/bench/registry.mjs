@@ -221,15 +221,23 @@ try {
     await pushLayout(reg, dir, 'bench/big');
     await rm(dir, { recursive: true, force: true });
     const dest = join(work, 'big-dest');
-    const r = await exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
-      `docker://${reg.host}/bench/big:latest`, `oci:${dest}:latest`]);
+    // ours as users run it (made by the front end from the recording for any image of the registry that the
+    // copies above left, when it is built), then Node's own copy (a first copy from a registry)
+    const bigCopy = (env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+      `docker://${reg.host}/bench/big:latest`, `oci:${dest}:latest`], { env });
+    const r = await bigCopy(undefined);
     console.log(`RSS registry-copy-1GiB-layer: ours peak ${(r.maxRssKb / 1024).toFixed(0)} MB (target < 150 MB), ${(r.ms / 1000).toFixed(1)}s`);
+    await rm(dest, { recursive: true, force: true });
+    const rn = await bigCopy({ OCI_REGISTRY_NATIVE: '0' });
+    console.log(`RSS registry-copy-1GiB-layer-node: ours (Node) peak ${(rn.maxRssKb / 1024).toFixed(0)} MB (target < 150 MB), ${(rn.ms / 1000).toFixed(1)}s`);
     await rm(dest, { recursive: true, force: true });
     const p = await exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds',
       `docker://${reg.host}/bench/big:latest`, `oci:${join(work, 'big-peer')}:latest`]);
     console.log(`RSS registry-copy-1GiB-layer: skopeo peak ${(p.maxRssKb / 1024).toFixed(0)} MB, ${(p.ms / 1000).toFixed(1)}s`);
     console.log(`RATIO registry-peak-rss-1GiB-layer: ours/peer = ${(r.maxRssKb / p.maxRssKb).toFixed(2)} (ours ${(r.maxRssKb / 1024).toFixed(0)} MB, peer ${(p.maxRssKb / 1024).toFixed(0)} MB; target ours < 150 MB)`);
     console.log(`RATIO registry-copy-1GiB-layer: ours/peer = ${(r.ms / p.ms).toFixed(2)} (ours ${r.ms.toFixed(0)}ms, peer ${p.ms.toFixed(0)}ms)`);
+    console.log(`RATIO registry-peak-rss-1GiB-layer-node: ours/peer = ${(rn.maxRssKb / p.maxRssKb).toFixed(2)} (ours ${(rn.maxRssKb / 1024).toFixed(0)} MB, peer ${(p.maxRssKb / 1024).toFixed(0)} MB; target ours < 150 MB)`);
+    console.log(`RATIO registry-copy-1GiB-layer-node: ours/peer = ${(rn.ms / p.ms).toFixed(2)} (ours ${rn.ms.toFixed(0)}ms, peer ${p.ms.toFixed(0)}ms)`);
   }
 } finally {
   await reg.stop();
