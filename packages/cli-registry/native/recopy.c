@@ -1040,7 +1040,7 @@ static int jskip(struct json *j)
 	return jnumber(j, &v, &plain);
 }
 
-/* an object's keys, each once, to ONE (which reads its value); *seen: a bit per index of KEYS */
+/* an object whose keys are all of KEYS, each once, their values read by ONE; a bit per key of KEYS it has (or -1) */
 static int jobject(struct json *j, const char **keys, int (*one)(struct json *, int, void *), void *arg)
 {
 	unsigned seen = 0;
