@@ -1458,16 +1458,21 @@ static int store_blob(const struct blob *b, char *buf, size_t cap, char *why, si
 	if (total > b->size) { snprintf(why, whylen, "GET http://%s%s: a longer body", b->host, b->path); goto fail; }
 	sha256_update(&h, buf + head, (size_t)total);
 	if (write_all(out, buf + head, (size_t)total) != 0) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno)); goto fail; }
+	/* the rest: received until the buffer is full (or the body complete), then hashed and written at once */
+	size_t fill = 0;
 	while (total < b->size) {
 		if (interrupted) { snprintf(why, whylen, "interrupted"); goto fail; }
-		size_t want = b->size - total < cap ? (size_t)(b->size - total) : cap;
-		ssize_t r = recv(sock, buf, want, 0);
+		size_t want = b->size - total < cap - fill ? (size_t)(b->size - total) : cap - fill;
+		ssize_t r = recv(sock, buf + fill, want, 0);
 		if (r < 0 && errno == EINTR) continue;
 		if (r < 0 && errno == EAGAIN) { if (wait_fd(sock, POLLIN) > 0) continue; r = -1; }
 		if (r <= 0) { snprintf(why, whylen, "GET http://%s%s: cut off after %llu of %llu bytes", b->host, b->path, total, b->size); goto fail; }
-		sha256_update(&h, buf, (size_t)r);
-		if (write_all(out, buf, (size_t)r) != 0) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno)); goto fail; }
+		fill += (size_t)r;
 		total += (unsigned long long)r;
+		if (fill < cap && total < b->size) continue;
+		sha256_update(&h, buf, fill);
+		if (write_all(out, buf, fill) != 0) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno)); goto fail; }
+		fill = 0;
 	}
 	close(sock);
 	sock = -1;
@@ -1486,7 +1491,7 @@ fail:
 	return -1;
 }
 
-#define BLOB_BUFFER (256 << 10)
+#define BLOB_BUFFER (1 << 20)
 
 static void *fetcher(void *unused)
 {
