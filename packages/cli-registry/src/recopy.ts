@@ -393,7 +393,12 @@ async function writeAnyRecording(command: RecopyCommand, recorder: Recorder, not
   const { parseReference } = await import('@oci/registry-client');
   const ref = parseReference(source);
   if (m.pathname !== `/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`) return 'another manifest path';
-  if (rulesForHost(rules, host)) return `the policy or registries.conf has rules for repositories of ${host}`;
+  const key = command.key.map((k, i) => (i === command.source ? `docker://${host}/*` : k));
+  if (rulesForHost(rules, host)) {
+    // one written before those rules were would never hold again (its files changed): not kept to be checked in vain
+    await unlink(join(where, recordingName(key))).catch(() => {});
+    return `the policy or registries.conf has rules for repositories of ${host}`;
+  }
   const hex = top.digest.slice('sha256:'.length);
   // 1: the manifest's digest (hex), 2: its size
   const index = template(parts.index, [[hex, '\x01'], [`"size":${top.size}`, '"size":\x02']]);
@@ -404,7 +409,6 @@ async function writeAnyRecording(command: RecopyCommand, recorder: Recorder, not
   // the re-copy recording: 3 its key, 4 its index line, 5 its blob lines, 6 its manifest request
   const recopy = [FORMAT, '\x03', ...common.map(line), line(parts.layoutLine), '\x04', '\x05', line(probeLine!), '\x06', 'end', ''].join('\n');
   if (manifestLine?.[2] !== m.pathname) return 'other requests';
-  const key = command.key.map((k, i) => (i === command.source ? `docker://${host}/*` : k));
   const lines: (string | Uint8Array)[][] = [
     ['key', ...key],
     ...common,

@@ -473,10 +473,20 @@ describe('oci-registry copy: replayed cold copies', () => {
       await recorded('fx/busybox', { args });
       expect({ extra, any: existsSync(anyFile(args)) }).toEqual({ extra, any });
     }
-    // an index leaves none either (the recording is of one OCI image manifest)
-    const args = ['-q', '--src-tls-verify=false', '--jobs=8'];
-    await recorded('fx/index', { args });
+    // rules written after a recording for any image was made: Node's next cold copy removes that recording
+    const args = ['-q', '--src-tls-verify=false', '--policy', join(conf, 'later.json')];
+    write('later.json', JSON.stringify({ default: accept }));
+    await recorded('fx/busybox', { args });
+    expect(existsSync(anyFile(args))).toBe(true);
+    write('later.json', JSON.stringify({ default: accept, transports: { docker: { [`${reg.host}/fx/secret`]: [{ type: 'reject' }] } } }));
+    const r = await copy('fx/hello', dest(), { native: 'require', args });
+    expect(r).toMatchObject({ code: 125, stderr: expect.stringMatching(/later\.json changed/) });
+    await recorded('fx/busybox', { args });
     expect(existsSync(anyFile(args))).toBe(false);
+    // an index leaves none either (the recording is of one OCI image manifest)
+    const jobs = ['-q', '--src-tls-verify=false', '--jobs=8'];
+    await recorded('fx/index', { args: jobs });
+    expect(existsSync(anyFile(jobs))).toBe(false);
   }, 120_000);
 
   it('rulesForHost: scopes and prefixes that name the host or below it, wildcards matching its name', () => {
