@@ -312,6 +312,9 @@ export async function errorFromResponse(
  * A distribution-spec client. One instance keeps connections, TLS settings and tokens per registry;
  * call close() when done.
  */
+/** How many times a tag-schema referrers list is written while other clients keep changing it. */
+const REFERRERS_ATTEMPTS = 6;
+
 export class RegistryClient {
   readonly #opts: RegistryClientOptions;
   readonly #transport: Transport;
@@ -748,18 +751,52 @@ export class RegistryClient {
     options: CallOptions): Promise<void> {
     const { algorithm, encoded } = splitDigest(subject);
     const tagRef: Reference = { ...ref, tag: `${algorithm}-${encoded}`, digest: undefined };
-    let list: Record<string, unknown>[] = [];
-    try {
-      const m = await this.getManifest(tagRef, { ...options, accept: [MT.OciIndex] });
-      const doc = JSON.parse(m.bytes.toString('utf8')) as { manifests?: unknown };
-      if (Array.isArray(doc.manifests)) list = doc.manifests.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null);
-    } catch (err) {
-      if (!RegistryError.is(err, 'ERR_MANIFEST_UNKNOWN') && !RegistryError.is(err, 'ERR_NAME_UNKNOWN')) throw err;
+    const read = async (): Promise<Record<string, unknown>[]> => {
+      try {
+        const m = await this.getManifest(tagRef, { ...options, accept: [MT.OciIndex] });
+        const doc = JSON.parse(m.bytes.toString('utf8')) as { manifests?: unknown };
+        return Array.isArray(doc.manifests) ? doc.manifests.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null) : [];
+      } catch (err) {
+        if (!RegistryError.is(err, 'ERR_MANIFEST_UNKNOWN') && !RegistryError.is(err, 'ERR_NAME_UNKNOWN')) throw err;
+        return [];
+      }
+    };
+    // Registries have no conditional PUT: a client that read the list before our write and writes after it drops
+    // our change (and we drop theirs the same way). So after each write the list is read again once a few of our
+    // own read-and-write times have passed (longer than another client's read-to-write), and while our change is
+    // not in it (`change` asks for one again) it is made again on what is there now. Each writer watching for its
+    // own change, the list ends with all of them once the writes stop.
+    // A registry may refuse a list naming a manifest that is gone (deleted by another client or tool, whose own
+    // update of the list may still be on its way): then the entries whose manifests are gone are left out.
+    let prune = false;
+    const existing = async (list: Record<string, unknown>[]): Promise<Record<string, unknown>[]> => {
+      const keep = await Promise.all(list.map((d) => typeof d.digest !== 'string' ? true
+        : this.headManifest({ ...ref, tag: undefined, digest: d.digest }, options).then((h) => h !== undefined, () => true)));
+      return list.filter((_, i) => keep[i]);
+    };
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      const stored = await read();
+      const list = prune ? await existing(stored) : stored;
+      // our change is there; a list with gone manifests is written without them all the same
+      const next = change(list) ?? (list.length === stored.length ? undefined : list);
+      if (next === undefined) return;
+      if (attempt > REFERRERS_ATTEMPTS) {
+        throw new RegistryError('ERR_REFERRERS_CONFLICT', `the referrers list ${formatReference(tagRef)} kept changing under other clients' writes`, {
+          hint: 'Push (or delete) again when the other clients are done: the manifest itself is stored.',
+        });
+      }
+      const index = { schemaVersion: 2, mediaType: MT.OciIndex, manifests: next };
+      try {
+        await this.putManifest(tagRef, Buffer.from(JSON.stringify(index), 'utf8'), MT.OciIndex, options);
+      } catch (err) {
+        if (!RegistryError.is(err, 'ERR_MANIFEST_BLOB_UNKNOWN')) throw err;
+        prune = true;
+        continue;
+      }
+      const took = performance.now() - started;
+      await sleep(Math.max(50, 3 * took) * (1 + Math.random()), undefined, { signal: options.signal });
     }
-    const next = change(list);
-    if (next === undefined) return;
-    const index = { schemaVersion: 2, mediaType: MT.OciIndex, manifests: next };
-    await this.putManifest(tagRef, Buffer.from(JSON.stringify(index), 'utf8'), MT.OciIndex, options);
   }
 
   /** DELETE a manifest (a tag is resolved to its digest first, as registries require). */
@@ -772,14 +809,18 @@ export class RegistryClient {
     }
     // a manifest with a subject is also taken out of the tag-schema referrers list, when the registry keeps none
     // itself (distribution-spec 1.1, "Deleting Manifests"): its subject is read before it is gone
-    const referrer = await this.getManifest({ ...ref, tag: undefined, digest }, options).then(
-      (m) => referrerOf(m.bytes, m.mediaType, digest!), () => undefined);
+    const byDigest: Reference = { ...ref, tag: undefined, digest };
+    const before = await this.getManifest(byDigest, options).catch(() => undefined);
+    const referrer = before && referrerOf(before.bytes, before.mediaType, digest);
     const path = this.#manifestPath(ref, digest);
     const res = await this.#send(ref.registry, {
       method: 'DELETE', path, repository: ref.repository, actions: ['delete'], extraScopes: [repositoryScope(ref.repository, ['pull', 'push'])],
       signal: options.signal,
     });
-    if (res.statusCode !== 202 && res.statusCode !== 200) await this.#fail(res, `DELETE manifest ${formatReference(ref)}`, path, 'ERR_MANIFEST_UNKNOWN');
+    // A 404 for a manifest that was there a moment ago: our DELETE was sent again after its answer was lost (or
+    // another client deleted it meanwhile). Gone is what was asked for.
+    const gone = res.statusCode === 404 && before !== undefined && (await this.headManifest(byDigest, options).then((h) => h === undefined, () => false));
+    if (!gone && res.statusCode !== 202 && res.statusCode !== 200) await this.#fail(res, `DELETE manifest ${formatReference(ref)}`, path, 'ERR_MANIFEST_UNKNOWN');
     await res.body.dump();
     if (referrer !== undefined && !(await this.#hasReferrersApi(ref, referrer.subject, options))) {
       const gone = digest;

@@ -163,6 +163,28 @@ describe.each(modes)('against the real registry (%s)', (mode) => {
     expect((await client.getManifest(parseReference(`${reg.host}/test/app:sha256-${hex}`))).digest).toBe(before);
   });
 
+  it('keeps every referrer in the tag-schema list when several clients push and delete them at once', async () => {
+    const target = { registry: reg.host, repository: 'test/race' };
+    const subject = sha(manifestBytes);
+    const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+    const empty = Buffer.from('{}');
+    await client.pushBlob(target, empty, { digest: sha(empty), size: empty.length });
+    const artifacts = Array.from({ length: 6 }, (_, i) => Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: `application/vnd.example.a${i}`,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
+      layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 }],
+      subject: { mediaType: OCI_MANIFEST, digest: subject, size: manifestBytes.length },
+    })));
+    // each its own client, as separate processes would be
+    const clients = artifacts.map(() => new RegistryClient(clientOptions(reg)));
+    await Promise.all(artifacts.map((b, i) => clients[i]!.putManifest(parseReference(`${reg.host}/test/race@${sha(b)}`), b, OCI_MANIFEST)));
+    const ref = parseReference(`${reg.host}/test/race:v1`);
+    expect((await client.referrers(ref, subject)).manifests.map((d) => d.digest).sort()).toEqual(artifacts.map(sha).sort());
+    const [gone, kept] = [artifacts.slice(0, 3), artifacts.slice(3)];
+    await Promise.all(gone.map((b, i) => clients[i]!.deleteManifest(parseReference(`${reg.host}/test/race@${sha(b)}`))));
+    expect((await client.referrers(ref, subject)).manifests.map((d) => d.digest).sort()).toEqual(kept.map(sha).sort());
+  });
+
   it('maps unknown manifests and blobs to stable codes', async () => {
     await expect(client.getManifest(parseReference(`${reg.host}/test/app:nope`))).rejects.toMatchObject({ code: 'ERR_MANIFEST_UNKNOWN' });
     await expect(client.getManifest(parseReference(`${reg.host}/test/none:nope`))).rejects.toSatisfy(

@@ -222,6 +222,27 @@ describe('faults between us and the real registry', () => {
     }
   });
 
+  it('a DELETE whose answer is lost: retried, answered 404, and reported as done since the manifest is gone', async () => {
+    const client = new RegistryClient(opts());
+    try {
+      const doc = JSON.parse((await client.getManifest(parseReference(`${proxy.host}/fx/hello:latest`))).bytes.toString('utf8')) as Record<string, unknown>;
+      const bytes = Buffer.from(JSON.stringify({ ...doc, annotations: { 'org.example.gone': 'soon' } }));
+      const digest = await client.putManifest(parseReference(`${proxy.host}/fx/hello:doomed`), bytes, 'application/vnd.oci.image.manifest.v1+json');
+      proxy.stats.reset();
+      proxy.setFaults([{ kind: 'lose-answer', method: 'DELETE', path: /\/manifests\// }]);
+      expect(await client.deleteManifest(parseReference(`${proxy.host}/fx/hello@${digest}`))).toBe(digest);
+      // the first DELETE took effect upstream; its answer never came; the retry found nothing to delete
+      const deletes = proxy.stats.requests.filter((r) => r.method === 'DELETE');
+      expect(deletes.map((r) => r.faults)).toEqual([['lose-answer'], []]);
+      expect(await client.headManifest(parseReference(`${proxy.host}/fx/hello@${digest}`))).toBeUndefined();
+      // a manifest that was never there is still an error
+      await expect(client.deleteManifest(parseReference(`${proxy.host}/fx/hello@sha256:${'1'.repeat(64)}`))).rejects.toMatchObject({ code: 'ERR_MANIFEST_UNKNOWN' });
+    } finally {
+      proxy.setFaults([]);
+      await client.close();
+    }
+  });
+
   it('an aborted copy rejects with the signal reason', async () => {
     proxy.setFaults([{ kind: 'delay', ms: 300, path: /\/blobs\// }]);
     const client = new RegistryClient(opts());

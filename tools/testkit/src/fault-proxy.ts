@@ -35,13 +35,18 @@ export interface StatusFault extends FaultBase {
 export interface ResetFault extends FaultBase {
   kind: 'reset';
 }
+/** Forward the request, then destroy the connection instead of passing the answer on (default once): the request
+ * took effect upstream, and the client never learns how. */
+export interface LoseAnswerFault extends FaultBase {
+  kind: 'lose-answer';
+}
 /** Wait `ms` before forwarding (default every matching request). */
 export interface DelayFault extends FaultBase {
   kind: 'delay';
   ms: number;
 }
 
-export type Fault = FlipByteFault | CutFault | StatusFault | ResetFault | DelayFault;
+export type Fault = FlipByteFault | CutFault | StatusFault | ResetFault | LoseAnswerFault | DelayFault;
 
 export interface ProxyRequestRecord {
   method: string;
@@ -131,6 +136,7 @@ function track(server: Server): Set<Socket> {
 interface ForwardPlan {
   flip?: FlipByteFault;
   cut?: CutFault;
+  lose?: boolean;
 }
 
 /** Forward req to target and stream the answer back, applying body faults. */
@@ -160,6 +166,11 @@ function forward(
       ...(isTls ? (options.ca ? { ca: options.ca, servername: target.hostname } : { rejectUnauthorized: false }) : {}),
     },
     (up) => {
+      if (plan.lose) {
+        up.resume();
+        req.socket.destroy();
+        return;
+      }
       const status = up.statusCode ?? 502;
       const outHeaders: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) if (v !== undefined) outHeaders[k] = v;
@@ -267,9 +278,11 @@ export async function startFaultProxy(targetUrl: string, faults: Fault[] = [], o
       }
       const flip = take('flip-byte', method, path) as FlipByteFault | undefined;
       const cut = take('cut', method, path) as CutFault | undefined;
+      const lose = take('lose-answer', method, path) !== undefined;
       if (flip) record.faults.push('flip-byte');
       if (cut) record.faults.push('cut');
-      forward(target, req, res, record, { ...(flip ? { flip } : {}), ...(cut ? { cut } : {}) }, options);
+      if (lose) record.faults.push('lose-answer');
+      forward(target, req, res, record, { ...(flip ? { flip } : {}), ...(cut ? { cut } : {}), ...(lose ? { lose } : {}) }, options);
     };
     const delay = take('delay', method, path) as DelayFault | undefined;
     if (delay) {
