@@ -122,21 +122,27 @@ describe.each(modes)('against the real registry (%s)', (mode) => {
     expect(idx.manifests).toEqual([]);
   });
 
-  it('keeps the tag-schema referrers list when manifests with a subject are pushed and deleted (no referrers API)', async () => {
-    const target = { registry: reg.host, repository: 'test/app' };
-    const subject = sha(manifestBytes);
-    const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+  /** Pushes the empty blob to `repository`; `artifact` makes manifests of it whose subject is the test manifest. */
+  async function referrerKit(repository: string): Promise<{ subject: string; artifact: (artifactType: string | undefined, extra?: object) => Buffer }> {
     const empty = Buffer.from('{}');
-    await client.pushBlob(target, empty, { digest: sha(empty), size: empty.length });
-    const artifact = (artifactType: string | undefined, note: string): Buffer => Buffer.from(JSON.stringify({
+    await client.pushBlob({ registry: reg.host, repository }, empty, { digest: sha(empty), size: empty.length });
+    const subject = sha(manifestBytes);
+    const artifact = (artifactType: string | undefined, extra: object = {}): Buffer => Buffer.from(JSON.stringify({
       schemaVersion: 2, mediaType: OCI_MANIFEST, ...(artifactType ? { artifactType } : {}),
       config: { mediaType: artifactType ? 'application/vnd.oci.empty.v1+json' : 'application/vnd.example.config+json', digest: sha(empty), size: 2 },
       layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 }],
       subject: { mediaType: OCI_MANIFEST, digest: subject, size: manifestBytes.length },
-      annotations: { 'org.example.note': note },
+      ...extra,
     }));
-    const sbom = artifact('application/vnd.example.sbom', 'a');
-    const sig = artifact(undefined, 'b');
+    return { subject, artifact };
+  }
+
+  it('keeps the tag-schema referrers list when manifests with a subject are pushed and deleted (no referrers API)', async () => {
+    const target = { registry: reg.host, repository: 'test/app' };
+    const { subject, artifact } = await referrerKit('test/app');
+    const sbom = artifact('application/vnd.example.sbom', { annotations: { 'org.example.note': 'a' } });
+    const sig = artifact(undefined, { annotations: { 'org.example.note': 'b' } });
     const put = (b: Buffer): Promise<string> => client.putManifest(parseReference(`${reg.host}/test/app@${sha(b)}`), b, OCI_MANIFEST);
     await put(sbom);
     await put(sig);
@@ -164,17 +170,8 @@ describe.each(modes)('against the real registry (%s)', (mode) => {
   });
 
   it('keeps every referrer in the tag-schema list when several clients push and delete them at once', async () => {
-    const target = { registry: reg.host, repository: 'test/race' };
-    const subject = sha(manifestBytes);
-    const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-    const empty = Buffer.from('{}');
-    await client.pushBlob(target, empty, { digest: sha(empty), size: empty.length });
-    const artifacts = Array.from({ length: 6 }, (_, i) => Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: `application/vnd.example.a${i}`,
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 },
-      layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: sha(empty), size: 2 }],
-      subject: { mediaType: OCI_MANIFEST, digest: subject, size: manifestBytes.length },
-    })));
+    const { subject, artifact } = await referrerKit('test/race');
+    const artifacts = Array.from({ length: 6 }, (_, i) => artifact(`application/vnd.example.a${i}`));
     // each its own client, as separate processes would be
     const clients = artifacts.map(() => new RegistryClient(clientOptions(reg)));
     await Promise.all(artifacts.map((b, i) => clients[i]!.putManifest(parseReference(`${reg.host}/test/race@${sha(b)}`), b, OCI_MANIFEST)));
