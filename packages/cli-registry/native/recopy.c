@@ -73,8 +73,17 @@ static volatile sig_atomic_t interrupted;
 
 /* ------------------------------------------------------------------ hand-over */
 
+/*
+ * While a cold copy reads the recording of its exact command line (before it makes anything), a fact that no
+ * longer holds (a moved tag, another oci-registry, a changed file) sends it to the recording for any image of the
+ * registry when there is one (cold_copy), rather than to Node.
+ */
+static int retry_armed;
+static jmp_buf retry_jmp;
+
 static void fallback(const char *why, ...)
 {
+	if (retry_armed) { retry_armed = 0; longjmp(retry_jmp, 1); }
 	if (interrupted) {
 		dprintf(2, "oci-registry: ERR_INTERRUPTED: interrupted\nhint: Run the same command again to finish: complete blobs are kept.\n");
 		_exit(130);
@@ -684,18 +693,6 @@ static void got_body(const char *hex, const char *p, size_t len)
 /* what both kinds of recording hold and check the same way */
 struct facts { int key, platform, bundle, gets, ended; };
 
-/*
- * A cold copy's recording of the exact command line whose manifest request is answered otherwise (a moved tag):
- * when a recording for any image of the registry is there too, it is tried instead (cold_copy) rather than Node.
- */
-static int retry_armed;
-static jmp_buf retry_jmp;
-
-static void answered_otherwise(const char *why, const char *host, const char *path)
-{
-	if (retry_armed) { retry_armed = 0; longjmp(retry_jmp, 1); }
-	fallback("GET http://%s%s%s", host, path, why);
-}
 
 /* checks LN when it is a line both kinds of recording have (1), else 0 */
 static int check_common(struct command *c, struct line *ln, struct facts *f)
@@ -734,16 +731,12 @@ static int check_common(struct command *c, struct line *ln, struct facts *f)
 	} else if (!strcmp(k, "get") && ln->n == 9) {
 		struct answer a = { 0 };
 		if (http_get(ln->tok[1], ln->tok[2], ln->tok[3], ln->tok[4], &a) != 0) fallback("GET http://%s%s had no answer", ln->tok[1], ln->tok[2]);
-		if (a.status != atoi(ln->tok[5])) {
-			char why[32];
-			snprintf(why, sizeof why, " answered %d", a.status);
-			answered_otherwise(why, ln->tok[1], ln->tok[2]);
-		}
+		if (a.status != atoi(ln->tok[5])) fallback("GET http://%s%s answered %d", ln->tok[1], ln->tok[2], a.status);
 		/* a manifest: what Node takes from the answer (the probe of /v2/ is judged by its status alone) */
 		if (ln->tok[8][0]) {
-			if (strcmp(a.content_type ? a.content_type : "", ln->tok[6]) || strcmp(a.dcd ? a.dcd : "", ln->tok[7])) answered_otherwise(": other headers", ln->tok[1], ln->tok[2]);
+			if (strcmp(a.content_type ? a.content_type : "", ln->tok[6]) || strcmp(a.dcd ? a.dcd : "", ln->tok[7])) fallback("GET http://%s%s: other headers", ln->tok[1], ln->tok[2]);
 			sha256_of(a.body, a.body_len, hex);
-			if (strcmp(hex, ln->tok[8])) answered_otherwise(": another manifest", ln->tok[1], ln->tok[2]);
+			if (strcmp(hex, ln->tok[8])) fallback("GET http://%s%s: another manifest", ln->tok[1], ln->tok[2]);
 			got_body(hex, a.body, a.body_len);
 		}
 		f->gets++;
@@ -1554,7 +1547,7 @@ static int cold_copy(struct command *c)
 	}
 	close(bfd);
 	if (exact_fd < 0 && any_fd < 0) fallback("no recording of this command in %s/oci-registry/copies", base);
-	/* the exact command's first; the one for any image when there is none, or when its manifest moved on */
+	/* the exact command's first; the one for any image when there is none, or when the first no longer holds */
 	static int rfd;
 	static struct facts f;
 	rfd = exact_fd >= 0 ? exact_fd : any_fd;
