@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@
 static int argc_g;
 static char **argv_g;
 /* SIGINT or SIGTERM during a cold copy: it stops as Node's copy stops (commands/copy.ts, main.ts: ERR_INTERRUPTED, status 130) */
-static volatile sig_atomic_t interrupted;
+static atomic_int interrupted; /* lock-free: set by the handler on one thread, read by the fetchers on theirs */
 
 /* ------------------------------------------------------------------ hand-over */
 
@@ -1399,9 +1400,78 @@ static void cold_fail(const char *dir, const char *why)
 	fallback("%s", why);
 }
 
-/* one blob into blobs/sha256: from BODY, or fetched with its size and digest checked as it streams */
-static int store_blob(const struct blob *b, char *buf, size_t cap, char *why, size_t whylen)
+/*
+ * A blob's writer: while the fetcher receives and hashes one buffer, this thread writes the one before (Node's
+ * copy overlaps the two the same way: hashing on its main thread, writes on libuv's pool). One buffer in hand at a
+ * time; `busy` while it writes it.
+ */
+struct writer { pthread_t t; pthread_mutex_t m; pthread_cond_t c; int fd, busy, done, err; const char *p; size_t n; };
+
+static void *write_behind(void *arg)
 {
+	struct writer *w = arg;
+	pthread_mutex_lock(&w->m);
+	for (;;) {
+		while (!w->busy && !w->done) pthread_cond_wait(&w->c, &w->m);
+		if (!w->busy) break;
+		const char *p = w->p;
+		size_t n = w->n;
+		pthread_mutex_unlock(&w->m);
+		int r = write_all(w->fd, p, n) == 0 ? 0 : (errno ? errno : EIO);
+		pthread_mutex_lock(&w->m);
+		if (r && !w->err) w->err = r;
+		w->busy = 0;
+		pthread_cond_broadcast(&w->c);
+	}
+	pthread_mutex_unlock(&w->m);
+	return NULL;
+}
+
+/* waits until the writer has written what it holds; its first error (0: none) */
+static int writer_idle(struct writer *w)
+{
+	pthread_mutex_lock(&w->m);
+	while (w->busy) pthread_cond_wait(&w->c, &w->m);
+	int err = w->err;
+	pthread_mutex_unlock(&w->m);
+	return err;
+}
+
+/* hands P (N bytes) to the writer once it is idle; its first error so far (0: none) */
+static int writer_give(struct writer *w, const char *p, size_t n)
+{
+	pthread_mutex_lock(&w->m);
+	while (w->busy) pthread_cond_wait(&w->c, &w->m);
+	if (!w->err) {
+		w->p = p;
+		w->n = n;
+		w->busy = 1;
+		pthread_cond_broadcast(&w->c);
+	}
+	int err = w->err;
+	pthread_mutex_unlock(&w->m);
+	return err;
+}
+
+static int writer_stop(struct writer *w)
+{
+	int err = writer_idle(w);
+	pthread_mutex_lock(&w->m);
+	w->done = 1;
+	pthread_cond_broadcast(&w->c);
+	pthread_mutex_unlock(&w->m);
+	pthread_join(w->t, NULL);
+	return err;
+}
+
+/*
+ * One blob into blobs/sha256: from BODY, or fetched with its size and digest checked as it streams. With SPARE (a
+ * second buffer of CAP bytes), a blob of more than two buffers is written behind by a thread of its own.
+ */
+static int store_blob(const struct blob *b, char *buf, char *spare, size_t cap, char *why, size_t whylen)
+{
+	struct writer w = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+	int writing = 0;
 	char tmp[128], target[128];
 	temp_name(tmp, sizeof tmp, "b-");
 	snprintf(target, sizeof target, "blobs/sha256/%s", b->hex);
@@ -1451,21 +1521,34 @@ static int store_blob(const struct blob *b, char *buf, size_t cap, char *why, si
 	if (total > b->size) { snprintf(why, whylen, "GET http://%s%s: a longer body", b->host, b->path); goto fail; }
 	sha256_update(&h, buf + head, (size_t)total);
 	if (write_all(out, buf + head, (size_t)total) != 0) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno)); goto fail; }
-	/* the rest: received until the buffer is full (or the body complete), then hashed and written at once */
+	/* the rest: received until the buffer is full (or the body complete), then hashed and written at once (or
+	 * handed to the writer, the next bytes going into the other buffer meanwhile) */
+	if (spare && b->size - total > 2 * (unsigned long long)cap) {
+		w.fd = out;
+		writing = pthread_create(&w.t, NULL, write_behind, &w) == 0;
+	}
+	char *cur = buf;
 	size_t fill = 0;
 	while (total < b->size) {
 		if (interrupted) { snprintf(why, whylen, "interrupted"); goto fail; }
 		size_t want = b->size - total < cap - fill ? (size_t)(b->size - total) : cap - fill;
-		ssize_t r = recv(sock, buf + fill, want, 0);
+		ssize_t r = recv(sock, cur + fill, want, 0);
 		if (r < 0 && errno == EINTR) continue;
 		if (r < 0 && errno == EAGAIN) { if (wait_fd(sock, POLLIN) > 0) continue; r = -1; }
 		if (r <= 0) { snprintf(why, whylen, "GET http://%s%s: cut off after %llu of %llu bytes", b->host, b->path, total, b->size); goto fail; }
 		fill += (size_t)r;
 		total += (unsigned long long)r;
 		if (fill < cap && total < b->size) continue;
-		sha256_update(&h, buf, fill);
-		if (write_all(out, buf, fill) != 0) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno)); goto fail; }
+		sha256_update(&h, cur, fill);
+		int err = writing ? writer_give(&w, cur, fill) : write_all(out, cur, fill) == 0 ? 0 : errno;
+		if (err) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(err)); goto fail; }
+		if (writing) cur = cur == buf ? spare : buf;
 		fill = 0;
+	}
+	if (writing) {
+		writing = 0;
+		int err = writer_stop(&w);
+		if (err) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(err)); goto fail; }
 	}
 	close(sock);
 	sock = -1;
@@ -1478,6 +1561,7 @@ static int store_blob(const struct blob *b, char *buf, size_t cap, char *why, si
 	if (renameat(D, tmp, D, target) != 0) { snprintf(why, whylen, "cannot store %s: %s", target, strerror(errno)); goto fail; }
 	return 0;
 fail:
+	if (writing) writer_stop(&w);
 	if (sock >= 0) close(sock);
 	if (out >= 0) close(out);
 	unlinkat(D, tmp, 0);
@@ -1488,13 +1572,13 @@ fail:
 
 static void *fetcher(void *unused)
 {
-	char *buf = malloc(BLOB_BUFFER), why[512];
+	char *buf = malloc(BLOB_BUFFER), *spare = malloc(BLOB_BUFFER), why[512];
 	for (;;) {
 		pthread_mutex_lock(&mu);
 		int i = failed || !buf ? nfetches : next_fetch++;
 		pthread_mutex_unlock(&mu);
 		if (i >= nfetches) break;
-		int r = store_blob(&fetches[i], buf, BLOB_BUFFER, why, sizeof why);
+		int r = store_blob(&fetches[i], buf, spare, BLOB_BUFFER, why, sizeof why);
 		pthread_mutex_lock(&mu);
 		if (r == 0) stored++;
 		else if (!failed) { failed = 1; snprintf(fail_why, sizeof fail_why, "%s", why); }
@@ -1502,6 +1586,7 @@ static void *fetcher(void *unused)
 	}
 	if (!buf) { pthread_mutex_lock(&mu); if (!failed) { failed = 1; snprintf(fail_why, sizeof fail_why, "out of memory"); } pthread_mutex_unlock(&mu); }
 	free(buf);
+	free(spare);
 	return NULL;
 }
 
@@ -1623,7 +1708,7 @@ static int cold_copy(struct command *c)
 	/* the manifests, children before the index that names them (the recorded order) */
 	char *buf = malloc(4096), why[512];
 	for (int i = 0; i < nmanifests; i++) {
-		if (store_blob(&manifests[i], buf, 4096, why, sizeof why) != 0) cold_fail(c->dir, why);
+		if (store_blob(&manifests[i], buf, NULL, 4096, why, sizeof why) != 0) cold_fail(c->dir, why);
 		stored++;
 	}
 	fsync_dir(D, "blobs/sha256");

@@ -4,7 +4,7 @@
 // fault proxy in front of it); OCI_REGISTRY_NATIVE=require makes a hand-over exit 125 with its reason, which proves
 // which path answered; =0 is Node's own path, the oracle for what the front end must make.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -404,6 +404,65 @@ describe('oci-registry copy: replayed cold copies', () => {
       expect(tree(dir)).toEqual(tree(oracle));
     }
   }, 180_000);
+
+  /** Pushes an image of one random layer of `size` bytes as `repo:latest` (blobs uploaded monolithically). */
+  async function pushRandom(repo: string, size: number): Promise<{ manifest: string; layer: string }> {
+    const upload = async (bytes: Buffer): Promise<string> => {
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const start = await fetch(`http://${reg.host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+      expect(start.status).toBe(202);
+      const at = new URL(start.headers.get('location')!, `http://${reg.host}`);
+      at.searchParams.set('digest', digest);
+      const put = await fetch(at, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+      expect(put.status).toBe(201);
+      return digest;
+    };
+    const bytes = randomBytes(size);
+    const layer = await upload(bytes);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const manifest = JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await upload(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer, size }],
+    });
+    const r = await fetch(`http://${reg.host}/v2/${repo}/manifests/latest`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(r.status).toBe(201);
+    return { manifest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`, layer };
+  }
+
+  it('a layer of several buffers (written behind by a thread of its own): the same layout; a damaged or cut one stores nothing wrong', async () => {
+    const size = 5 * (1 << 20) + 12345;
+    const { manifest: digest, layer } = await pushRandom('fx/big', size);
+    const args = ['-q', '--src-tls-verify=false', '--jobs=10'];
+    await recorded('fx/busybox', { args });
+    const dir = dest();
+    expect(await copyRef('fx/big:latest', dir, args, 'require')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const oracle = dest();
+    expect(await copyRef('fx/big:latest', oracle, args, '0')).toMatchObject({ code: 0, stderr: '' });
+    expect(tree(dir)).toEqual(tree(oracle));
+    expect(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')).manifests[0].digest).toBe(digest);
+    const proxy = await startFaultProxy(`http://${reg.host}`);
+    try {
+      await recorded('fx/busybox', { args, host: proxy.host });
+      const layerPath = new RegExp(`/blobs/${layer}$`);
+      for (const fault of [{ kind: 'flip-byte', offset: size - 10 }, { kind: 'cut', afterBytes: 3 << 20 }] as const) {
+        proxy.setFaults([{ ...fault, path: layerPath, method: 'GET', ...(fault.kind === 'cut' ? { times: 1 } : {}) }]);
+        const bad = dest();
+        const r = await run(LAUNCHER, argsFor(`docker://${proxy.host}/fx/big:latest`, bad, args), { env: env('require') });
+        expect({ fault: fault.kind, code: r.code }).toEqual({ fault: fault.kind, code: 125 });
+        expect(r.stderr).toMatch(fault.kind === 'cut' ? /cut off/ : /digest mismatch/);
+        // what is left (if anything): complete blobs under their digests, nothing in ingest, no lock
+        if (existsSync(bad)) {
+          for (const b of blobNames(bad)) expect(createHash('sha256').update(readFileSync(join(bad, 'blobs', 'sha256', b))).digest('hex')).toBe(b);
+          expect(readdirSync(join(bad, '.oci-ts', 'ingest'))).toEqual([]);
+          expect(existsSync(join(bad, '.oci-ts', 'index.lock'))).toBe(false);
+        }
+        proxy.setFaults([]);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
 
   it('what the front end does not read goes to Node, which does what it does', async () => {
     const args = ['-q', '--src-tls-verify=false', '--jobs=6'];
