@@ -1540,7 +1540,7 @@ static int store_blob(const struct blob *b, char *buf, char *spare, size_t cap, 
 		total += (unsigned long long)r;
 		if (fill < cap && total < b->size) continue;
 		sha256_update(&h, cur, fill);
-		int err = writing ? writer_give(&w, cur, fill) : write_all(out, cur, fill) == 0 ? 0 : errno;
+		int err = writing ? writer_give(&w, cur, fill) : write_all(out, cur, fill) == 0 ? 0 : errno ? errno : EIO;
 		if (err) { snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(err)); goto fail; }
 		if (writing) cur = cur == buf ? spare : buf;
 		fill = 0;
