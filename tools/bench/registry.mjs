@@ -125,6 +125,10 @@ const work = await mkdtemp('/dev/shm/oci-bench-registry-');
 // copy by Node leaves it, and the measured cold copies are made from it by the native front end
 process.env.XDG_CACHE_HOME = join(work, 'cache');
 const reg = await startRegistry({ mode: 'plain' });
+/** Ours (as users run it) and skopeo copying `docker://REGISTRY/NAME:latest` to `oci:DEST:latest`. */
+const copyOf = (name, dest, env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
+  `docker://${reg.host}/${name}:latest`, `oci:${dest}:latest`], { env });
+const skopeoOf = (name, dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/${name}:latest`, `oci:${dest}:latest`]);
 try {
   for (const image of IMAGES) {
     const repo = `bench/${image}`;
@@ -136,7 +140,6 @@ try {
       await buildFixture(image);
       await pushFixture(image, reg, repo, { format: 'oci' });
     }
-    const src = `docker://${reg.host}/${repo}:latest`;
     // the same image under a new name for each run: a copy of an image this command line never copied (for ours,
     // made from the recording the warm-up left for any image of the registry)
     const fresh = Array.from({ length: RUNS }, (_, i) => `${repo}-new-${i}`);
@@ -144,13 +147,11 @@ try {
       if (image === 'synthetic') await pushLayout(reg, join(work, 'synthetic-src'), name);
       else await pushFixture(image, reg, name, { format: 'oci' });
     }
-    const copyOf = (name, dest, env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/${name}:latest`, `oci:${dest}:latest`], { env });
-    const skopeoOf = (name, dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', `docker://${reg.host}/${name}:latest`, `oci:${dest}:latest`]);
     const tool = {
       // env: OCI_REGISTRY_NATIVE=require for the re-copies when the native front end is built (a re-copy that Node
       // would have to do fails the bench instead of being measured as a replay), =0 for Node's own re-copy
-      ours: (dest, env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`], { env }),
-      peer: (dest) => exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds', src, `oci:${dest}:latest`]),
+      ours: (dest, env) => copyOf(repo, dest, env),
+      peer: (dest) => skopeoOf(repo, dest),
     };
     // warm-up (page cache, registry)
     await tool.ours(join(work, 'warm-ours'));
@@ -223,16 +224,13 @@ try {
     const dest = join(work, 'big-dest');
     // ours as users run it (made by the front end from the recording for any image of the registry that the
     // copies above left, when it is built), then Node's own copy (a first copy from a registry)
-    const bigCopy = (env) => exec(OURS[0], [...OURS.slice(1), 'copy', '-q', '--src-tls-verify=false', '--src-no-creds',
-      `docker://${reg.host}/bench/big:latest`, `oci:${dest}:latest`], { env });
-    const r = await bigCopy(undefined);
+    const r = await copyOf('bench/big', dest);
     console.log(`RSS registry-copy-1GiB-layer: ours peak ${(r.maxRssKb / 1024).toFixed(0)} MB (target < 150 MB), ${(r.ms / 1000).toFixed(1)}s`);
     await rm(dest, { recursive: true, force: true });
-    const rn = await bigCopy({ OCI_REGISTRY_NATIVE: '0' });
+    const rn = await copyOf('bench/big', dest, { OCI_REGISTRY_NATIVE: '0' });
     console.log(`RSS registry-copy-1GiB-layer-node: ours (Node) peak ${(rn.maxRssKb / 1024).toFixed(0)} MB (target < 150 MB), ${(rn.ms / 1000).toFixed(1)}s`);
     await rm(dest, { recursive: true, force: true });
-    const p = await exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--src-no-creds',
-      `docker://${reg.host}/bench/big:latest`, `oci:${join(work, 'big-peer')}:latest`]);
+    const p = await skopeoOf('bench/big', join(work, 'big-peer'));
     console.log(`RSS registry-copy-1GiB-layer: skopeo peak ${(p.maxRssKb / 1024).toFixed(0)} MB, ${(p.ms / 1000).toFixed(1)}s`);
     console.log(`RATIO registry-peak-rss-1GiB-layer: ours/peer = ${(r.maxRssKb / p.maxRssKb).toFixed(2)} (ours ${(r.maxRssKb / 1024).toFixed(0)} MB, peer ${(p.maxRssKb / 1024).toFixed(0)} MB; target ours < 150 MB)`);
     console.log(`RATIO registry-copy-1GiB-layer: ours/peer = ${(r.ms / p.ms).toFixed(2)} (ours ${r.ms.toFixed(0)}ms, peer ${p.ms.toFixed(0)}ms)`);

@@ -20,9 +20,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <netdb.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -694,7 +694,6 @@ static void got_body(const char *hex, const char *p, size_t len)
 /* what both kinds of recording hold and check the same way */
 struct facts { int key, platform, bundle, gets, ended; };
 
-
 /* checks LN when it is a line both kinds of recording have (1), else 0 */
 static int check_common(struct command *c, struct line *ln, struct facts *f)
 {
@@ -1059,7 +1058,7 @@ static int jobject(struct json *j, const char **keys, int (*one)(struct json *, 
 	return (int)seen;
 }
 
-struct desc { char hex[65]; unsigned long long size; int have; };
+struct desc { char hex[65]; unsigned long long size; };
 
 static const char *desc_keys[] = { "mediaType", "digest", "size", "annotations", NULL };
 
@@ -1086,8 +1085,7 @@ static int jdesc(struct json *j, struct desc *d)
 {
 	int seen = jobject(j, desc_keys, desc_member, d);
 	/* mediaType, digest and size there */
-	d->have = seen >= 0 && (seen & 7) == 7;
-	return d->have ? 0 : -1;
+	return seen >= 0 && (seen & 7) == 7 ? 0 : -1;
 }
 
 #define MAX_LAYERS (MAX_BLOBS - 2)
@@ -1151,7 +1149,7 @@ static int path_component(const char *s, size_t n)
 
 /*
  * REST (after "docker://HOST/") as parseReference reads it, in the forms this program takes: REPOSITORY[:TAG] or
- * REPOSITORY@sha256:HEX; *repo and *sel (the tag, latest without one, or the digest) point into REST
+ * REPOSITORY@sha256:HEX; *repo and *sel (the tag, latest without one, or the digest) point into a copy of REST
  */
 static int read_reference(const char *rest, size_t hostlen, char **repo, char **sel, int *by_digest)
 {

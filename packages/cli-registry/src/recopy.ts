@@ -117,6 +117,12 @@ function token(s: string | Uint8Array): string {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
+/** A recording's line: its tokens joined by spaces. */
+const line = (l: readonly (string | Uint8Array)[]): string => l.map(token).join(' ');
+
+/** A recording: its format line, its lines, "end". */
+const recordingText = (format: string, lines: readonly (readonly (string | Uint8Array)[])[]): string => `${format}\n${lines.map(line).join('\n')}\nend\n`;
+
 /**
  * What a copy to a layout looked for and wrote: the blobs and manifests (digest → size, in the order the copy
  * asked for them), the manifests it wrote (digest → SHA-256 of the bytes), the blobs it wrote, and the top manifest.
@@ -217,7 +223,7 @@ export async function writeRecording(command: RecopyCommand, recorder: Recorder,
     await mkdirOnce(dir, 0o700);
     const st = await lstat(dir);
     if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${dir} is not ours alone`;
-    const text = `${FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`;
+    const text = recordingText(FORMAT, lines);
     await writeAtomic(join(dir, recordingName(command.key)), text);
     await prune(dir);
     if (!fresh) return undefined;
@@ -325,7 +331,7 @@ async function writeColdRecording(command: RecopyCommand, recorder: Recorder, no
   await mkdir(where, { recursive: true, mode: 0o700 });
   const st = await lstat(where);
   if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) return `${where} is not ours alone`;
-  await writeAtomic(join(where, recordingName(command.key)), `${COLD_FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`);
+  await writeAtomic(join(where, recordingName(command.key)), recordingText(COLD_FORMAT, lines));
   const why = await writeAnyRecording(command, recorder, notes, where, parts, rules);
   await prune(where);
   return why;
@@ -404,11 +410,10 @@ async function writeAnyRecording(command: RecopyCommand, recorder: Recorder, not
   const index = template(parts.index, [[hex, '\x01'], [`"size":${top.size}`, '"size":\x02']]);
   if (index === undefined) return 'index.json is not a template';
   const [probeLine, manifestLine] = parts.gets;
-  const line = (l: string[]): string => l.map(token).join(' ');
+  if (manifestLine?.[2] !== m.pathname) return 'other requests';
   const common = parts.common.slice(1);
   // the re-copy recording: 3 its key, 4 its index line, 5 its blob lines, 6 its manifest request
   const recopy = [FORMAT, '\x03', ...common.map(line), line(parts.layoutLine), '\x04', '\x05', line(probeLine!), '\x06', 'end', ''].join('\n');
-  if (manifestLine?.[2] !== m.pathname) return 'other requests';
   const lines: (string | Uint8Array)[][] = [
     ['key', ...key],
     ...common,
@@ -419,7 +424,7 @@ async function writeAnyRecording(command: RecopyCommand, recorder: Recorder, not
     probeLine!,
     ['manifest', host, manifest.accept ?? '', manifest.userAgent, OCI_MANIFEST],
   ];
-  await writeAtomic(join(where, recordingName(key)), `${ANY_FORMAT}\n${lines.map((l) => l.map(token).join(' ')).join('\n')}\nend\n`);
+  await writeAtomic(join(where, recordingName(key)), recordingText(ANY_FORMAT, lines));
   return undefined;
 }
 

@@ -308,13 +308,13 @@ export async function errorFromResponse(
   });
 }
 
+/** How many times a tag-schema referrers list is written while other clients keep changing it. */
+const REFERRERS_ATTEMPTS = 6;
+
 /**
  * A distribution-spec client. One instance keeps connections, TLS settings and tokens per registry;
  * call close() when done.
  */
-/** How many times a tag-schema referrers list is written while other clients keep changing it. */
-const REFERRERS_ATTEMPTS = 6;
-
 export class RegistryClient {
   readonly #opts: RegistryClientOptions;
   readonly #transport: Transport;

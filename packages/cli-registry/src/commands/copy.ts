@@ -68,7 +68,7 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
   const { checkSource, loadTrustPolicy, policyFlags } = await import('../policy-check.js');
   const policy = await loadTrustPolicy(policyFlags(argv));
   await checkSource(policy, src);
-  const { openSource, openDestination } = await import('../open.js');
+  const { openSource, openDestination, registriesConf } = await import('../open.js');
   const { createReporter } = await import('../progress.js');
   const reporter = createReporter({ quiet: argv.quiet === true, json: argv.json === true });
   const ac = new AbortController();
@@ -101,7 +101,6 @@ export async function copy(argv: Record<string, unknown> & { source: string; des
       }
       done = true;
       if (recorder && dest.layout) {
-        const { registriesConf } = await import('../open.js');
         const rules = fresh ? { policy, registries: await registriesConf(accessFlags(argv, 'src')) } : undefined;
         await recopy!.writeRecording(command!, recorder, notes, await dest.layout, await recopy!.bundleHash(), fresh, rules);
       }
